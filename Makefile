@@ -1,0 +1,49 @@
+# Thin front over CMake. `make` builds build/kubevet; `make check` runs every test, then the
+# whole suite again under ASan+UBSan (build-asan/). Both install missing Debian packages first.
+BUILD ?= build
+ASAN ?= build-asan
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build check check-fast demo bench install clean format
+
+all: build
+
+deps:
+	@scripts/deps build
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+check:
+	@scripts/deps test
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	@cmake -S . -B $(ASAN) -DKV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(ASAN) -j$(JOBS)
+	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS)
+
+# The suite once, without the sanitizer pass (for quick iterations).
+check-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	@scripts/deps test
+	@scripts/mkdemo.sh $(BUILD)/demo
+	$(BUILD)/kubevet check --root $(BUILD)/demo/master-1 --fail-on never
+
+bench: build
+	@scripts/deps test
+	@for b in bench/bench_*.sh; do echo "== $$b"; KUBEVET=$(BUILD)/kubevet bash $$b || exit 1; done
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

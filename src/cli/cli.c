@@ -1,0 +1,207 @@
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "vtime.h"
+
+/* Until src/lib/report/sarif.c lands the symbol may be absent. */
+extern int vet_report_render_sarif(const vet_report *r, FILE *out) __attribute__((weak));
+
+/* Global options: accepted after any subcommand, with kubectl's names where they overlap. */
+static cli_opt global_opts(cli_globals *g, size_t i)
+{
+    const cli_opt all[] = {
+        {"output", 'o', CLI_STR, &g->output, "FORMAT", "text (default) or json (some commands: sarif)"},
+        {"at", 0, CLI_STR, &g->at_str, "TIME", "evaluate as if now were TIME (RFC 3339 or YYYY-MM-DD)"},
+        {"fail-on", 0, CLI_STR, &g->fail_on_str, "LEVEL", "info, warning (default), critical, never"},
+        {"root", 0, CLI_STR, &g->root, "DIR", "filesystem root of the node to inspect (default /)"},
+        {"node-name", 0, CLI_STR, &g->node_name, "NAME", "the node's Kubernetes name"},
+        {"kubeconfig", 0, CLI_STR, &g->kubeconfig, "FILE", "kubeconfig (flag, KUBECONFIG, ~/.kube/config)"},
+        {"context", 0, CLI_STR, &g->context, "NAME", "kubeconfig context"},
+        {"etcd-endpoints", 0, CLI_STR, &g->etcd_endpoints, "URLS", "etcd client URLs, comma-separated"},
+        {"etcd-cacert", 0, CLI_STR, &g->etcd_cacert, "FILE", "CA bundle for etcd"},
+        {"etcd-cert", 0, CLI_STR, &g->etcd_cert, "FILE", "client certificate for etcd"},
+        {"etcd-key", 0, CLI_STR, &g->etcd_key, "FILE", "client key for etcd"},
+        {"target", 0, CLI_STR, &g->target, "VERSION", "Kubernetes version being prepared for"},
+        {"help", 'h', CLI_FLAG, &g->help, NULL, "show help"},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    return all[i];
+}
+
+static size_t nglobals(void)
+{
+    size_t n = 0;
+    cli_globals dummy;
+    while (global_opts(&dummy, n).lng)
+        n++;
+    return n;
+}
+
+static int assign(const cli_opt *o, const char *val, const char *flag)
+{
+    switch (o->kind) {
+    case CLI_FLAG:
+        *(int *)o->dest = 1;
+        return 0;
+    case CLI_STR:
+        if (!val)
+            return vet_error_set(VET_EUSAGE, "%s needs a value", flag);
+        *(const char **)o->dest = val;
+        return 0;
+    case CLI_MULTI:
+        if (!val)
+            return vet_error_set(VET_EUSAGE, "%s needs a value", flag);
+        return vet_strv_push((vet_strv *)o->dest, val);
+    }
+    return 0;
+}
+
+static const cli_opt *find_opt(const cli_opt *own, const cli_opt *globals, size_t ng,
+                               const char *lng, size_t len, char shrt)
+{
+    for (const cli_opt *o = own; o && o->lng; o++)
+        if (lng ? (strlen(o->lng) == len && !strncmp(o->lng, lng, len)) : o->shrt == shrt)
+            return o;
+    for (size_t i = 0; i < ng; i++)
+        if (lng ? (strlen(globals[i].lng) == len && !strncmp(globals[i].lng, lng, len))
+                : globals[i].shrt == shrt)
+            return &globals[i];
+    return NULL;
+}
+
+int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos)
+{
+    size_t ng = nglobals();
+    cli_opt *globals = calloc(ng, sizeof *globals);
+    int rc = 0, only_pos = 0;
+    if (!globals)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    for (size_t i = 0; i < ng; i++)
+        globals[i] = global_opts(g, i);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        const cli_opt *o;
+        if (only_pos || a[0] != '-' || !strcmp(a, "-")) {
+            if ((rc = vet_strv_push(pos, a)))
+                goto done;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            only_pos = 1;
+            continue;
+        }
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            o = find_opt(own, globals, ng, a + 2, len, 0);
+            if (!o) {
+                rc = vet_error_set(VET_EUSAGE, "unknown flag: --%.*s", (int)len, a + 2);
+                goto done;
+            }
+            if (eq)
+                val = eq + 1;
+            else if (o->kind != CLI_FLAG && i + 1 < argc)
+                val = argv[++i];
+        } else {
+            o = find_opt(own, globals, ng, NULL, 0, a[1]);
+            if (!o) {
+                rc = vet_error_set(VET_EUSAGE, "unknown shorthand flag: '%c' in %s", a[1], a);
+                goto done;
+            }
+            if (o->kind != CLI_FLAG)
+                val = a[2] ? a + 2 + (a[2] == '=') : (i + 1 < argc ? argv[++i] : NULL);
+        }
+        if ((rc = assign(o, val, a)))
+            goto done;
+    }
+
+    if (g->output && strcmp(g->output, "text") && strcmp(g->output, "json") &&
+        strcmp(g->output, "sarif")) {
+        rc = vet_error_set(VET_EUSAGE, "invalid output format '%s' (want text or json)", g->output);
+        goto done;
+    }
+    if (g->at_str && (rc = vet_time_parse(&g->at, g->at_str)))
+        goto done;
+    if (g->fail_on_str && (rc = vet_severity_parse(&g->fail_on, g->fail_on_str)))
+        goto done;
+done:
+    free(globals);
+    return rc;
+}
+
+static void print_opts(FILE *out, const cli_opt *o)
+{
+    for (; o && o->lng; o++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->shrt ? "-" : "", o->shrt ? o->shrt : ' ',
+                 o->shrt ? ", " : "  ", o->lng, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-30s %s\n", o->shrt ? left : left + 2, o->help);
+    }
+}
+
+void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own)
+{
+    cli_globals dummy;
+    size_t ng = nglobals();
+    fprintf(out, "Usage:\n%s\n", synopsis);
+    if (description)
+        fprintf(out, "\n%s\n", description);
+    if (own && own->lng) {
+        fprintf(out, "\nOptions:\n");
+        print_opts(out, own);
+    }
+    fprintf(out, "\nGlobal options:\n");
+    for (size_t i = 0; i < ng; i++) {
+        cli_opt o[2] = {global_opts(&dummy, i), {NULL, 0, 0, NULL, NULL, NULL}};
+        print_opts(out, o);
+    }
+}
+
+int cli_emit(const vet_report *r, cli_globals *g)
+{
+    const char *o = g->output ? g->output : "text";
+    if (!strcmp(o, "json"))
+        vet_report_render_json(r, stdout);
+    else if (!strcmp(o, "sarif") && vet_report_render_sarif)
+        vet_report_render_sarif(r, stdout);
+    else
+        vet_report_render_text(r, stdout, g->color);
+    fflush(stdout);
+    /* Input errors go to stderr as well, one line each, so scripts see them without parsing. */
+    for (size_t i = 0; i < r->errors.n; i++)
+        fprintf(stderr, "kubevet: %s\n", r->errors.v[i]);
+    return vet_report_exit_code(r, g->fail_on);
+}
+
+int cli_fail(int rc)
+{
+    const char *msg = vet_error_last();
+    fprintf(stderr, "kubevet: %s\n", *msg ? msg : "failed");
+    if (rc == VET_EUSAGE)
+        fprintf(stderr, "See 'kubevet help'.\n");
+    return vet_error_exit_code(rc);
+}
+
+int cli_dispatch(const cli_cmd *cmds, const char *group, int argc, char **argv, cli_globals *g)
+{
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    if (sub && (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")))
+        sub = NULL;
+    for (const cli_cmd *c = cmds; sub && c->name; c++)
+        if (!strcmp(c->name, sub))
+            return c->fn(argc - 1, argv + 1, g);
+    if (sub) {
+        fprintf(stderr, "kubevet: unknown command \"%s %s\"\n", group, sub);
+    }
+    fprintf(sub ? stderr : stdout, "Usage: kubevet %s COMMAND [options]\n\nCommands:\n", group);
+    for (const cli_cmd *c = cmds; c->name; c++)
+        fprintf(sub ? stderr : stdout, "  %-18s %s\n", c->name, c->summary);
+    fprintf(sub ? stderr : stdout, "\nRun 'kubevet %s COMMAND --help' for details.\n", group);
+    return sub || argc <= 1 ? 2 : 0;
+}

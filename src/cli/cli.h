@@ -1,0 +1,96 @@
+/* CLI plumbing shared by the subcommands: global options, option tables, output. */
+#ifndef KV_CLI_H
+#define KV_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kubevet/report.h"
+#include "strv.h"
+
+typedef struct {
+    const char *output;         /* "text" (default), "json", "sarif" where a command supports it */
+    const char *at_str;
+    int64_t at;                 /* --at, else the current time */
+    const char *fail_on_str;
+    vet_severity fail_on;       /* default warning */
+    const char *root;           /* --root; NULL when not given (means "/") */
+    const char *node_name;      /* --node-name or NULL */
+    const char *kubeconfig;
+    const char *context;
+    const char *etcd_endpoints;
+    const char *etcd_cacert, *etcd_cert, *etcd_key;
+    const char *target;         /* --target or NULL */
+    int color;                  /* text on a TTY without NO_COLOR */
+    int help;                   /* --help / -h was given */
+} cli_globals;
+
+typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI } cli_opt_kind;
+
+/* One option of a command. dest: const char ** (CLI_STR), int * (CLI_FLAG), vet_strv * (CLI_MULTI,
+ * repeatable; also splits on commas when split_commas). */
+typedef struct {
+    const char *lng;  /* "warn-within" (without --) */
+    char shrt;        /* 0 for none */
+    cli_opt_kind kind;
+    void *dest;
+    const char *arg;  /* placeholder for help, e.g. "DURATION" */
+    const char *help;
+} cli_opt;
+
+typedef struct cli_cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv, cli_globals *g); /* argv[0] is the command name */
+    const char *summary;                              /* one line for `kubevet help` */
+} cli_cmd;
+
+/* Parse argv[1..] into globals and the command's own options; positional arguments go to pos.
+ * `--` ends options. Returns 0, or VET_EUSAGE with a message (unknown flag, missing value).
+ * Sets g->help on -h/--help. Applies --at/--fail-on/-o validation. */
+int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos);
+
+/* Print usage for a command: the synopsis line(s), description, then own and global options. */
+void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own);
+
+/* Render a report per -o and return the exit code (0/1/3 per CLI.md). */
+int cli_emit(const vet_report *r, cli_globals *g);
+
+/* Print "kubevet: <message>" for rc (from vet_error_last) and return the exit code for it. */
+int cli_fail(int rc);
+
+/* Dispatch argv[1] among subcommands (for nested commands such as `etcd snapshot status`). */
+int cli_dispatch(const cli_cmd *cmds, const char *group, int argc, char **argv, cli_globals *g);
+
+/* Node and certificate sources shared by `check` and `certs`. */
+struct vet_node;
+struct vet_certset;
+struct vet_ctx;
+typedef struct {
+    vet_strv expect_sans;        /* --expect-san */
+    const char *warn_within;     /* --warn-within */
+    struct vet_node *node;       /* loaded when --root was given or no paths were */
+    struct vet_certset *files;   /* loaded from positional paths */
+} cli_pki;
+
+/* Load the node under --root (when given, or when there are no paths) and the paths; verify
+ * chains; fill ctx (now, warn window, sources). Input errors are recorded in r->errors. */
+int cli_pki_load(cli_pki *p, const vet_strv *paths, cli_globals *g, struct vet_ctx *ctx,
+                 vet_report *r);
+void cli_pki_free(cli_pki *p);
+/* Add the "node" and "certificates" keys to the report. */
+int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now);
+
+/* Shared body of `check` and `certs list|check`: parse, load, run checks with the given ID
+ * prefixes (NULL = all) and sources, render. */
+int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,
+                    const char *syn, const char *desc, const char *const *prefixes, unsigned sources);
+
+/* Commands (one file each: src/cli/cmd_<name>.c). */
+int cmd_check(int argc, char **argv, cli_globals *g);
+int cmd_certs(int argc, char **argv, cli_globals *g);
+int cmd_apis(int argc, char **argv, cli_globals *g);
+int cmd_etcd(int argc, char **argv, cli_globals *g);
+int cmd_version(int argc, char **argv, cli_globals *g);
+int cmd_help(int argc, char **argv, cli_globals *g);
+
+#endif

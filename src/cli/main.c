@@ -1,0 +1,118 @@
+/* kubevet: keeps self-managed Kubernetes control planes from falling over.
+ * The subcommand table (libgit2's cli_cmds[]): one row per command, one file per command. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+#include "kubevet/check.h"
+#include "kv_version.h"
+
+static const cli_cmd commands[] = {
+    {"check", cmd_check, "run every check the available sources allow (node files, etcd, ...)"},
+    {"certs", cmd_certs, "certificate inventory and PKI checks: certs list|check [PATH...]"},
+    {"apis", cmd_apis, "removed/deprecated APIs in manifests: apis list|scan|convert"},
+    {"etcd", cmd_etcd, "etcd status, members, snapshots and safe plans"},
+    {"version", cmd_version, "print version, git commit and catalog dates"},
+    {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
+    {NULL, NULL, NULL},
+};
+
+static void overview(FILE *out)
+{
+    fprintf(out, "kubevet finds what takes self-managed Kubernetes control planes down (expired or\n"
+                 "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before\n"
+                 "it happens, and plans the safe fix.\n\nUsage: kubevet COMMAND [options]\n\n"
+                 "Commands:\n");
+    for (const cli_cmd *c = commands; c->name; c++)
+        fprintf(out, "  %-9s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun 'kubevet help COMMAND' or 'kubevet COMMAND --help' for details.\n"
+                 "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, 3 unreadable input.\n");
+}
+
+int cmd_help(int argc, char **argv, cli_globals *g)
+{
+    (void)g;
+    if (argc < 2) {
+        overview(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "checks")) {
+        printf("%-6s %-30s %-9s %s\n", "ID", "NAME", "SEVERITY", "FIRES WHEN");
+        for (size_t i = 0; i < vet_checks_len; i++)
+            printf("%-6s %-30s %-9s %s%s\n", vet_checks[i].id, vet_checks[i].name,
+                   vet_severity_name(vet_checks[i].severity), vet_checks[i].title,
+                   vet_checks[i].run ? "" : " (not yet implemented)");
+        return 0;
+    }
+    for (const cli_cmd *c = commands; c->name; c++)
+        if (!strcmp(c->name, argv[1])) {
+            char *sub[] = {argv[1], "--help", NULL};
+            return c->fn(2, sub, g);
+        }
+    fprintf(stderr, "kubevet: unknown help topic \"%s\"\n", argv[1]);
+    return 2;
+}
+
+int cmd_version(int argc, char **argv, cli_globals *g)
+{
+    vet_strv pos = VET_STRV_INIT;
+    int rc = cli_parse(argc, argv, NULL, g, &pos);
+    vet_strv_free(&pos);
+    if (rc)
+        return cli_fail(rc);
+    if (g->help) {
+        cli_usage(stdout, "  kubevet version [-o json]", "Print the version, git commit and the dates of the embedded catalogs.", NULL);
+        return 0;
+    }
+    if (g->output && !strcmp(g->output, "json"))
+        printf("{\"kubevet\": \"%s\", \"git_commit\": \"%s\", \"openssl\": \"%s\"}\n", KV_VERSION,
+               KV_GIT_COMMIT, OpenSSL_version(OPENSSL_VERSION));
+    else
+        printf("kubevet %s (git %s)\n%s\n", KV_VERSION, KV_GIT_COMMIT, OpenSSL_version(OPENSSL_VERSION));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli_globals g;
+    const char *nc = getenv("NO_COLOR");
+    const char *self = strrchr(argv[0], '/');
+    memset(&g, 0, sizeof g);
+    g.fail_on = VET_SEV_WARNING;
+    g.at = (int64_t)time(NULL);
+    g.color = isatty(STDOUT_FILENO) && !(nc && *nc);
+    (void)self; /* as kubectl-vet the arguments are the same: kubectl strips the plugin name */
+
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        overview(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v"))
+        return cmd_version(1, argv + 1, &g);
+    for (const cli_cmd *c = commands; c->name; c++)
+        if (!strcmp(c->name, argv[1]))
+            return c->fn(argc - 1, argv + 1, &g);
+    fprintf(stderr, "kubevet: unknown command \"%s\"\nRun 'kubevet help' for usage.\n", argv[1]);
+    return 2;
+}
+
+/* Placeholders while the apis and etcd commands are being written (strong definitions in
+ * cmd_apis.c / cmd_etcd.c replace these at link time). */
+__attribute__((weak)) int cmd_apis(int argc, char **argv, cli_globals *g)
+{
+    (void)argc, (void)argv, (void)g;
+    fprintf(stderr, "kubevet: apis: not built into this binary\n");
+    return 3;
+}
+
+__attribute__((weak)) int cmd_etcd(int argc, char **argv, cli_globals *g)
+{
+    (void)argc, (void)argv, (void)g;
+    fprintf(stderr, "kubevet: etcd: not built into this binary\n");
+    return 3;
+}

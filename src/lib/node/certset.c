@@ -1,0 +1,305 @@
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "node_int.h"
+#include "parallel.h"
+
+int vet_certset_take(vet_certset *set, vet_pem *pem, const char *subject, const char *path,
+                     const char *source, const char *role, const char *ca_role, vet_key *key,
+                     const char *key_path)
+{
+    for (size_t i = 0; i < pem->ncerts; i++) {
+        vet_cert_entry *e;
+        if (set->n == set->cap) {
+            size_t cap = set->cap ? set->cap * 2 : 32;
+            vet_cert_entry *v = realloc(set->v, cap * sizeof *v);
+            if (!v)
+                return vet_error_set(VET_ENOMEM, "out of memory");
+            set->v = v;
+            set->cap = cap;
+        }
+        e = &set->v[set->n];
+        memset(e, 0, sizeof *e);
+        e->subject = i ? vet_strdupf("%s (certificate %zu)", subject, i + 1) : strdup(subject);
+        e->path = strdup(path);
+        e->source = strdup(source);
+        e->role = i ? NULL : role;
+        e->ca_role = i ? NULL : ca_role;
+        e->index = i;
+        e->cert = pem->certs[i];
+        pem->certs[i] = NULL;
+        if (i == 0 && key) {
+            e->key = key;
+            key = NULL;
+            e->key_path = key_path ? strdup(key_path) : NULL;
+        } else if (i == 0 && pem->nkeys && pem->keys[0]) {
+            e->key = pem->keys[0];
+            pem->keys[0] = NULL;
+            e->key_path = strdup(path);
+        }
+        set->n++;
+        if (!e->subject || !e->path || !e->source)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+    }
+    vet_key_free(key);
+    return 0;
+}
+
+void vet_certset_clear(vet_certset *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        vet_cert_entry *e = &set->v[i];
+        free(e->subject);
+        free(e->path);
+        free(e->source);
+        free(e->key_path);
+        vet_cert_free(e->cert);
+        vet_key_free(e->key);
+    }
+    free(set->v);
+    vet_strv_free(&set->errors);
+    memset(set, 0, sizeof *set);
+}
+
+/* ---- files and folders given as arguments ---- */
+
+typedef struct {
+    char *path;
+    int kubeconfig;   /* parse as kubeconfig */
+    vet_pem pem;      /* results */
+    vet_kubeconfig *kc;
+    vet_pem *users;   /* kubeconfig: one pem per user, then one per cluster */
+    size_t nusers;
+    char *err;
+} item;
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t ls = strlen(s), lf = strlen(suf);
+    return ls >= lf && !strcasecmp(s + ls - lf, suf);
+}
+
+static int is_cert_name(const char *n)
+{
+    static const char *const ext[] = {".pem", ".crt", ".cer", ".der", ".key", ".pub", NULL};
+    for (int i = 0; ext[i]; i++)
+        if (has_suffix(n, ext[i]))
+            return 1;
+    return 0;
+}
+
+static int is_kubeconfig_name(const char *n)
+{
+    static const char *const ext[] = {".conf", ".kubeconfig", ".yaml", ".yml", NULL};
+    if (!strcmp(n, "config"))
+        return 1;
+    for (int i = 0; ext[i]; i++)
+        if (has_suffix(n, ext[i]))
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    item *v;
+    size_t n, cap;
+} items;
+
+static int push_item(items *it, const char *path, int kubeconfig)
+{
+    if (it->n == it->cap) {
+        size_t cap = it->cap ? it->cap * 2 : 64;
+        item *v = realloc(it->v, cap * sizeof *v);
+        if (!v)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        it->v = v;
+        it->cap = cap;
+    }
+    memset(&it->v[it->n], 0, sizeof it->v[0]);
+    it->v[it->n].path = strdup(path);
+    it->v[it->n].kubeconfig = kubeconfig;
+    if (!it->v[it->n++].path)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walk a folder in name order (stable output); only certificate- or kubeconfig-looking names. */
+static int walk(items *it, const char *dir, int depth)
+{
+    DIR *d;
+    struct dirent *e;
+    vet_strv names = VET_STRV_INIT;
+    int rc = 0;
+    if (depth > 32)
+        return 0;
+    if (!(d = opendir(dir)))
+        return vet_error_set(VET_EIO, "%s: cannot open folder", dir);
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && (rc = vet_strv_push(&names, e->d_name)))
+            break;
+    closedir(d);
+    if (names.n)
+        qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    for (size_t i = 0; !rc && i < names.n; i++) {
+        char *p = vet_path_join(dir, names.v[i]);
+        struct stat st;
+        if (!p) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            break;
+        }
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = walk(it, p, depth + 1);
+        else if (is_cert_name(names.v[i]))
+            rc = push_item(it, p, 0);
+        else if (is_kubeconfig_name(names.v[i]))
+            rc = push_item(it, p, 1);
+        free(p);
+    }
+    vet_strv_free(&names);
+    return rc;
+}
+
+static void load_item(size_t i, void *arg)
+{
+    item *x = &((item *)arg)[i];
+    vet_buf b = VET_BUF_INIT;
+    int rc = vet_fs_read(&b, x->path, VET_FS_DEFAULT_CAP);
+    if (!rc && !x->kubeconfig && !vet_pki_sniff((unsigned char *)b.ptr, b.size) &&
+        b.size && memchr(b.ptr, ':', b.size))
+        x->kubeconfig = 1; /* a YAML file given by name */
+    if (!rc && x->kubeconfig) {
+        rc = vet_kubeconfig_parse(&x->kc, (unsigned char *)b.ptr, b.size, x->path);
+        if (!rc && x->kc->nusers + x->kc->nclusters) {
+            x->nusers = x->kc->nusers + x->kc->nclusters;
+            x->users = calloc(x->nusers, sizeof *x->users);
+            if (!x->users)
+                rc = vet_error_set(VET_ENOMEM, "out of memory");
+        }
+        for (size_t u = 0; !rc && u < x->nusers; u++) {
+            const vet_blob *blob;
+            char *ref = NULL, *dir = NULL, *full = NULL;
+            vet_buf fb = VET_BUF_INIT;
+            if (u < x->kc->nusers) {
+                blob = &x->kc->users[u].cert;
+                ref = x->kc->users[u].cert_path;
+            } else {
+                blob = &x->kc->clusters[u - x->kc->nusers].ca;
+                ref = x->kc->clusters[u - x->kc->nusers].ca_path;
+            }
+            if (blob->data) {
+                rc = vet_pki_parse(&x->users[u], blob->data, blob->len, x->path);
+            } else if (ref) {
+                /* Relative paths in a kubeconfig are relative to its own folder (clientcmd). */
+                const char *slash = strrchr(x->path, '/');
+                dir = slash ? vet_strdupf("%.*s", (int)(slash - x->path), x->path) : strdup(".");
+                full = ref[0] == '/' ? strdup(ref) : vet_path_join(dir, ref);
+                if (!full || !(rc = vet_fs_read(&fb, full, VET_FS_DEFAULT_CAP)))
+                    rc = full ? vet_pki_parse(&x->users[u], (unsigned char *)fb.ptr, fb.size, full)
+                              : vet_error_set(VET_ENOMEM, "out of memory");
+            }
+            vet_buf_free(&fb);
+            free(dir);
+            free(full);
+        }
+    } else if (!rc) {
+        rc = vet_pki_parse(&x->pem, (unsigned char *)b.ptr, b.size, x->path);
+    }
+    if (rc)
+        x->err = strdup(vet_error_last());
+    vet_buf_free(&b);
+}
+
+/* cfssl writes x.pem + x-key.pem; openssl/kubeadm x.crt + x.key. */
+static vet_key *partner_key(items *it, size_t i, char **key_path)
+{
+    const char *p = it->v[i].path;
+    size_t l = strlen(p);
+    for (size_t j = 0; j < it->n; j++) {
+        const char *q = it->v[j].path;
+        size_t lq = strlen(q);
+        int match = 0;
+        if (j == i || !it->v[j].pem.nkeys || it->v[j].pem.ncerts)
+            continue;
+        if (has_suffix(p, ".pem") && has_suffix(q, "-key.pem") && lq == l + 4 &&
+            !strncmp(p, q, l - 4))
+            match = 1;
+        if (has_suffix(p, ".crt") && has_suffix(q, ".key") && lq == l && !strncmp(p, q, l - 4))
+            match = 1;
+        if (match) {
+            vet_key *k = it->v[j].pem.keys[0];
+            it->v[j].pem.keys[0] = NULL;
+            *key_path = it->v[j].path;
+            return k;
+        }
+    }
+    return NULL;
+}
+
+int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t npaths)
+{
+    items it = {NULL, 0, 0};
+    int rc = 0;
+    for (size_t i = 0; i < npaths && !rc; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) != 0) {
+            vet_error_set(VET_EIO, "%s: no such file or folder", paths[i]);
+            rc = vet_strv_push(&set->errors, vet_error_last());
+        } else if (S_ISDIR(st.st_mode)) {
+            if ((rc = walk(&it, paths[i], 0)) == VET_EIO)
+                rc = vet_strv_push(&set->errors, vet_error_last());
+        } else {
+            /* Named explicitly: read whatever it is; a kubeconfig by name or by content. */
+            rc = push_item(&it, paths[i], is_kubeconfig_name(paths[i]) && !is_cert_name(paths[i]));
+        }
+    }
+    if (rc)
+        goto done;
+    vet_parallel_for(it.n, 0, load_item, it.v);
+    for (size_t i = 0; i < it.n && !rc; i++) {
+        item *x = &it.v[i];
+        if (x->err) {
+            rc = vet_strv_push(&set->errors, x->err);
+            continue;
+        }
+        if (x->kc) {
+            for (size_t u = 0; u < x->nusers && !rc; u++) {
+                int is_user = u < x->kc->nusers;
+                const char *nm = is_user ? x->kc->users[u].name : x->kc->clusters[u - x->kc->nusers].name;
+                char *subj = vet_strdupf("kubeconfig %s %s %s", x->path, is_user ? "user" : "cluster",
+                                         nm ? nm : "");
+                char *src = vet_strdupf("%s:%s", is_user ? "kubeconfig" : "kubeconfig-ca", nm ? nm : "");
+                rc = subj && src ? vet_certset_take(set, &x->users[u], subj, x->path, src, NULL, NULL,
+                                                    NULL, NULL)
+                                 : vet_error_set(VET_ENOMEM, "out of memory");
+                free(subj);
+                free(src);
+            }
+        } else {
+            char *kp = NULL;
+            vet_key *k = x->pem.ncerts ? partner_key(&it, i, &kp) : NULL;
+            rc = vet_certset_take(set, &x->pem, x->path, x->path, "file", NULL, NULL, k, kp);
+        }
+    }
+done:
+    for (size_t i = 0; i < it.n; i++) {
+        free(it.v[i].path);
+        free(it.v[i].err);
+        vet_pem_clear(&it.v[i].pem);
+        for (size_t u = 0; u < it.v[i].nusers; u++)
+            vet_pem_clear(&it.v[i].users[u]);
+        free(it.v[i].users);
+        vet_kubeconfig_free(it.v[i].kc);
+    }
+    free(it.v);
+    return rc;
+}

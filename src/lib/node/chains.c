@@ -1,0 +1,87 @@
+/* Chain facts: which CA each certificate must verify against, and OpenSSL's verdict.
+ * Computed once, on all cores, because 10,000-certificate folders are a real input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "node_int.h"
+#include "parallel.h"
+
+typedef struct {
+    vet_cert_entry **e;   /* every entry in scope */
+    size_t n;
+    vet_cert_entry **ca;  /* the CA entries among them (few) */
+    size_t nca;
+    long *which;          /* per entry: index into ca[], or -1 */
+    vet_trust **trust;    /* per CA */
+} job;
+
+static void verify_one(size_t i, void *arg)
+{
+    job *j = arg;
+    vet_cert_entry *e = j->e[i];
+    long c = j->which[i];
+    if (c < 0 || !j->trust[c])
+        return;
+    e->chain_ok = vet_trust_verify(j->trust[c], e->cert, NULL, 0, e->chain_why, sizeof e->chain_why);
+    e->chain_same_name = !e->chain_ok && vet_cert_issued_by_name(e->cert, e->chain_ca->cert);
+}
+
+int vet_node_verify_chains(vet_node *n, vet_certset *files)
+{
+    job j;
+    size_t nn = n ? n->certs.n : 0, nf = files ? files->n : 0, total = nn + nf + 1;
+    int rc = 0;
+    memset(&j, 0, sizeof j);
+    j.e = calloc(total, sizeof *j.e);
+    j.ca = calloc(total, sizeof *j.ca);
+    j.which = calloc(total, sizeof *j.which);
+    if (!j.e || !j.ca || !j.which) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < nn; i++)
+        j.e[j.n++] = &n->certs.v[i];
+    for (size_t i = 0; i < nf; i++)
+        j.e[j.n++] = &files->v[i];
+    for (size_t i = 0; i < j.n; i++)
+        if (vet_cert_is_ca(j.e[i]->cert))
+            j.ca[j.nca++] = j.e[i];
+    if (!(j.trust = calloc(j.nca + 1, sizeof *j.trust))) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    for (size_t i = 0; i < j.n; i++) {
+        vet_cert_entry *e = j.e[i];
+        const vet_cert_entry *want = e->ca_role && n ? vet_node_role(n, e->ca_role) : NULL;
+        int root = vet_cert_is_ca(e->cert) && !strcmp(vet_cert_subject(e->cert), vet_cert_issuer(e->cert));
+        e->chain_ok = -1;
+        e->chain_ca = NULL;
+        j.which[i] = -1;
+        for (size_t c = 0; c < j.nca; c++) {
+            if (j.ca[c] == e)
+                continue;
+            /* The layout names the CA; otherwise a CA in scope whose subject is the issuer. */
+            if (want ? j.ca[c] == want : (!root && vet_cert_issued_by_name(e->cert, j.ca[c]->cert))) {
+                j.which[i] = (long)c;
+                e->chain_ca = j.ca[c];
+                break;
+            }
+        }
+        if (j.which[i] >= 0 && !j.trust[j.which[i]]) {
+            vet_cert *anchor = j.ca[j.which[i]]->cert;
+            if ((rc = vet_trust_new(&j.trust[j.which[i]], &anchor, 1)))
+                goto done;
+        }
+    }
+    vet_parallel_for(j.n, 0, verify_one, &j);
+done:
+    for (size_t c = 0; j.trust && c < j.nca; c++)
+        vet_trust_free(j.trust[c]);
+    free(j.trust);
+    free(j.which);
+    free(j.ca);
+    free(j.e);
+    return rc;
+}

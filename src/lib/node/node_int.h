@@ -1,0 +1,14 @@
+/* Internal to the node module. */
+#ifndef KV_NODE_INT_H
+#define KV_NODE_INT_H
+
+#include "kubevet/node.h"
+
+/* Move every certificate of pem into set (pem keeps NULLs). The first certificate gets the
+ * first private key when `key` is NULL and the file holds one (cert+key files like
+ * kubelet-client-current.pem); otherwise `key` (ownership taken) goes with it. */
+int vet_certset_take(vet_certset *set, vet_pem *pem, const char *subject, const char *path,
+                     const char *source, const char *role, const char *ca_role, vet_key *key,
+                     const char *key_path);
+
+#endif

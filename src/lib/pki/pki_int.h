@@ -1,0 +1,52 @@
+/* Internals shared by the pki sources (pem.c, cert.c, key.c, trust.c). Not installed. */
+#ifndef KV_PKI_INT_H
+#define KV_PKI_INT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "kubevet/pki.h"
+#include "strv.h"
+
+#define PKI_TYPE_MAX 80 /* "RSA-PSS-16384", "EC-brainpoolP512r1", or an algorithm OID */
+
+struct vet_cert {
+    atomic_int refs;
+    X509 *x509;
+    /* Everything below is computed once in pki_cert_from_der and never changes: the
+     * accessors hand these out without locks. */
+    char *subject, *issuer, *cn, *serial;
+    vet_strv orgs, dns, ips;
+    int64_t not_before, not_after;
+    int is_ca, key_bits, sig_weak;
+    char key_type[PKI_TYPE_MAX];
+    char sig_alg[96];
+    unsigned char der_sha256[32];
+    char sha256[96];    /* 32 * "XX:" - 1 + NUL */
+    char spki_hash[72]; /* "sha256:" + 64 hex + NUL */
+};
+
+struct vet_key {
+    EVP_PKEY *pkey;
+    int is_private, bits;
+    char type[PKI_TYPE_MAX];
+};
+
+/* SHA-256, fetched once per process (an implicit fetch per digest costs a lock and a lookup). */
+const EVP_MD *pki_sha256(void);
+
+/* Decode one DER certificate from *pp (advancing it), len bytes available. `aux` selects the
+ * OpenSSL "TRUSTED CERTIFICATE" form. `scratch` is a memory BIO reused for name printing.
+ * VET_EINPUT when the DER is not a certificate; the message has no file name or offset. */
+int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int aux, BIO *scratch);
+
+/* Wrap pkey (ownership taken, also on failure). */
+int pki_key_new(vet_key **out, EVP_PKEY *pkey, int is_private);
+
+/* "RSA-2048", "EC-P256", "Ed25519", ... and the size in bits; pkey may be NULL. */
+void pki_key_describe(const EVP_PKEY *pkey, char type[PKI_TYPE_MAX], int *bits);
+
+#endif

@@ -1,0 +1,186 @@
+#include "atomic.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "vtime.h"
+
+struct vet_atomic {
+    int fd;
+    char *path;
+    char *tmp;
+};
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return vet_strdupf(".");
+    if (slash == path)
+        return vet_strdupf("/");
+    return vet_strdupf("%.*s", (int)(slash - path), path);
+}
+
+int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
+{
+    vet_atomic *w = calloc(1, sizeof *w);
+    int rc = 0;
+    *out = NULL;
+    if (!w)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    w->fd = -1;
+    w->path = vet_strdupf("%s", path);
+    for (int i = 0; w->path && i < 100; i++) {
+        free(w->tmp);
+        w->tmp = vet_strdupf("%s.kubevet-tmp-%ld-%d", path, (long)getpid(), i);
+        if (!w->tmp)
+            break;
+        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+        if (w->fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (w->fd < 0) {
+        rc = vet_error_set(VET_EIO, "%s: cannot create temporary file: %s", path,
+                           w->tmp ? strerror(errno) : "out of memory");
+        free(w->tmp);
+        w->tmp = NULL;
+        vet_atomic_abort(w);
+        return rc;
+    }
+    /* O_CREAT's mode is filtered by umask; keys must be exactly 0600, so set it explicitly. */
+    fchmod(w->fd, (mode_t)mode);
+    *out = w;
+    return 0;
+}
+
+int vet_atomic_write(vet_atomic *w, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(w->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return vet_error_set(VET_EIO, "%s: write failed: %s", w->path, strerror(errno));
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void vet_atomic_abort(vet_atomic *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->tmp)
+        unlink(w->tmp);
+    free(w->tmp);
+    free(w->path);
+    free(w);
+}
+
+static int backup(const char *path, char **backup_out)
+{
+    char stamp[32], *bak = NULL;
+    struct stat st;
+    vet_buf data = VET_BUF_INIT;
+    int rc = 0;
+    if (lstat(path, &st) != 0)
+        return 0; /* nothing to keep */
+    vet_time_format_compact(stamp, (int64_t)time(NULL));
+    for (int i = 0; i < 100; i++) {
+        free(bak);
+        bak = i ? vet_strdupf("%s.kubevet-%s-%d.bak", path, stamp, i)
+                : vet_strdupf("%s.kubevet-%s.bak", path, stamp);
+        if (!bak)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        /* A hard link keeps the old inode, bytes and mode, at no cost; rename() then swaps the name. */
+        if (link(path, bak) == 0)
+            goto done;
+        if (errno != EEXIST)
+            break;
+    }
+    /* Filesystems without hard links: copy the bytes, same mode. */
+    {
+        vet_atomic *w = NULL;
+        if ((rc = vet_fs_read(&data, path, (size_t)-1)) ||
+            (rc = vet_atomic_open(&w, bak, st.st_mode & 07777)) ||
+            (rc = vet_atomic_write(w, data.ptr, data.size)) || (rc = vet_atomic_commit(w, 0, NULL))) {
+            if (w && rc)
+                vet_atomic_abort(w);
+            goto done;
+        }
+    }
+done:
+    vet_buf_free(&data);
+    if (rc) {
+        free(bak);
+        return rc;
+    }
+    if (backup_out)
+        *backup_out = bak;
+    else
+        free(bak);
+    return 0;
+}
+
+int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
+{
+    int rc = 0, dfd = -1;
+    char *dir = NULL;
+    if (backup_out)
+        *backup_out = NULL;
+    if (fsync(w->fd) != 0) {
+        rc = vet_error_set(VET_EIO, "%s: fsync failed: %s", w->path, strerror(errno));
+        goto done;
+    }
+    if (close(w->fd) != 0) {
+        w->fd = -1;
+        rc = vet_error_set(VET_EIO, "%s: close failed: %s", w->path, strerror(errno));
+        goto done;
+    }
+    w->fd = -1;
+    if ((flags & VET_ATOMIC_BACKUP) && (rc = backup(w->path, backup_out)))
+        goto done;
+    if (rename(w->tmp, w->path) != 0) {
+        rc = vet_error_set(VET_EIO, "%s: rename failed: %s", w->path, strerror(errno));
+        goto done;
+    }
+    free(w->tmp);
+    w->tmp = NULL;
+    dir = dir_of(w->path);
+    if (dir && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+done:
+    free(dir);
+    vet_atomic_abort(w);
+    return rc;
+}
+
+int vet_atomic_write_file(const char *path, const void *data, size_t len, unsigned mode, int flags,
+                          char **backup_out)
+{
+    vet_atomic *w = NULL;
+    int rc = vet_atomic_open(&w, path, mode);
+    if (rc)
+        return rc;
+    if ((rc = vet_atomic_write(w, data, len))) {
+        vet_atomic_abort(w);
+        return rc;
+    }
+    return vet_atomic_commit(w, flags, backup_out);
+}

@@ -1,0 +1,28 @@
+/* The one module that writes files: temp file in the same directory (O_EXCL), write, fsync,
+ * timestamped backup of the old file, rename over it, fsync the directory. A crash at any point
+ * leaves either the old file or the new one, never a mix. */
+#ifndef VET_UTIL_ATOMIC_H
+#define VET_UTIL_ATOMIC_H
+
+#include <stddef.h>
+
+typedef struct vet_atomic vet_atomic;
+
+enum {
+    VET_ATOMIC_BACKUP = 1 /* keep the replaced file as <path>.kubevet-<UTC stamp>.bak */
+};
+
+/* Start writing `path` with permission `mode` (e.g. 0600 for keys). */
+int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode);
+int vet_atomic_write(vet_atomic *w, const void *data, size_t len);
+/* Finish: fsync, optional backup, rename, fsync dir. Frees w whatever the outcome.
+ * *backup_out (if not NULL) receives the backup path, or NULL when there was nothing to back up. */
+int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out);
+/* Drop the temp file. Frees w. NULL is a no-op. */
+void vet_atomic_abort(vet_atomic *w);
+
+/* Whole-buffer convenience. */
+int vet_atomic_write_file(const char *path, const void *data, size_t len, unsigned mode, int flags,
+                          char **backup_out);
+
+#endif
