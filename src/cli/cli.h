@@ -80,6 +80,10 @@ void cli_pki_free(cli_pki *p);
 /* Add the "node" and "certificates" keys to the report. */
 int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now);
 
+/* Connect to etcd from the flags, else the static pod and kubeadm client certs under --root. */
+struct vet_etcd;
+int cli_etcd_connect(struct vet_etcd **out, cli_globals *g);
+
 /* Shared body of `check` and `certs list|check`: parse, load, run checks with the given ID
  * prefixes (NULL = all) and sources, render. */
 int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,

@@ -4,7 +4,9 @@
 
 #include "cli.h"
 #include "error.h"
+#include "fs.h"
 #include "kubevet/check.h"
+#include "kubevet/etcd.h"
 #include "kubevet/node.h"
 #include "vtime.h"
 
@@ -78,10 +80,35 @@ static void print_node_line(const cli_pki *p)
            vet_name_source_str(p->node->node_name_source), p->node->root);
 }
 
+/* `check` draws on etcd when it is configured (--etcd-endpoints: required) or when this is a live
+ * control-plane node (--root / with an etcd static pod: best effort, skipped with a note when
+ * unreachable, so an offline copy of a node's files still gets its PKI checked). */
+static int gather_etcd(vet_etcd_facts **out, cli_globals *g, vet_report *r, unsigned *sources)
+{
+    vet_etcd *c = NULL;
+    int rc, live = (!g->root || !strcmp(g->root, "/")) &&
+                   vet_fs_exists("/etc/kubernetes/manifests/etcd.yaml");
+    *out = NULL;
+    if (!g->etcd_endpoints && !live)
+        return 0;
+    rc = cli_etcd_connect(&c, g);
+    if (!rc)
+        rc = vet_etcd_status(out, c);
+    vet_etcd_free(c);
+    if (rc && !g->etcd_endpoints) {
+        vet_report_set(r, "etcd_skipped", json_string(vet_error_last()));
+        return 0;
+    }
+    if (!rc)
+        *sources |= VET_SRC_ETCD;
+    return rc;
+}
+
 int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,
                     const char *syn, const char *desc, const char *const *prefixes, unsigned sources)
 {
     cli_pki p;
+    vet_etcd_facts *etcd = NULL;
     vet_strv pos = VET_STRV_INIT;
     vet_report r;
     vet_ctx ctx;
@@ -106,8 +133,10 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
     }
     if ((rc = vet_report_init(&r, command, g->at)))
         return cli_fail(rc);
-    if ((rc = cli_pki_load(&p, &pos, g, &ctx, &r)) ||
-        (!list && (rc = vet_check_run(&ctx, &r, sources, prefixes))) ||
+    if (!(rc = cli_pki_load(&p, &pos, g, &ctx, &r)) && !list && !prefixes)
+        rc = gather_etcd(&etcd, g, &r, &sources);
+    ctx.etcd = etcd;
+    if (rc || (!list && (rc = vet_check_run(&ctx, &r, sources, prefixes))) ||
         (rc = cli_pki_describe(&p, &r, g->at))) {
         code = cli_fail(rc);
         goto done;
@@ -125,6 +154,7 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
         code = cli_emit(&r, g);
     }
 done:
+    vet_etcd_facts_free(etcd);
     vet_report_free(&r);
     cli_pki_free(&p);
     vet_strv_free(&pos);

@@ -142,6 +142,7 @@ void vet_time_format_compact(char out[32], int64_t t)
 
 int64_t vet_time_days_between(int64_t now, int64_t t)
 {
-    int64_t diff = t - now;
-    return diff >= 0 ? diff / 86400 : -((-diff + 86399) / 86400);
+    int64_t diff = t - now, days = diff / 86400;
+    /* Whole days, truncated; anything already past shows at least -1, never "0 days left". */
+    return diff < 0 && days == 0 ? -1 : days;
 }

@@ -14,7 +14,7 @@ int64_t vet_time_from_civil(int y, int mon, int d, int h, int mi, int s);
 void vet_time_format(char out[32], int64_t t);
 /* Compact form for file names: "20261122T120000Z". */
 void vet_time_format_compact(char out[32], int64_t t);
-/* Whole days from now to t, rounded towards minus infinity (an expired cert shows -1 on its first day). */
+/* Whole days from now to t, truncated; a time already past is at least -1 (never "0 days left"). */
 int64_t vet_time_days_between(int64_t now, int64_t t);
 
 #endif

@@ -60,7 +60,8 @@ static void test_time_format_and_days(void **state)
     assert_int_equal(vet_time_days_between(0, 86399), 0);
     assert_int_equal(vet_time_days_between(0, -1), -1);
     assert_int_equal(vet_time_days_between(0, -86400), -1);
-    assert_int_equal(vet_time_days_between(0, -86401), -2);
+    assert_int_equal(vet_time_days_between(0, -86401), -1);
+    assert_int_equal(vet_time_days_between(0, -2 * 86400 - 1), -2);
 }
 
 static void test_duration(void **state)

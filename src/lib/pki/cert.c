@@ -102,8 +102,8 @@ static int load_sans(vet_cert *c)
         const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
         if (g->type == GEN_DNS) {
             const ASN1_STRING *s = g->d.dNSName;
-            rc = vet_strv_take(&c->dns, dup_clean(ASN1_STRING_get0_data(s),
-                                                  (size_t)ASN1_STRING_length(s)));
+            rc = vet_strv_take(&c->dns,
+                               dup_clean(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)));
         } else if (g->type == GEN_IPADD) {
             const ASN1_STRING *s = g->d.iPAddress;
             char txt[INET6_ADDRSTRLEN];
@@ -145,8 +145,8 @@ static int asn1_epoch(int64_t *out, const ASN1_TIME *t)
     struct tm tm;
     if (!t || !ASN1_TIME_to_tm(t, &tm))
         return -1;
-    *out = vet_time_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                               tm.tm_min, tm.tm_sec);
+    *out = vet_time_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                               tm.tm_sec);
     return 0;
 }
 
@@ -305,22 +305,70 @@ vet_cert *vet_cert_ref(vet_cert *c)
     return c;
 }
 
-const char *vet_cert_subject(const vet_cert *c) { return c->subject; }
-const char *vet_cert_issuer(const vet_cert *c) { return c->issuer; }
-const char *vet_cert_cn(const vet_cert *c) { return c->cn; }
-const vet_strv *vet_cert_orgs(const vet_cert *c) { return &c->orgs; }
-const vet_strv *vet_cert_dns(const vet_cert *c) { return &c->dns; }
-const vet_strv *vet_cert_ips(const vet_cert *c) { return &c->ips; }
-const char *vet_cert_serial(const vet_cert *c) { return c->serial; }
-int64_t vet_cert_not_before(const vet_cert *c) { return c->not_before; }
-int64_t vet_cert_not_after(const vet_cert *c) { return c->not_after; }
-int vet_cert_is_ca(const vet_cert *c) { return c->is_ca; }
-const char *vet_cert_key_type(const vet_cert *c) { return c->key_type; }
-int vet_cert_key_bits(const vet_cert *c) { return c->key_bits; }
-const char *vet_cert_sig_alg(const vet_cert *c) { return c->sig_alg; }
-int vet_cert_sig_weak(const vet_cert *c) { return c->sig_weak; }
-const char *vet_cert_sha256(const vet_cert *c) { return c->sha256; }
-const char *vet_cert_spki_hash(const vet_cert *c) { return c->spki_hash; }
+const char *vet_cert_subject(const vet_cert *c)
+{
+    return c->subject;
+}
+const char *vet_cert_issuer(const vet_cert *c)
+{
+    return c->issuer;
+}
+const char *vet_cert_cn(const vet_cert *c)
+{
+    return c->cn;
+}
+const vet_strv *vet_cert_orgs(const vet_cert *c)
+{
+    return &c->orgs;
+}
+const vet_strv *vet_cert_dns(const vet_cert *c)
+{
+    return &c->dns;
+}
+const vet_strv *vet_cert_ips(const vet_cert *c)
+{
+    return &c->ips;
+}
+const char *vet_cert_serial(const vet_cert *c)
+{
+    return c->serial;
+}
+int64_t vet_cert_not_before(const vet_cert *c)
+{
+    return c->not_before;
+}
+int64_t vet_cert_not_after(const vet_cert *c)
+{
+    return c->not_after;
+}
+int vet_cert_is_ca(const vet_cert *c)
+{
+    return c->is_ca;
+}
+const char *vet_cert_key_type(const vet_cert *c)
+{
+    return c->key_type;
+}
+int vet_cert_key_bits(const vet_cert *c)
+{
+    return c->key_bits;
+}
+const char *vet_cert_sig_alg(const vet_cert *c)
+{
+    return c->sig_alg;
+}
+int vet_cert_sig_weak(const vet_cert *c)
+{
+    return c->sig_weak;
+}
+const char *vet_cert_sha256(const vet_cert *c)
+{
+    return c->sha256;
+}
+const char *vet_cert_spki_hash(const vet_cert *c)
+{
+    return c->spki_hash;
+}
 
 int vet_cert_same_key(const vet_cert *a, const vet_cert *b)
 {

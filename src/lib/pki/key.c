@@ -79,9 +79,18 @@ void vet_key_free(vet_key *k)
     free(k);
 }
 
-const char *vet_key_type(const vet_key *k) { return k->type; }
-int vet_key_bits(const vet_key *k) { return k->bits; }
-int vet_key_is_private(const vet_key *k) { return k->is_private; }
+const char *vet_key_type(const vet_key *k)
+{
+    return k->type;
+}
+int vet_key_bits(const vet_key *k)
+{
+    return k->bits;
+}
+int vet_key_is_private(const vet_key *k)
+{
+    return k->is_private;
+}
 
 int vet_key_matches_cert(const vet_key *k, const vet_cert *c)
 {

@@ -1,0 +1,50 @@
+/* Internal to the etcd module: the HTTP client and the gateway JSON parsers (exposed so unit
+ * tests can feed them recorded responses). */
+#ifndef KV_ETCD_INT_H
+#define KV_ETCD_INT_H
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "kubevet/etcd.h"
+
+struct vet_etcd {
+    CURL *curl;
+    vet_strv endpoints;
+    char *endpoint;           /* the one that answered */
+    char *cacert, *cert, *key; /* host paths or NULL */
+    long timeout_ms;
+    vet_etcd_pod *pod;
+};
+
+/* POST base+path with a JSON body (GET when body is NULL). Transport failure: VET_ENET naming
+ * the URL. A gateway error object ({"error","message","code"}): VET_ENET with the message, and
+ * *grpc_code (optional) set; the HTTP status differs between etcd builds, so only `code` counts.
+ * On success *out (optional) is the parsed JSON object. timeout_ms 0 = the client's. */
+int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body,
+                 long timeout_ms, json_t **out, int *grpc_code);
+
+/* Apply TLS and timeout options to a curl handle. */
+void etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms);
+
+/* Gateway JSON: int64/uint64 arrive as decimal strings (also accept numbers); absent = 0. */
+int etcd_json_u64(uint64_t *out, json_t *obj, const char *key);
+int etcd_json_i64(int64_t *out, json_t *obj, const char *key);
+
+/* Parse /v3/cluster/member/list (or member/add's "members") into f->members (appended). */
+int etcd_parse_members(vet_etcd_facts *f, const unsigned char *data, size_t len);
+int etcd_parse_members_json(vet_etcd_facts *f, json_t *root);
+/* Parse /v3/maintenance/status into m. */
+int etcd_parse_status(vet_etcd_member *m, const unsigned char *data, size_t len);
+int etcd_parse_status_json(vet_etcd_member *m, json_t *root);
+/* Parse /v3/maintenance/alarm into the members' alarm lists (unknown member IDs ignored). */
+int etcd_parse_alarms_json(vet_etcd_facts *f, json_t *root);
+/* Sort members: started by name, then unstarted by ID. */
+void etcd_sort_members(vet_etcd_facts *f);
+void etcd_member_clear(vet_etcd_member *m);
+
+/* Split "a,b,c" into sv (empty items dropped). */
+int etcd_split_csv(vet_strv *sv, const char *s);
+
+#endif

@@ -1,0 +1,1286 @@
+/* `apis convert`: rewrite deprecated/removed apiVersions in manifests by editing spans.
+ *
+ * The file is never re-emitted. libyaml's node marks locate the bytes of the apiVersion value,
+ * of keys to rename, of pairs to replace or delete and of the line after which a pair is
+ * inserted; the edits (offset, bytes to delete, text to insert) are sorted and applied once, so
+ * comments, key order, quoting, indentation, other documents and template text stay as they
+ * were. The rule table (convert_rules.c) is data: one row per (from apiVersion, kind, to). */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "convert_int.h"
+#include "error.h"
+
+#define MAX_DEPTH 200
+
+/* ---------------------------------------------------------------- small helpers */
+
+void *cv_alloc(cv *c, size_t size)
+{
+    void *p;
+    if (c->narena == c->carena) {
+        size_t n = c->carena ? c->carena * 2 : 32;
+        void **a = realloc(c->arena, n * sizeof *a);
+        if (!a)
+            return c->err = VET_ENOMEM, NULL;
+        c->arena = a;
+        c->carena = n;
+    }
+    p = calloc(1, size ? size : 1);
+    if (!p)
+        return c->err = VET_ENOMEM, NULL;
+    c->arena[c->narena++] = p;
+    return p;
+}
+
+char *cv_strndup(cv *c, const char *s, size_t n)
+{
+    char *p = cv_alloc(c, n + 1);
+    if (p && n)
+        memcpy(p, s, n);
+    return p;
+}
+
+yaml_node_t *cv_node(cv *c, int id)
+{
+    return yaml_document_get_node(c->doc, id);
+}
+
+size_t cv_npairs(const yaml_node_t *m)
+{
+    if (!m || m->type != YAML_MAPPING_NODE)
+        return 0;
+    return (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+}
+
+yaml_node_t *cv_key_at(cv *c, yaml_node_t *m, size_t i)
+{
+    return cv_node(c, m->data.mapping.pairs.start[i].key);
+}
+
+yaml_node_t *cv_val_at(cv *c, yaml_node_t *m, size_t i)
+{
+    return cv_node(c, m->data.mapping.pairs.start[i].value);
+}
+
+size_t cv_nitems(const yaml_node_t *s)
+{
+    if (!s || s->type != YAML_SEQUENCE_NODE)
+        return 0;
+    return (size_t)(s->data.sequence.items.top - s->data.sequence.items.start);
+}
+
+yaml_node_t *cv_item(cv *c, yaml_node_t *s, size_t i)
+{
+    return cv_node(c, s->data.sequence.items.start[i]);
+}
+
+int cv_scalar_is(const yaml_node_t *n, const char *s)
+{
+    size_t l = strlen(s);
+    return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length == l &&
+           !memcmp(n->data.scalar.value, s, l);
+}
+
+const char *cv_str(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* Index of `key` in mapping m, or -1. */
+long cv_find(cv *c, yaml_node_t *m, const char *key)
+{
+    size_t n = cv_npairs(m);
+    for (size_t i = 0; i < n; i++)
+        if (cv_scalar_is(cv_key_at(c, m, i), key))
+            return (long)i;
+    return -1;
+}
+
+yaml_node_t *cv_get(cv *c, yaml_node_t *m, const char *key)
+{
+    long i = cv_find(c, m, key);
+    return i < 0 ? NULL : cv_val_at(c, m, (size_t)i);
+}
+
+int cv_is_map(const yaml_node_t *n)
+{
+    return n && n->type == YAML_MAPPING_NODE;
+}
+
+int cv_is_null(const yaml_node_t *n)
+{
+    const char *s = cv_str(n);
+    return !n || (s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                  (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+                   !strcmp(s, "NULL")));
+}
+
+/* Byte offset in the file of a libyaml mark. libyaml counts characters, not bytes, so a chunk
+ * holding non-ASCII text goes through the character map built in load_chunk(). */
+size_t cv_pos(cv *c, yaml_mark_t m)
+{
+    size_t i = m.index;
+    if (c->cmap) {
+        if (i > c->nchars)
+            i = c->nchars;
+        return c->base + c->cmap[i];
+    }
+    return c->base + (i > c->clen ? c->clen : i);
+}
+
+size_t cv_line_start(cv *c, size_t off)
+{
+    while (off > 0 && c->file[off - 1] != '\n')
+        off--;
+    return off;
+}
+
+size_t cv_col(cv *c, size_t off)
+{
+    return off - cv_line_start(c, off);
+}
+
+/* Only blanks (or "- " sequence indicators when dash) between the line start and off. */
+static int only_blanks_before(cv *c, size_t off, int dash)
+{
+    for (size_t i = cv_line_start(c, off); i < off; i++)
+        if (c->file[i] != ' ' && !(dash && c->file[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* The node whose end mark ends `n` on the page: the last leaf of a block collection (a block
+ * collection's own end mark sits at the next token, after comments and blank lines). */
+static yaml_node_t *last_leaf(cv *c, yaml_node_t *n)
+{
+    for (int d = 0; n && d < MAX_DEPTH; d++) {
+        if (n->type == YAML_MAPPING_NODE && n->data.mapping.style != YAML_FLOW_MAPPING_STYLE &&
+            cv_npairs(n))
+            n = cv_val_at(c, n, cv_npairs(n) - 1);
+        else if (n->type == YAML_SEQUENCE_NODE &&
+                 n->data.sequence.style != YAML_FLOW_SEQUENCE_STYLE && cv_nitems(n))
+            n = cv_item(c, n, cv_nitems(n) - 1);
+        else
+            return n;
+    }
+    return n;
+}
+
+size_t cv_end(cv *c, yaml_node_t *n)
+{
+    return cv_pos(c, last_leaf(c, n)->end_mark);
+}
+
+/* End of pair i's value; 0 (and a stop) when it does not follow its key (an alias). */
+static size_t pair_end(cv *c, yaml_node_t *m, size_t i)
+{
+    yaml_node_t *k = cv_key_at(c, m, i), *v = cv_val_at(c, m, i);
+    size_t ke = cv_pos(c, k->end_mark), ve = cv_end(c, v);
+    if (ve < ke || cv_pos(c, v->start_mark) < ke) {
+        if (cv_is_null(v) && v->type == YAML_SCALAR_NODE)
+            return ke;
+        cv_stop(c, "line %zu: an alias or merge key where a value is rewritten; edit by hand",
+                cv_line(c, k));
+        return 0;
+    }
+    return ve;
+}
+
+/* Start of the line after off (off itself when it already starts a line). */
+static size_t eol_after(cv *c, size_t off)
+{
+    if (off > 0 && c->file[off - 1] == '\n')
+        return off;
+    while (off < c->flen && c->file[off] != '\n')
+        off++;
+    return off < c->flen ? off + 1 : off;
+}
+
+size_t cv_line(cv *c, const yaml_node_t *n)
+{
+    return c->line0 + n->start_mark.line + 1;
+}
+
+int cv_has_template(cv *c, size_t a, size_t b)
+{
+    for (size_t i = a; i + 1 < b; i++)
+        if (c->file[i] == '{' && c->file[i + 1] == '{')
+            return 1;
+    return 0;
+}
+
+void cv_stop(cv *c, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    c->stop = 1;
+    if (!s) {
+        c->err = VET_ENOMEM;
+        return;
+    }
+    if (c->manual.size)
+        vet_buf_puts(&c->manual, "; ");
+    vet_buf_puts(&c->manual, s);
+    free(s);
+}
+
+void cv_did(cv *c, const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    if (!s) {
+        c->err = VET_ENOMEM;
+        return;
+    }
+    if (c->did.size)
+        vet_buf_puts(&c->did, "; ");
+    vet_buf_puts(&c->did, s);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- edits */
+
+/* Append an edit; takes ins (freed on failure). */
+int cv_edit_push(editv *ev, size_t off, size_t del, char *ins, size_t seq)
+{
+    edit *e;
+    if (!ins)
+        return VET_ENOMEM;
+    if (ev->n == ev->cap) {
+        size_t n = ev->cap ? ev->cap * 2 : 16;
+        edit *v = realloc(ev->v, n * sizeof *v);
+        if (!v) {
+            free(ins);
+            return VET_ENOMEM;
+        }
+        ev->v = v;
+        ev->cap = n;
+    }
+    e = &ev->v[ev->n++];
+    e->off = off;
+    e->del = del;
+    e->ins = ins;
+    e->seq = seq;
+    return 0;
+}
+
+/* Inserted text follows the file's line breaks: CRLF files get CRLF. */
+static char *crlf(char *s)
+{
+    size_t n = 0, l;
+    char *o, *q;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; s[i]; i++)
+        n += s[i] == '\n' && (i == 0 || s[i - 1] != '\r');
+    if (!n)
+        return s;
+    l = strlen(s);
+    o = malloc(l + n + 1);
+    if (!o) {
+        free(s);
+        return NULL;
+    }
+    q = o;
+    for (size_t i = 0; i < l; i++) {
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            *q++ = '\r';
+        *q++ = s[i];
+    }
+    *q = '\0';
+    free(s);
+    return o;
+}
+
+static void ed_add(cv *c, size_t off, size_t del, char *ins)
+{
+    if (c->crlf)
+        ins = crlf(ins);
+    if (cv_edit_push(&c->ed, off, del, ins, c->seq++))
+        c->err = VET_ENOMEM;
+}
+
+static char *buf_take(cv *c, vet_buf *b)
+{
+    char *s;
+    if (c->err) {
+        vet_buf_free(b);
+        return NULL;
+    }
+    s = vet_buf_detach(b);
+    if (!s)
+        c->err = VET_ENOMEM;
+    return s;
+}
+
+/* Replace a scalar's text, keeping its quotes. */
+void cv_set_scalar(cv *c, yaml_node_t *n, const char *text)
+{
+    size_t a = cv_pos(c, n->start_mark), b = cv_pos(c, n->end_mark);
+    yaml_scalar_style_t st;
+    if (n->type != YAML_SCALAR_NODE || b < a) {
+        cv_stop(c, "line %zu: expected a plain value", cv_line(c, n));
+        return;
+    }
+    st = n->data.scalar.style;
+    if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE ||
+        memchr(c->file + a, '\n', b - a)) {
+        cv_stop(c, "line %zu: a multi-line value where a one-line value was expected",
+                cv_line(c, n));
+        return;
+    }
+    if ((st == YAML_SINGLE_QUOTED_SCALAR_STYLE || st == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+        b - a >= 2) {
+        a++;
+        b--;
+    }
+    ed_add(c, a, b - a, strdup(text));
+}
+
+/* ---------------------------------------------------------------- new content */
+
+nv *nv_word(cv *c, const char *s)
+{
+    nv *v = cv_alloc(c, sizeof *v);
+    if (v) {
+        v->t = NV_WORD;
+        v->s = s;
+    }
+    return v;
+}
+
+nv *nv_raw(cv *c, const char *s)
+{
+    nv *v = nv_word(c, s);
+    if (v)
+        v->t = NV_RAW;
+    return v;
+}
+
+nv *nv_src(cv *c, yaml_node_t *src, yaml_node_t *srckey, const char *const *ren)
+{
+    nv *v = cv_alloc(c, sizeof *v);
+    if (v) {
+        v->t = NV_SRC;
+        v->src = src;
+        v->srckeycol = cv_col(c, cv_pos(c, srckey->start_mark));
+        v->ren = ren;
+    }
+    return v;
+}
+
+nv *nv_map(cv *c, size_t n)
+{
+    nv *v = cv_alloc(c, sizeof *v);
+    if (v) {
+        v->t = NV_MAP;
+        v->kv = cv_alloc(c, (n ? n : 1) * sizeof *v->kv);
+        if (!v->kv)
+            return NULL;
+    }
+    return v;
+}
+
+nv *nv_seq(cv *c, size_t n)
+{
+    nv *v = cv_alloc(c, sizeof *v);
+    if (v) {
+        v->t = NV_SEQ;
+        v->items = cv_alloc(c, (n ? n : 1) * sizeof *v->items);
+        if (!v->items)
+            return NULL;
+    }
+    return v;
+}
+
+void nv_put(nv *m, const char *key, nv *val)
+{
+    if (!m || !val)
+        return;
+    m->kv[m->n].key = key;
+    m->kv[m->n].raw = 0;
+    m->kv[m->n++].val = val;
+}
+
+void nv_put_raw(nv *m, const char *key, nv *val)
+{
+    if (!m || !val)
+        return;
+    m->kv[m->n].key = key;
+    m->kv[m->n].raw = 1;
+    m->kv[m->n++].val = val;
+}
+
+/* Source text of node n with the keys named in ren (old, new, ..., NULL) renamed inside it. */
+static int ren_walk(cv *c, yaml_node_t *n, const char *const *ren, vet_buf *b, size_t *at,
+                    size_t end, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return 0;
+    if (n->type == YAML_MAPPING_NODE) {
+        for (size_t i = 0; i < cv_npairs(n); i++) {
+            yaml_node_t *k = cv_key_at(c, n, i);
+            for (const char *const *r = ren; r && r[0]; r += 2)
+                if (cv_scalar_is(k, r[0]) && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+                    size_t a = cv_pos(c, k->start_mark), e = cv_pos(c, k->end_mark);
+                    if (a < *at || e > end)
+                        continue;
+                    vet_buf_put(b, c->file + *at, a - *at);
+                    vet_buf_puts(b, r[1]);
+                    *at = e;
+                }
+            ren_walk(c, cv_val_at(c, n, i), ren, b, at, end, depth + 1);
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (size_t i = 0; i < cv_nitems(n); i++)
+            ren_walk(c, cv_item(c, n, i), ren, b, at, end, depth + 1);
+    }
+    return 0;
+}
+
+static int is_block_coll(const yaml_node_t *n)
+{
+    return (n->type == YAML_MAPPING_NODE && n->data.mapping.style != YAML_FLOW_MAPPING_STYLE &&
+            cv_npairs(n)) ||
+           (n->type == YAML_SEQUENCE_NODE && n->data.sequence.style != YAML_FLOW_SEQUENCE_STYLE &&
+            cv_nitems(n));
+}
+
+/* Append text, shifting every line after the first by delta columns. */
+static void put_reindented(vet_buf *b, const char *t, size_t len, long delta)
+{
+    for (size_t i = 0; i < len; i++) {
+        vet_buf_put(b, t + i, 1);
+        if (t[i] != '\n' || i + 1 >= len)
+            continue;
+        if (delta > 0) {
+            if (t[i + 1] != '\n' && t[i + 1] != '\r')
+                for (long k = 0; k < delta; k++)
+                    vet_buf_put(b, " ", 1);
+        } else {
+            for (long k = 0; k < -delta && i + 1 < len && t[i + 1] == ' '; k++)
+                i++;
+        }
+    }
+}
+
+static void pad(vet_buf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        vet_buf_put(b, " ", 1);
+}
+
+static void src_text(cv *c, nv *v, vet_buf *out)
+{
+    size_t a = cv_pos(c, v->src->start_mark), e = cv_end(c, v->src), at = a;
+    if (e < a) {
+        cv_stop(c, "line %zu: cannot copy an aliased value", cv_line(c, v->src));
+        return;
+    }
+    /* A copy ending in a block scalar carries its line break; the caller adds its own. */
+    while (e > a && (c->file[e - 1] == '\n' || c->file[e - 1] == '\r'))
+        e--;
+    ren_walk(c, v->src, v->ren, out, &at, e, 0);
+    vet_buf_put(out, c->file + at, e - at);
+}
+
+static void rblock_val(cv *c, vet_buf *b, nv *v, size_t col);
+
+static void rblock_pairs(cv *c, vet_buf *b, nv *m, size_t col, int first_inline)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (i || !first_inline) {
+            vet_buf_puts(b, "\n");
+            pad(b, col);
+        }
+        vet_buf_puts(b, m->kv[i].key);
+        vet_buf_puts(b, ":");
+        rblock_val(c, b, m->kv[i].val, col);
+    }
+}
+
+/* Render ":"'s right-hand side for a key at column col, block style. */
+static void rblock_val(cv *c, vet_buf *b, nv *v, size_t col)
+{
+    switch (v->t) {
+    case NV_WORD:
+    case NV_RAW:
+        vet_buf_puts(b, " ");
+        vet_buf_puts(b, v->s);
+        break;
+    case NV_SRC: {
+        vet_buf t = VET_BUF_INIT;
+        long delta = (long)col - (long)v->srckeycol;
+        src_text(c, v, &t);
+        if (is_block_coll(v->src)) {
+            long sc = (long)cv_col(c, cv_pos(c, v->src->start_mark)) + delta;
+            vet_buf_puts(b, "\n");
+            pad(b, sc > 0 ? (size_t)sc : 0);
+        } else {
+            vet_buf_puts(b, " ");
+        }
+        put_reindented(b, t.ptr ? t.ptr : "", t.size, delta);
+        vet_buf_free(&t);
+        break;
+    }
+    case NV_MAP:
+        if (!v->n)
+            vet_buf_puts(b, " {}");
+        else
+            rblock_pairs(c, b, v, col + (size_t)c->step, 0);
+        break;
+    case NV_SEQ:
+        if (!v->n) {
+            vet_buf_puts(b, " []");
+            break;
+        }
+        for (size_t i = 0; i < v->n; i++) {
+            nv *it = v->items[i];
+            vet_buf_puts(b, "\n");
+            pad(b, col + (size_t)c->seq_off);
+            vet_buf_puts(b, "-");
+            if (it->t == NV_MAP && it->n) {
+                vet_buf_puts(b, " ");
+                rblock_pairs(c, b, it, col + (size_t)c->seq_off + 2, 1);
+            } else {
+                rblock_val(c, b, it, col + (size_t)c->seq_off + 2);
+            }
+        }
+        break;
+    }
+}
+
+static void rflow(cv *c, vet_buf *b, nv *v, int json)
+{
+    switch (v->t) {
+    case NV_WORD:
+        vet_buf_printf(b, json ? "\"%s\"" : "%s", v->s);
+        break;
+    case NV_RAW:
+        vet_buf_puts(b, v->s);
+        break;
+    case NV_SRC:
+        if (is_block_coll(v->src)) {
+            cv_stop(c, "line %zu: cannot move a block value into a flow mapping; edit by hand",
+                    cv_line(c, v->src));
+            break;
+        }
+        src_text(c, v, b);
+        break;
+    case NV_MAP:
+    case NV_SEQ:
+        vet_buf_puts(b, v->t == NV_MAP ? "{" : "[");
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                vet_buf_puts(b, ", ");
+            if (v->t == NV_MAP) {
+                vet_buf_printf(b, json && !v->kv[i].raw ? "\"%s\": " : "%s: ", v->kv[i].key);
+                rflow(c, b, v->kv[i].val, json);
+            } else {
+                rflow(c, b, v->items[i], json);
+            }
+        }
+        vet_buf_puts(b, v->t == NV_MAP ? "}" : "]");
+        break;
+    }
+}
+
+static int map_is_flow(const yaml_node_t *m)
+{
+    return m->data.mapping.style == YAML_FLOW_MAPPING_STYLE;
+}
+
+static int map_is_json(cv *c, yaml_node_t *m)
+{
+    return cv_npairs(m) && cv_key_at(c, m, 0)->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+}
+
+/* Separator between pairs of a flow mapping in the style of its existing pairs: ", " on one
+ * line, or ",\n" + the indentation of the last key for pretty-printed JSON. */
+static void flow_sep(cv *c, vet_buf *b, yaml_node_t *m)
+{
+    size_t n = cv_npairs(m);
+    yaml_node_t *k = n ? cv_key_at(c, m, n - 1) : NULL;
+    if (k && k->start_mark.line != m->start_mark.line) {
+        vet_buf_puts(b, ",\n");
+        pad(b, cv_col(c, cv_pos(c, k->start_mark)));
+    } else {
+        vet_buf_puts(b, ", ");
+    }
+}
+
+static void rflow_pairs(cv *c, vet_buf *b, yaml_node_t *m, const nkv *kv, size_t n)
+{
+    int json = map_is_json(c, m);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            flow_sep(c, b, m);
+        vet_buf_printf(b, json && !kv[i].raw ? "\"%s\": " : "%s: ", kv[i].key);
+        rflow(c, b, kv[i].val, json);
+    }
+}
+
+/* Insert pairs into mapping m: before pair `before` when it starts its line (after the comments
+ * just above it), else after pair `after` (default the last pair). */
+void cv_insert(cv *c, yaml_node_t *m, long before, long after, const nkv *kv, size_t n)
+{
+    vet_buf b = VET_BUF_INIT;
+    size_t np = cv_npairs(m), off, col;
+    nv tmp;
+    if (!n || c->stop || c->err)
+        return;
+    if (!np) {
+        cv_stop(c, "line %zu: cannot add to an empty mapping; edit by hand",
+                c->line0 + m->start_mark.line + 1);
+        return;
+    }
+    tmp.t = NV_MAP;
+    tmp.kv = (nkv *)kv;
+    tmp.n = n;
+    col = cv_col(c, cv_pos(c, cv_key_at(c, m, 0)->start_mark));
+    if (map_is_flow(m)) {
+        off = pair_end(c, m, np - 1);
+        if (!off)
+            return;
+        flow_sep(c, &b, m);
+        rflow_pairs(c, &b, m, kv, n);
+        ed_add(c, off, 0, buf_take(c, &b));
+        return;
+    }
+    if (before >= 0 && (size_t)before < np) {
+        size_t ks = cv_pos(c, cv_key_at(c, m, (size_t)before)->start_mark);
+        if (only_blanks_before(c, ks, 0)) {
+            off = cv_line_start(c, ks);
+            /* keep the comment lines just above the key with the key */
+            while (off > c->base) {
+                size_t p = cv_line_start(c, off - 1), q = p;
+                while (q < off && c->file[q] == ' ')
+                    q++;
+                if (q >= off || c->file[q] != '#')
+                    break;
+                off = p;
+            }
+            pad(&b, col);
+            rblock_pairs(c, &b, &tmp, col, 1);
+            vet_buf_puts(&b, "\n");
+            ed_add(c, off, 0, buf_take(c, &b));
+            return;
+        }
+    }
+    if (after < 0 || (size_t)after >= np)
+        after = (long)np - 1;
+    off = pair_end(c, m, (size_t)after);
+    if (!off)
+        return;
+    off = eol_after(c, off);
+    if (off == c->flen && (!off || c->file[off - 1] != '\n'))
+        vet_buf_puts(&b, "\n");
+    pad(&b, col);
+    rblock_pairs(c, &b, &tmp, col, 1);
+    vet_buf_puts(&b, "\n");
+    ed_add(c, off, 0, buf_take(c, &b));
+}
+
+/* Replace pair i of m (key and value) with the given pairs, at the same place. */
+void cv_replace(cv *c, yaml_node_t *m, size_t i, const nkv *kv, size_t n)
+{
+    vet_buf b = VET_BUF_INIT;
+    size_t ks = cv_pos(c, cv_key_at(c, m, i)->start_mark), ve;
+    nv tmp;
+    if (c->stop || c->err)
+        return;
+    ve = pair_end(c, m, i);
+    if (!ve)
+        return;
+    tmp.t = NV_MAP;
+    tmp.kv = (nkv *)kv;
+    tmp.n = n;
+    if (map_is_flow(m)) {
+        rflow_pairs(c, &b, m, kv, n);
+    } else {
+        rblock_pairs(c, &b, &tmp, cv_col(c, ks), 1);
+        if (ve > ks && c->file[ve - 1] == '\n')
+            vet_buf_puts(&b, "\n");
+    }
+    ed_add(c, ks, ve - ks, buf_take(c, &b));
+}
+
+/* Delete pair i of m. */
+void cv_delete(cv *c, yaml_node_t *m, size_t i)
+{
+    size_t np = cv_npairs(m), ks = cv_pos(c, cv_key_at(c, m, i)->start_mark), ve, a, e;
+    if (c->stop || c->err)
+        return;
+    ve = pair_end(c, m, i);
+    if (!ve)
+        return;
+    if (map_is_flow(m)) {
+        if (i + 1 < np) {
+            a = ks;
+            e = cv_pos(c, cv_key_at(c, m, i + 1)->start_mark);
+        } else if (i > 0) {
+            a = pair_end(c, m, i - 1);
+            e = ve;
+            if (!a)
+                return;
+        } else {
+            a = ks;
+            e = ve;
+        }
+    } else if (only_blanks_before(c, ks, 0)) {
+        a = cv_line_start(c, ks);
+        e = eol_after(c, ve);
+    } else if (i + 1 < np) {
+        /* "- key: v" followed by more pairs: the next key moves up behind the dash */
+        a = ks;
+        e = cv_pos(c, cv_key_at(c, m, i + 1)->start_mark);
+    } else {
+        cv_stop(c, "line %zu: cannot delete the only key of a list item; edit by hand",
+                cv_line(c, cv_key_at(c, m, i)));
+        return;
+    }
+    ed_add(c, a, e - a, strdup(""));
+}
+
+void cv_rename(cv *c, yaml_node_t *m, size_t i, const char *name)
+{
+    cv_set_scalar(c, cv_key_at(c, m, i), name);
+}
+
+/* ---------------------------------------------------------------- the driver */
+
+static int cmp_edit(const void *a, const void *b)
+{
+    const edit *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    /* an insertion at the offset where a deletion starts goes first: it is not inside it */
+    if ((x->del > 0) != (y->del > 0))
+        return x->del > 0 ? 1 : -1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void free_edits(editv *e, size_t from)
+{
+    for (size_t i = from; i < e->n; i++)
+        free(e->v[i].ins);
+    e->n = from;
+}
+
+static int to_served(cv *c, const rule *r)
+{
+    const vet_api *a;
+    if (!r->to || r->since > c->target)
+        return 0;
+    if (c->cat && (a = vet_catalog_lookup(c->cat, r->to, r->kind)))
+        return vet_api_status_at(a, &c->tv) != VET_API_REMOVED;
+    return !(r->to_removed && c->target >= r->to_removed);
+}
+
+const rule *cv_choose(cv *c, const char *api, const char *kind, int *need, int *removed,
+                      const vet_api **row)
+{
+    const rule *best = NULL;
+    const vet_api *a = c->cat ? vet_catalog_lookup(c->cat, api, kind) : NULL;
+    *need = *removed = 0;
+    *row = a;
+    if (a) {
+        vet_api_status st = vet_api_status_at(a, &c->tv);
+        *need = st != VET_API_SERVED;
+        *removed = st == VET_API_REMOVED;
+    }
+    for (size_t i = 0; i < cv_nrules; i++) {
+        const rule *r = &cv_rules[i];
+        if (strcmp(r->from, api) || strcmp(r->kind, kind))
+            continue;
+        if (!a) {
+            if ((r->deprecated && c->target >= r->deprecated) ||
+                (r->removed && c->target >= r->removed))
+                *need = 1;
+            if (r->removed && c->target >= r->removed)
+                *removed = 1;
+        }
+        if (to_served(c, r) && (!best || r->since > best->since))
+            best = r;
+    }
+    return *need ? best : NULL;
+}
+
+static int setup_target(cv *c, const char *target, const vet_catalog *cat)
+{
+    int rc;
+    c->cat = cat;
+    if ((rc = vet_convert_target_parse(&c->target,
+                                       target ? target : vet_convert_default_target(cat))))
+        return rc;
+    memset(&c->tv, 0, sizeof c->tv);
+    c->tv.major = c->target / 1000;
+    c->tv.minor = c->target % 1000;
+    return 0;
+}
+
+const char *vet_convert_replacement(const char *api_version, const char *kind, const char *target,
+                                    const vet_catalog *catalog)
+{
+    cv c;
+    int need, removed;
+    const vet_api *row;
+    const rule *r;
+    memset(&c, 0, sizeof c);
+    if (!api_version || !kind || setup_target(&c, target, catalog) < 0)
+        return NULL;
+    r = cv_choose(&c, api_version, kind, &need, &removed, &row);
+    return r ? r->to : NULL;
+}
+
+/* The replacement the table knows that is not served yet at the target (NULL when none). */
+static const char *later_replacement(cv *c, const char *api, const char *kind)
+{
+    const char *to = NULL;
+    int since = 0;
+    for (size_t i = 0; i < cv_nrules; i++)
+        if (!strcmp(cv_rules[i].from, api) && !strcmp(cv_rules[i].kind, kind) && cv_rules[i].to &&
+            cv_rules[i].since > c->target && (!to || cv_rules[i].since < since)) {
+            to = cv_rules[i].to;
+            since = cv_rules[i].since;
+        }
+    return to;
+}
+
+int vet_convert_target_parse(int *out, const char *target)
+{
+    const char *p = target;
+    unsigned long maj, min;
+    char *end;
+    if (!p)
+        p = vet_convert_default_target(NULL);
+    if (*p == 'v')
+        p++;
+    if (*p < '0' || *p > '9')
+        goto bad;
+    maj = strtoul(p, &end, 10);
+    if (*end != '.' || end[1] < '0' || end[1] > '9')
+        goto bad;
+    min = strtoul(end + 1, &end, 10);
+    if ((*end && *end != '.' && *end != '-' && *end != '+') || maj > 99 || min > 999)
+        goto bad;
+    *out = (int)(maj * 1000 + min);
+    return 0;
+bad:
+    return vet_error_set(VET_EUSAGE, "--target %s: expected a Kubernetes version such as 1.29",
+                         target ? target : "");
+}
+
+const char *vet_convert_default_target(const vet_catalog *catalog)
+{
+    return catalog ? vet_catalog_newest(catalog) : "1.32";
+}
+
+static char *dupn(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int cv_add_doc(vet_convert_result *res, vet_convert_doc **out)
+{
+    vet_convert_doc *v;
+    if ((res->ndocs & 15) == 0) {
+        v = realloc(res->docs, (res->ndocs + 16) * sizeof *v);
+        if (!v)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        res->docs = v;
+    }
+    *out = &res->docs[res->ndocs++];
+    memset(*out, 0, sizeof **out);
+    return 0;
+}
+
+static char *vfmt(const char *fmt, ...) VET_PRINTF(1, 2);
+static char *vfmt(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+static const char *no_replacement_advice(const char *kind)
+{
+    if (!strcmp(kind, "PodSecurityPolicy"))
+        return "move the policy to Pod Security Admission (namespace labels "
+               "pod-security.kubernetes.io/enforce) or a policy engine, then delete this object";
+    return "remove the object or replace it with what the new release offers";
+}
+
+int cv_no_rule(cv *c, vet_convert_doc *d, const vet_api *row)
+{
+    const char *later = later_replacement(c, d->from, d->kind);
+    int tmaj = c->target / 1000, tmin = c->target % 1000;
+    if (later) {
+        d->status = VET_CONVERT_NO_REPLACEMENT;
+        d->to = dupn(later);
+        d->manual =
+            vfmt("%s is not served yet at %d.%d; move to it after the upgrade", later, tmaj, tmin);
+    } else if (row && row->replacement[0] && strcmp(row->replacement, "none")) {
+        d->status = VET_CONVERT_UNSUPPORTED;
+        d->to = dupn(row->replacement);
+        d->manual = vfmt("kubevet has no rule to convert %s %s: move it to %s%s%s by hand", d->from,
+                         d->kind, row->replacement,
+                         row->replacement_available_in[0] ? " (served from " : "",
+                         row->replacement_available_in[0] ? row->replacement_available_in : "");
+        if (d->manual && row->replacement_available_in[0]) {
+            char *m = vfmt("%s)", d->manual);
+            free(d->manual);
+            d->manual = m;
+        }
+    } else {
+        d->status = VET_CONVERT_NO_REPLACEMENT;
+        d->manual = vfmt("%s %s has no replacement at %d.%d: %s", d->from, d->kind, tmaj, tmin,
+                         no_replacement_advice(d->kind));
+    }
+    return d->manual ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
+}
+
+/* Convert one object (a document root or a List item). */
+static int convert_object(cv *c, yaml_node_t *root, vet_convert_result *res, editv *all)
+{
+    yaml_node_t *av = cv_get(c, root, "apiVersion"), *kd = cv_get(c, root, "kind"), *md;
+    const char *api = cv_str(av), *kind = cv_str(kd);
+    const rule *r;
+    const vet_api *row;
+    int need, removed, rc;
+    vet_convert_doc *d;
+    size_t mark = c->ed.n;
+
+    if (!api || !kind)
+        return 0;
+    r = cv_choose(c, api, kind, &need, &removed, &row);
+    if (!need)
+        return 0;
+    if ((rc = cv_add_doc(res, &d)))
+        return rc;
+    md = cv_get(c, root, "metadata");
+    d->line = cv_line(c, av);
+    d->kind = dupn(kind);
+    d->from = dupn(api);
+    d->name = dupn(cv_str(cv_get(c, md, "name")));
+    d->ns = dupn(cv_str(cv_get(c, md, "namespace")));
+    d->id = removed ? "KV401" : "KV402";
+    if (!d->kind || !d->from)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    if (!r)
+        return cv_no_rule(c, d, row);
+    d->to = dupn(r->to);
+    c->r = r;
+    c->stop = 0;
+    vet_buf_clear(&c->did);
+    vet_buf_clear(&c->manual);
+    cv_set_scalar(c, av, r->to);
+    if (r->fix && !c->stop)
+        r->fix(c, root);
+    if (c->err)
+        return vet_error_set(c->err, "out of memory");
+    /* sort this object's edits and refuse overlaps: two rules touching one span means the
+     * document is shaped in a way the rules did not foresee. */
+    if (c->ed.n > mark)
+        qsort(c->ed.v + mark, c->ed.n - mark, sizeof *c->ed.v, cmp_edit);
+    for (size_t i = mark; !c->stop && i + 1 < c->ed.n; i++)
+        if (c->ed.v[i].off + c->ed.v[i].del > c->ed.v[i + 1].off)
+            cv_stop(c, "overlapping rewrites near byte %zu; convert this object by hand",
+                    c->ed.v[i].off);
+    if (c->stop) {
+        free_edits(&c->ed, mark);
+        d->status = VET_CONVERT_STOPPED;
+        d->manual = c->manual.size ? strdup(c->manual.ptr) : NULL;
+        return 0;
+    }
+    d->status = VET_CONVERT_DONE;
+    d->id = NULL;
+    d->changes = vfmt("apiVersion %s -> %s%s%s", api, r->to, c->did.size ? "; " : "",
+                      c->did.size ? c->did.ptr : "");
+    (void)all;
+    return d->changes ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
+}
+
+static void detect_style(cv *c, yaml_node_t *n, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return;
+    if (n->type == YAML_MAPPING_NODE) {
+        for (size_t i = 0; i < cv_npairs(n); i++) {
+            yaml_node_t *k = cv_key_at(c, n, i), *v = cv_val_at(c, n, i);
+            size_t kc = cv_col(c, cv_pos(c, k->start_mark));
+            size_t vs = cv_pos(c, v->start_mark), kend = cv_pos(c, k->end_mark);
+            if (vs >= kend && is_block_coll(v)) {
+                long d = (long)cv_col(c, vs) - (long)kc;
+                if (v->type == YAML_MAPPING_NODE && d > 0 && (c->step == 0 || d < c->step))
+                    c->step = (int)d;
+                if (v->type == YAML_SEQUENCE_NODE && c->seq_off < 0 && d >= 0)
+                    c->seq_off = (int)d;
+                detect_style(c, v, depth + 1);
+            }
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (size_t i = 0; i < cv_nitems(n); i++)
+            detect_style(c, cv_item(c, n, i), depth + 1);
+    }
+}
+
+static int is_list_kind(const char *k)
+{
+    size_t l = k ? strlen(k) : 0;
+    return l >= 4 && !strcmp(k + l - 4, "List");
+}
+
+static int convert_doc(cv *c, vet_convert_result *res, editv *all)
+{
+    yaml_node_t *root = yaml_document_get_root_node(c->doc), *items;
+    int rc = 0;
+    if (!cv_is_map(root))
+        return 0;
+    c->step = 0;
+    c->seq_off = -1;
+    detect_style(c, root, 0);
+    if (c->step <= 0)
+        c->step = 2;
+    if (c->seq_off < 0)
+        c->seq_off = 0;
+    c->ed.n = 0;
+    items = cv_get(c, root, "items");
+    if (is_list_kind(cv_str(cv_get(c, root, "kind"))) && items &&
+        items->type == YAML_SEQUENCE_NODE) {
+        for (size_t i = 0; !rc && i < cv_nitems(items); i++)
+            if (cv_is_map(cv_item(c, items, i)))
+                rc = convert_object(c, cv_item(c, items, i), res, all);
+    } else {
+        rc = convert_object(c, root, res, all);
+    }
+    /* hand this document's edits to the file */
+    for (size_t i = 0; !rc && i < c->ed.n; i++) {
+        if (cv_edit_push(all, c->ed.v[i].off, c->ed.v[i].del, c->ed.v[i].ins, c->ed.v[i].seq))
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        c->ed.v[i].ins = NULL;
+    }
+    free_edits(&c->ed, 0);
+    return rc;
+}
+
+static void cv_reset_arena(cv *c)
+{
+    for (size_t i = 0; i < c->narena; i++)
+        free(c->arena[i]);
+    c->narena = 0;
+}
+
+/* Character index -> byte offset for a chunk with non-ASCII bytes (UTF-8 lead bytes). */
+static int build_cmap(cv *c, const unsigned char *p, size_t len)
+{
+    size_t n = 0, k = 0;
+    free(c->cmap);
+    c->cmap = NULL;
+    c->nchars = 0;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] >= 0x80) {
+            n = 1;
+            break;
+        }
+    if (!n)
+        return 0;
+    n = 0;
+    for (size_t i = 0; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            n++;
+    c->cmap = malloc((n + 1) * sizeof *c->cmap);
+    if (!c->cmap)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    for (size_t i = 0; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            c->cmap[k++] = i;
+    c->cmap[k] = len;
+    c->nchars = k;
+    return 0;
+}
+
+/* A chunk runs from a line starting with "---" to the next one: the document boundaries
+ * YAML itself uses. Each is parsed alone so that a Helm template that does not parse only
+ * costs its own document. */
+static size_t next_chunk(const unsigned char *p, size_t len, size_t from)
+{
+    size_t i = from;
+    /* skip the current line (it may be the "---" that opened this chunk) */
+    while (i < len && p[i] != '\n')
+        i++;
+    while (i < len) {
+        i++; /* past '\n' */
+        if (i + 3 <= len && !memcmp(p + i, "---", 3) &&
+            (i + 3 == len || p[i + 3] == ' ' || p[i + 3] == '\t' || p[i + 3] == '\n' ||
+             p[i + 3] == '\r'))
+            return i;
+        while (i < len && p[i] != '\n')
+            i++;
+    }
+    return len;
+}
+
+static int parse_error(cv *c, yaml_parser_t *p, const char *name)
+{
+    return vet_error_set(VET_EINPUT, "%s:%zu: not valid YAML: %s%s%s", name ? name : "<input>",
+                         c->line0 + p->problem_mark.line + 1,
+                         p->problem ? p->problem : "parse error", p->context ? " " : "",
+                         p->context ? p->context : "");
+}
+
+static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char *name)
+{
+    yaml_parser_t p;
+    int rc = 0, done = 0;
+    size_t start = c->base;
+    const unsigned char *data = c->file + c->base;
+    if (c->clen >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+        c->base += 3;
+        c->clen -= 3;
+        data += 3;
+    }
+    if ((rc = build_cmap(c, data, c->clen)))
+        return rc;
+    if (!yaml_parser_initialize(&p))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    yaml_parser_set_input_string(&p, data, c->clen);
+    yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+    while (!rc && !done) {
+        yaml_document_t doc;
+        if (!yaml_parser_load(&p, &doc)) {
+            if (cv_has_template(c, start, c->base + c->clen))
+                rc = cv_template_chunk(c, res, all, start, c->base + c->clen);
+            else
+                rc = parse_error(c, &p, name);
+            break;
+        }
+        if (!yaml_document_get_root_node(&doc)) {
+            done = 1;
+        } else {
+            c->doc = &doc;
+            rc = convert_doc(c, res, all);
+            c->doc = NULL;
+        }
+        yaml_document_delete(&doc);
+        cv_reset_arena(c);
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+void vet_convert_result_free(vet_convert_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->ndocs; i++) {
+        vet_convert_doc *d = &r->docs[i];
+        free(d->kind);
+        free(d->name);
+        free(d->ns);
+        free(d->from);
+        free(d->to);
+        free(d->changes);
+        free(d->manual);
+    }
+    free(r->docs);
+    free(r->data);
+    free(r);
+}
+
+int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, size_t len,
+                         const char *target, const vet_catalog *catalog, const char *name)
+{
+    cv c;
+    editv all = {NULL, 0, 0};
+    vet_convert_result *res = NULL;
+    vet_buf ob = VET_BUF_INIT;
+    int rc = 0;
+    size_t at = 0, prev = 0;
+
+    *out = NULL;
+    memset(&c, 0, sizeof c);
+    if ((rc = setup_target(&c, target, catalog)))
+        return rc;
+    if (len >= 2 && ((data[0] == 0xff && data[1] == 0xfe) || (data[0] == 0xfe && data[1] == 0xff)))
+        return vet_error_set(VET_EINPUT, "%s:1: UTF-16 input is not supported; convert it to UTF-8",
+                             name ? name : "<input>");
+    res = calloc(1, sizeof *res);
+    if (!res)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    c.file = data;
+    c.flen = len;
+    {
+        const unsigned char *nl = memchr(data, '\n', len);
+        c.crlf = nl && nl > data && nl[-1] == '\r';
+    }
+    while (at < len) {
+        size_t nx = next_chunk(data, len, at);
+        for (size_t i = prev; i < at; i++)
+            if (data[i] == '\n')
+                c.line0++;
+        prev = at;
+        c.base = at;
+        c.clen = nx - at;
+        if ((rc = convert_chunk(&c, res, &all, name)))
+            goto done;
+        at = nx;
+    }
+    /* apply: edits of different documents never overlap (each stays inside its own chunk) */
+    if (all.n)
+        qsort(all.v, all.n, sizeof *all.v, cmp_edit);
+    at = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        edit *e = &all.v[i];
+        if (e->off < at || e->off + e->del > len) {
+            rc = vet_error_set(VET_EINPUT, "%s: internal error: overlapping edits at byte %zu",
+                               name ? name : "<input>", e->off);
+            goto done;
+        }
+        if ((rc = vet_buf_put(&ob, data + at, e->off - at)) || (rc = vet_buf_puts(&ob, e->ins)))
+            goto done;
+        at = e->off + e->del;
+    }
+    if ((rc = vet_buf_put(&ob, data + at, len - at)))
+        goto done;
+    res->len = ob.size;
+    res->data = vet_buf_detach(&ob);
+    if (!res->data) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    res->changed = res->len != len || memcmp(res->data, data, len) != 0;
+    *out = res;
+    res = NULL;
+done:
+    free_edits(&all, 0);
+    free(all.v);
+    free_edits(&c.ed, 0);
+    free(c.ed.v);
+    cv_reset_arena(&c);
+    free(c.arena);
+    free(c.cmap);
+    vet_buf_free(&c.did);
+    vet_buf_free(&c.manual);
+    vet_buf_free(&ob);
+    vet_convert_result_free(res);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* Internal to the manifest module: per-file results built by one worker thread, merged in input
+ * order by scan.c. */
+#ifndef KV_MANIFEST_SCAN_INT_H
+#define KV_MANIFEST_SCAN_INT_H
+
+#include <stddef.h>
+
+#include "kubevet/catalog.h"
+#include "kubevet/manifest.h"
+#include "strv.h"
+
+typedef struct mf_chunk {
+    struct mf_chunk *next;
+    size_t used, cap;
+    char data[];
+} mf_chunk;
+
+/* What one file produced. Strings of objs live in `arena`; obj.file points at `path`. */
+typedef struct {
+    char *path;
+    size_t seq;
+    vet_manifest_obj *objs;
+    size_t n, cap;
+    vet_strv errors, notes;
+    mf_chunk *arena;
+    vet_manifest_stats st;
+    int oom;
+} mf_file;
+
+typedef struct {
+    const char *p;
+    size_t n;
+} mf_span;
+
+/* Facts about one object, before they are copied into an mf_file. */
+typedef struct {
+    mf_span av, kind, name, ns, list_kind;
+    unsigned line, sel_line;
+    vet_mf_source source;
+    vet_sel_state sel;
+    char detail[256];
+} mf_facts;
+
+/* Label pairs (matchLabels, template labels) for the selector rule. */
+#define MF_MAX_LABELS 256
+typedef struct {
+    mf_span k[MF_MAX_LABELS], v[MF_MAX_LABELS];
+    size_t n;
+} mf_labels;
+
+/* Scan one file's bytes (BOM, CRLF handled). */
+void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *data, size_t len);
+
+/* Add an object / a message to f (copies). */
+void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x);
+void mf_error(mf_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mf_note(mf_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mf_file_free(mf_file *f);
+
+/* Workload kinds whose selector the apps/v1 rule concerns. */
+int mf_is_workload(mf_span av, mf_span kind);
+/* kind == "List" or ends in "List". */
+int mf_is_list(mf_span kind);
+
+/* matchLabels subset rule; returns VET_SEL_OK or VET_SEL_MISMATCH (detail filled). */
+vet_sel_state mf_match_labels(const mf_labels *sel, const mf_labels *labels, int have_labels,
+                              char *detail, size_t dsize);
+
+/* libyaml path for doc bytes [p, p+n) starting at 1-based line `line0`. Returns 0 when parsed
+ * (objects emitted), else -1 with a message in err ("line:col: problem"). */
+int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                unsigned line0, vet_mf_source src, char *err, size_t errsize);
+
+#endif

@@ -1,0 +1,163 @@
+# Shell helpers for tests that need a real etcd (Debian etcd 3.4). Source this file, then:
+#   etcd_setup                      temp dir + EXIT trap that kills every member started here
+#   etcd_free_port                  prints a free TCP port on 127.0.0.1
+#   etcd_tls_certs DIR              CA, server and client certs made with the openssl CLI
+#   etcd_cluster NAME N [tls]       start an N-member cluster; sets NAME_EP (client URLs, comma
+#                                   separated), NAME_EP1..N, NAME_PEER1..N, NAME_IC (--initial-cluster)
+#   etcd_start_member ...           start one member (used by etcd_cluster and by trap tests)
+#   etcd_wait_healthy URL [tls]     wait until /health answers true
+#   etcd_stop_member NAME           stop one member started by etcd_start_member
+#   etcdctl_tls                     etcdctl with the TLS client flags of etcd_tls_certs
+# Members listen on 127.0.0.1 only; every process started is killed by pid on exit.
+
+ETCD_PIDS=()
+declare -A ETCD_PID_OF
+
+etcd_cleanup()
+{
+    local p
+    for p in "${ETCD_PIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${ETCD_PIDS[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    [ -n "${ETCD_TMP:-}" ] && [ -z "${KEEP_TMP:-}" ] && rm -rf "$ETCD_TMP"
+}
+
+etcd_setup()
+{
+    ETCD_TMP=$(mktemp -d /tmp/kv-etcd.XXXXXX)
+    trap etcd_cleanup EXIT
+}
+
+# A port nobody listens on now; skips ports handed out earlier in this run.
+ETCD_USED_PORTS=" "
+etcd_free_port()
+{
+    local p
+    while :; do
+        p=$(( (RANDOM % 20000) + 30000 ))
+        case "$ETCD_USED_PORTS" in *" $p "*) continue ;; esac
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+            ETCD_USED_PORTS="$ETCD_USED_PORTS$p "
+            echo "$p"
+            return 0
+        fi
+    done
+}
+
+# etcd_tls_certs DIR: ca.crt/ca.key, server.crt/key (SAN 127.0.0.1, localhost), client.crt/key
+# (CN kube-etcd-healthcheck-client, O system:masters, like kubeadm's healthcheck client).
+etcd_tls_certs()
+{
+    local d=$1
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 2 \
+        -subj "/CN=etcd-ca" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null || return 1
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
+        -subj "/CN=localhost" 2>/dev/null || return 1
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' \
+        >"$d/server.ext"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+        -out "$d/server.crt" -days 2 -extfile "$d/server.ext" 2>/dev/null || return 1
+    openssl req -newkey rsa:2048 -nodes -keyout "$d/client.key" -out "$d/client.csr" \
+        -subj "/O=system:masters/CN=kube-etcd-healthcheck-client" 2>/dev/null || return 1
+    printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+    openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+        -out "$d/client.crt" -days 2 -extfile "$d/client.ext" 2>/dev/null || return 1
+    ETCD_CERTS=$d
+}
+
+etcdctl_tls()
+{
+    etcdctl --cacert "$ETCD_CERTS/ca.crt" --cert "$ETCD_CERTS/client.crt" \
+        --key "$ETCD_CERTS/client.key" "$@"
+}
+
+# etcd_wait_healthy URL [tls]: up to 20 s.
+etcd_wait_healthy()
+{
+    local url=$1 tls=${2:-} i args=()
+    [ -n "$tls" ] && args=(--cacert "$ETCD_CERTS/ca.crt" --cert "$ETCD_CERTS/client.crt"
+                          --key "$ETCD_CERTS/client.key")
+    for i in $(seq 1 200); do
+        if curl -s -m 2 "${args[@]}" "$url/health" 2>/dev/null | grep -q '"true"'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "etcd at $url did not become healthy" >&2
+    return 1
+}
+
+# etcd_start_member NAME CLIENT_PORT PEER_PORT INITIAL_CLUSTER STATE [tls] [extra etcd flags...]
+etcd_start_member()
+{
+    local name=$1 cport=$2 pport=$3 ic=$4 state=$5 tls=${6:-}
+    shift 6 2>/dev/null || shift $#
+    local scheme=http args=()
+    if [ "$tls" = tls ]; then
+        scheme=https
+        args=(--cert-file "$ETCD_CERTS/server.crt" --key-file "$ETCD_CERTS/server.key"
+              --trusted-ca-file "$ETCD_CERTS/ca.crt" --client-cert-auth)
+    fi
+    etcd --name "$name" --data-dir "$ETCD_TMP/data-$name" \
+        --listen-client-urls "$scheme://127.0.0.1:$cport" \
+        --advertise-client-urls "$scheme://127.0.0.1:$cport" \
+        --listen-peer-urls "http://127.0.0.1:$pport" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+        --initial-cluster "$ic" --initial-cluster-state "$state" \
+        --initial-cluster-token "kv-$name-tok" "${args[@]}" "$@" \
+        >"$ETCD_TMP/log-$name" 2>&1 &
+    ETCD_PIDS+=($!)
+    ETCD_PID_OF[$name]=$!
+}
+
+etcd_stop_member()
+{
+    local p=${ETCD_PID_OF[$1]:-}
+    [ -n "$p" ] || return 0
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    unset "ETCD_PID_OF[$1]"
+}
+
+# etcd_cluster NAME N [tls]: members NAME1..NAMEN, one token per cluster ("kv-NAME").
+etcd_cluster()
+{
+    local cl=$1 n=$2 tls=${3:-} i ic="" eps="" scheme=http
+    [ "$tls" = tls ] && scheme=https
+    local cports=() pports=()
+    for i in $(seq 1 "$n"); do
+        cports[$i]=$(etcd_free_port)
+        pports[$i]=$(etcd_free_port)
+        ic="$ic${ic:+,}$cl$i=http://127.0.0.1:${pports[$i]}"
+        eps="$eps${eps:+,}$scheme://127.0.0.1:${cports[$i]}"
+        printf -v "${cl}_EP$i" '%s' "$scheme://127.0.0.1:${cports[$i]}"
+        printf -v "${cl}_PEER$i" '%s' "http://127.0.0.1:${pports[$i]}"
+        printf -v "${cl}_PEERPORT$i" '%s' "${pports[$i]}"
+        printf -v "${cl}_CPORT$i" '%s' "${cports[$i]}"
+    done
+    printf -v "${cl}_EP" '%s' "$eps"
+    printf -v "${cl}_IC" '%s' "$ic"
+    for i in $(seq 1 "$n"); do
+        etcd --name "$cl$i" --data-dir "$ETCD_TMP/data-$cl$i" \
+            --listen-client-urls "$scheme://127.0.0.1:${cports[$i]}" \
+            --advertise-client-urls "$scheme://127.0.0.1:${cports[$i]}" \
+            --listen-peer-urls "http://127.0.0.1:${pports[$i]}" \
+            --initial-advertise-peer-urls "http://127.0.0.1:${pports[$i]}" \
+            --initial-cluster "$ic" --initial-cluster-state new --initial-cluster-token "kv-$cl" \
+            $( [ "$tls" = tls ] && echo --cert-file "$ETCD_CERTS/server.crt" \
+                --key-file "$ETCD_CERTS/server.key" --trusted-ca-file "$ETCD_CERTS/ca.crt" \
+                --client-cert-auth ) \
+            >"$ETCD_TMP/log-$cl$i" 2>&1 &
+        ETCD_PIDS+=($!)
+        ETCD_PID_OF[$cl$i]=$!
+    done
+    for i in $(seq 1 "$n"); do
+        local v="${cl}_EP$i"
+        etcd_wait_healthy "${!v}" "$tls" || return 1
+    done
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# apis scan: the corpus in tests/data/apis (every catalog row in YAML and JSON, Lists, a Helm
+# chart, odd formatting, selector cases) against checked-in KV401 sets for several targets;
+# exit codes; SARIF shape; fast path == --full-parse; the peers' fixtures (docs/peers.md "APIs").
+set -u
+KUBEVET=${KUBEVET:-build/kubevet}
+KV_SRC=${KV_SRC:-.}
+D=$KV_SRC/tests/data/apis
+P=${KV_PEER_FIXTURES:-${KV_SRC:-.}/../shared/peer-fixtures}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+expect_rc() { # want, description, command...
+    local want=$1 what=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    [ "$rc" = "$want" ] && ok "$what (exit $rc)" || { bad "$what: exit $rc, want $want"; head -5 "$tmp/err"; }
+}
+# "ID file:line apiVersion kind name" per finding of the given IDs, sorted
+ids() { # json-file id...
+    python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = set(sys.argv[2:])
+rows = sorted(f"{f['id']} {f['file']}:{f['line']} {f['api_version']} {f['kind']} {f['name']}"
+              for f in d['findings'] if f['id'] in want)
+print('\n'.join(rows))
+PY
+}
+
+cd "$D" || exit 1
+# 1. KV401 sets per target, against the checked-in expectations
+for t in 1.16 1.22 1.25 1.26 1.29 1.32; do
+    "$KUBEVET" apis scan . --target "$t" -o json --at 2026-01-01 >"$tmp/$t.json" 2>/dev/null
+    ids "$tmp/$t.json" KV401 >"$tmp/$t.kv401"
+    if [ "${KV_REGEN:-}" = 1 ]; then cp "$tmp/$t.kv401" "expected/kv401-$t.txt"; fi
+    if diff -u "expected/kv401-$t.txt" "$tmp/$t.kv401" >"$tmp/diff"; then
+        ok "target $t: KV401 set ($(wc -l <"$tmp/$t.kv401") findings)"
+    else
+        bad "target $t: KV401 set differs"; head -20 "$tmp/diff"
+    fi
+    # independent count: every catalog row removed by $t appears once in rows.yaml and once in
+    # rows-list.json
+    want=$(python3 - "$KV_SRC/data/apis.yaml" "$t" <<'PY'
+import sys, yaml
+t = tuple(map(int, sys.argv[2].split('.')))
+rows = yaml.safe_load(open(sys.argv[1]))['apis']
+print(sum(1 for r in rows if r['removed-in'] and tuple(map(int, r['removed-in'].split('.'))) <= t))
+PY
+)
+    got=$(grep -c ' \./rows\.yaml:' "$tmp/$t.kv401"; true)
+    gotj=$(grep -c ' \./rows-list\.json:' "$tmp/$t.kv401"; true)
+    [ "$got" = "$want" ] && [ "$gotj" = "$want" ] && ok "target $t: all $want removed rows found (YAML and JSON)" ||
+        bad "target $t: rows.yaml $got, rows-list.json $gotj, catalog says $want"
+done
+
+# 2. selector rule and odd inputs
+"$KUBEVET" apis scan . --target 1.16 -o json >"$tmp/s.json" 2>/dev/null
+ids "$tmp/s.json" KV403 KV404 | grep -v rows-list >"$tmp/sel"
+for want in "KV403 ./selector/workloads.yaml:7 extensions/v1beta1 DaemonSet no-selector" \
+    "KV403 ./selector/workloads.yaml:68 apps/v1 ReplicaSet empty-selector" \
+    "KV404 ./selector/workloads.yaml:20 apps/v1 Deployment mismatch" \
+    "KV404 ./selector/workloads.yaml:53 apps/v1 StatefulSet expressions" \
+    "KV403 ./odd/bom-crlf.yaml:8 extensions/v1beta1 Deployment bom-crlf" \
+    "KV403 ./chart/templates/deployment.yaml:8 extensions/v1beta1 Deployment {{ include \"demo.fullname\" . }}"; do
+    grep -qxF "$want" "$tmp/sel" && ok "selector: $want" || bad "selector: missing $want"
+done
+[ "$(wc -l <"$tmp/sel")" = 6 ] && ok "selector: nothing else" || { bad "selector: extra findings"; cat "$tmp/sel"; }
+"$KUBEVET" apis scan . --target 1.36 -o json >"$tmp/a.json" 2>/dev/null
+ids "$tmp/a.json" KV401 KV402 | grep -v 'rows' >"$tmp/odd"
+for want in "KV401 ./odd/flow.yaml:2 policy/v1beta1 PodDisruptionBudget flow-pdb" \
+    "KV401 ./odd/flow.yaml:4 batch/v1beta1 CronJob quoted-cron" \
+    "KV401 ./odd/flow.yaml:8 autoscaling/v2beta2 HorizontalPodAutoscaler anchored-hpa" \
+    "KV401 ./odd/kind-first.yml:5 networking.k8s.io/v1beta1 Ingress kind-first" \
+    "KV401 ./odd/indented.json:3 apiextensions.k8s.io/v1beta1 CustomResourceDefinition things.example.com" \
+    "KV401 ./lists/lists.yaml:12 rbac.authorization.k8s.io/v1beta1 ClusterRole nested-in-list" \
+    "KV401 ./chart/templates/selector.yaml:14 policy/v1beta1 PodSecurityPolicy {{ .Release.Name }}-psp"; do
+    grep -qxF "$want" "$tmp/odd" && ok "odd: $want" || bad "odd: missing $want"
+done
+python3 - "$tmp/a.json" <<'PY' && ok "templates are labelled source=template" || bad "template source"
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = [f for f in d['findings'] if 'chart/templates' in f['file']]
+sys.exit(0 if t and all(f['source'] == 'template' for f in t) else 1)
+PY
+
+# 3. fast path == --full-parse (templates excepted: libyaml cannot read them)
+"$KUBEVET" apis scan rows.yaml rows-list.json odd lists selector --target 1.25 -o json --at 2026-01-01 >"$tmp/f1.json" 2>/dev/null
+"$KUBEVET" apis scan rows.yaml rows-list.json odd lists selector --target 1.25 -o json --at 2026-01-01 --full-parse >"$tmp/f2.json" 2>/dev/null
+python3 -c "import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); sys.exit(a['findings']!=b['findings'])" "$tmp/f1.json" "$tmp/f2.json" &&
+    ok "fast path and --full-parse: same findings" || bad "fast path and --full-parse differ"
+
+# 4. exit codes, errors, stdin
+expect_rc 1 "findings at/above --fail-on" "$KUBEVET" apis scan . --target 1.22
+expect_rc 0 "--fail-on never" "$KUBEVET" apis scan . --target 1.22 --fail-on never
+expect_rc 0 "--fail-on critical, only warnings" "$KUBEVET" apis scan odd/flow.yaml --target 1.21 --fail-on critical
+expect_rc 3 "unparseable document without apiVersion/kind" "$KUBEVET" apis scan ../apis-bad --target 1.16
+grep -q 'apis-bad/unparseable.yaml:3:' "$tmp/err" && ok "error names file:line" || bad "error message: $(cat "$tmp/err")"
+expect_rc 1 "unparseable document with a pre-scan pair: finding + note" "$KUBEVET" apis scan ../apis-bad/unparseable-with-pair.yaml --target 1.16
+grep -q 'note: .*unparseable-with-pair.yaml:5:.*not valid YAML' "$tmp/err" && ok "note for the unparseable source" || bad "note: $(cat "$tmp/err")"
+expect_rc 3 "missing file" "$KUBEVET" apis scan /nonexistent/file.yaml
+expect_rc 2 "unknown flag" "$KUBEVET" apis scan --bogus .
+expect_rc 2 "bad --target" "$KUBEVET" apis scan . --target one.two
+expect_rc 2 "no input" "$KUBEVET" apis scan
+expect_rc 1 "stdin" sh -c "'$KUBEVET' apis scan - --target 1.16 < selector/workloads.yaml"
+grep -q '^KV401 .*-:2 ' "$tmp/out" && ok "stdin findings name '-'" || bad "stdin output"
+expect_rc 0 "apis list" "$KUBEVET" apis list --target 1.25
+grep -q '^flowcontrol.apiserver.k8s.io/v1beta1 .*FlowSchema .*1.23 .*1.26 ' "$tmp/out" && ok "list: flowcontrol v1beta1 removed in 1.26" || bad "list row"
+expect_rc 0 "apis list --catalog example" "$KUBEVET" apis list --catalog "$KV_SRC/data/catalog-crds.example.yaml" -o json
+printf '\x00\x01binary' >"$tmp/bin.yaml"
+expect_rc 0 "binary file skipped with a note" "$KUBEVET" apis scan "$tmp/bin.yaml"
+grep -q 'skipped: binary' "$tmp/err" && ok "binary note" || bad "binary note"
+expect_rc 0 "size cap" "$KUBEVET" apis scan rows.yaml --max-size 100
+grep -q 'over the 100-byte cap' "$tmp/err" && ok "size cap note" || bad "size cap note"
+
+# 5. SARIF
+"$KUBEVET" apis scan selector --target 1.16 -o sarif >"$tmp/sarif.json" 2>/dev/null
+python3 - "$tmp/sarif.json" <<'PY' && ok "SARIF 2.1.0 shape" || bad "SARIF"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s['version'] == '2.1.0' and len(s['runs']) == 1
+run = s['runs'][0]
+assert run['tool']['driver']['name'] == 'kubevet'
+rules = [r['id'] for r in run['tool']['driver']['rules']]
+assert {'KV401', 'KV403', 'KV404'} <= set(rules)
+for r in run['results']:
+    assert r['ruleId'] in rules and rules[r['ruleIndex']] == r['ruleId']
+    assert r['level'] in ('error', 'warning', 'note') and r['message']['text']
+    loc = r['locations'][0]['physicalLocation']
+    assert loc['artifactLocation']['uri'].startswith('selector/') and loc['region']['startLine'] > 0
+PY
+
+# 6. peers (docs/peers.md "APIs")
+if [ -d "$P/kube-no-trouble" ]; then
+    K=$P/kube-no-trouble
+    # each rule fixture: exactly the kinds kubent expects, as KV401 or KV402 at 1.36
+    while read -r file kinds; do
+        got=$("$KUBEVET" apis scan "$K/$file" --target 1.36 -o json 2>/dev/null |
+            python3 -c "import json,sys; print(','.join(f['kind'] for f in sorted(json.load(sys.stdin)['findings'], key=lambda f: f['line'])))")
+        [ "$got" = "$kinds" ] && ok "kube-no-trouble $file: $kinds" || bad "kube-no-trouble $file: got '$got', want '$kinds'"
+    done <<'EOF2'
+apiservice-v1beta1.yaml APIService
+autoscaler-v2beta1.yaml HorizontalPodAutoscaler
+autoscaler-v2beta2.yaml HorizontalPodAutoscaler
+certificatesigningrequest-v1beta1.yaml CertificateSigningRequest
+clusterrole-v1beta1.yaml ClusterRole
+clusterrolebinding-v1beta1.yaml ClusterRoleBinding
+cronjob-v1beta1.yaml CronJob
+csidriver-v1beta1.yaml CSIDriver
+csinode-v1beta1.yaml CSINode
+csistoragecapacity-v1beta1.yaml CSIStorageCapacity
+customresourcedefinition-v1beta1.yaml CustomResourceDefinition
+deployment-v1beta1-and-ingress-v1beta1.yaml Deployment,Ingress
+deployment-v1beta1.json Deployment
+deployment-v1beta1.yaml Deployment
+endpointslice-v1beta1.yaml EndpointSlice
+fake-tokenReview-deprecated.yaml TokenReview
+flowschema-v1beta1.yaml FlowSchema
+flowschema-v1beta2.yaml FlowSchema
+flowschema-v1beta3.yaml FlowSchema
+ingress-v1beta1.yaml Ingress
+ingressclass-v1beta1.yaml IngressClass
+lease-v1beta1.yaml Lease
+localsubjectaccessreview-v1beta1.yaml LocalSubjectAccessReview
+mutatingwebhookconfiguration-v1beta1.yaml MutatingWebhookConfiguration
+poddisruptionbudget-v1beta1.yaml PodDisruptionBudget
+podsecuritypolicy-v1beta1.yaml PodSecurityPolicy
+priorityclass-v1beta1.yaml PriorityClass
+prioritylevelconfiguration-v1beta1.yaml PriorityLevelConfiguration
+prioritylevelconfiguration-v1beta2.yaml PriorityLevelConfiguration
+prioritylevelconfiguration-v1beta3.yaml PriorityLevelConfiguration
+role-v1beta1.yaml Role
+rolebinding-v1beta1.yaml RoleBinding
+runtimeclass-v1beta1.yaml RuntimeClass
+selfsubjectaccessreview-v1beta1.yaml SelfSubjectAccessReview
+storageclass-v1beta1.yaml StorageClass
+subjectaccessreview-v1beta1.yaml SubjectAccessReview
+tokenreview-v1beta1.yaml TokenReview
+validatingwebhookconfiguration-v1beta1.yaml ValidatingWebhookConfiguration
+volumeattachment-v1beta1.yaml VolumeAttachment
+EOF2
+    # the removal release of each group: KV401 at it, not before (kubent's rules_1xx tests)
+    for pair in flowschema-v1beta1.yaml:1.26 flowschema-v1beta2.yaml:1.29 flowschema-v1beta3.yaml:1.32 \
+        csistoragecapacity-v1beta1.yaml:1.27 autoscaler-v2beta2.yaml:1.26 cronjob-v1beta1.yaml:1.25 \
+        ingress-v1beta1.yaml:1.22 deployment-v1beta1.yaml:1.16; do
+        f=${pair%%:*} v=${pair##*:} prev=1.$((${v#1.} - 1))
+        a=$("$KUBEVET" apis scan "$K/$f" --target "$v" -o json 2>/dev/null | grep -c '"KV401"')
+        b=$("$KUBEVET" apis scan "$K/$f" --target "$prev" -o json 2>/dev/null | grep -c '"KV401"')
+        [ "$a" = 1 ] && [ "$b" = 0 ] && ok "kube-no-trouble $f removed in $v" || bad "kube-no-trouble $f: removal release"
+    done
+    expect_rc 0 "kube-no-trouble meow.txt: no error, nothing found" "$KUBEVET" apis scan "$K/meow.txt"
+    out=$("$KUBEVET" apis scan "$K/issuer-v1alpha2.yaml" --catalog "$KV_SRC/data/catalog-crds.example.yaml" --target 1.6 -o json 2>/dev/null | grep -c '"kind": "Issuer"')
+    [ "$out" = 1 ] && ok "kube-no-trouble issuer-v1alpha2.yaml with a custom catalog row" || bad "custom catalog Issuer"
+    out=$("$KUBEVET" apis scan "$K/volumesnapshot-v1beta1.yaml" --target 1.36 -o json 2>/dev/null | grep -c '"id"')
+    [ "$out" = 0 ] && ok "kube-no-trouble volumesnapshot: not a built-in API (differs on purpose, docs/peers.md)" || bad "volumesnapshot"
+    expect_rc 1 "kube-no-trouble stdin" sh -c "'$KUBEVET' apis scan - --target 1.16 < '$K/deployment-v1beta1.yaml'"
+fi
+if [ -d "$P/pluto" ]; then
+    A=$P/pluto/e2e-assets
+    "$KUBEVET" apis scan "$A" --target 1.15 -o json >"$tmp/p15.json" 2>/dev/null
+    echo $? >"$tmp/p15.rc"
+    python3 - "$tmp/p15.json" <<'PY' && ok "pluto e2e static files at 1.15: utilities deprecated, not removed" || bad "pluto 1.15"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d['findings'] if x['name'] == 'utilities']
+assert f and all(x['id'] == 'KV402' and x['api_version'] == 'extensions/v1beta1' and x['replacement'] == 'apps/v1' for x in f)
+assert not d['errors']
+assert any(x['file'].endswith('deprecated116/deployment-extensions-v1beta1.yaml') for x in f)
+assert not any(x['api_version'] == 'apps/v1' for x in d['findings'])
+PY
+    expect_rc 0 "pluto non-deprecated at 1.16" "$KUBEVET" apis scan "$A/non-deprecated" --target 1.16
+    expect_rc 1 "pluto single file removed at 1.16" "$KUBEVET" apis scan "$A/deprecated116/deployment-extensions-v1beta1.yaml" --target 1.16
+    grep -q 'extensions/v1beta1' "$tmp/out" && ok "pluto: removed apiVersion printed" || bad "pluto output"
+    n=$("$KUBEVET" apis scan "$A/chart" --target 1.16 -o json 2>/dev/null | grep -c '"source": "template"')
+    [ "$n" -ge 1 ] && ok "pluto chart templates: found in the template source (#317)" || bad "pluto chart templates"
+    "$KUBEVET" apis scan "$P/pluto/finder-testdata" --target v1.16.0 -o json 2>/dev/null |
+        python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(sorted((f['name'],f['namespace']) for f in d['findings'])!=[('utilities','json-namespace'),('utilities','yaml-namespace')])" &&
+        ok "pluto finder-testdata: yaml-namespace and json-namespace" || bad "pluto finder-testdata"
+fi
+exit $fail
