@@ -138,131 +138,160 @@ subst() { # placeholders in a run line
 }
 
 # ---- assertions (python3, JSON only) ---------------------------------------------------
+# One interpreter for all cases: reads the manifest written by run_case (tab-separated: name,
+# status, message, case file, stdout file, stderr file, exit code, arguments joined by \x1f),
+# prints one line per case in order and the summary line.
 ASSERT_PY=$(cat <<'PYEOF'
 import fnmatch, json, re, sys
-case, out, err, rc, argv = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
-probs = []
-stdout = open(out, encoding="utf-8", errors="replace").read()
-stderr = open(err, encoding="utf-8", errors="replace").read()
-LEVELS = {"info": 0, "warning": 1, "critical": 2}
-KEYS = {"build", "mutate", "run", "exit", "expect", "absent", "subject", "severity",
-        "no-severity", "count", "cert", "stderr"}
-spec = []
-for n, line in enumerate(open(case, encoding="utf-8"), 1):
-    line = line.strip()
-    if not line or line.startswith("#"):
-        continue
-    k, sep, v = line.partition(":")
-    k, v = k.strip(), v.strip()
-    if not sep or k not in KEYS:
-        probs.append(f"case line {n}: unknown key '{k}'")
-        continue
-    spec.append((k, v))
 
-def first_line(s):
-    s = s.strip().splitlines()
-    return s[0][:160] if s else ""
+def judge(case, out, err, rc, argv):
+  probs = []
+  stdout = open(out, encoding="utf-8", errors="replace").read()
+  stderr = open(err, encoding="utf-8", errors="replace").read()
+  LEVELS = {"info": 0, "warning": 1, "critical": 2}
+  KEYS = {"build", "mutate", "run", "exit", "expect", "absent", "subject", "severity",
+          "no-severity", "count", "cert", "stderr"}
+  spec = []
+  for n, line in enumerate(open(case, encoding="utf-8"), 1):
+      line = line.strip()
+      if not line or line.startswith("#"):
+          continue
+      k, sep, v = line.partition(":")
+      k, v = k.strip(), v.strip()
+      if not sep or k not in KEYS:
+          probs.append(f"case line {n}: unknown key '{k}'")
+          continue
+      spec.append((k, v))
 
-if rc == 124:
-    probs.append("timed out (hang)")
-elif rc >= 128:
-    probs.append(f"crashed (exit {rc}, signal {rc - 128}) stderr: {first_line(stderr)}")
-for text, where in ((stdout, "stdout"), (stderr, "stderr")):
-    if re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", text):
-        probs.append(f"a private key appears on {where}")
+  def first_line(s):
+      s = s.strip().splitlines()
+      return s[0][:160] if s else ""
 
-report = None
-if rc in (0, 1):
+  if rc == 124:
+      probs.append("timed out (hang)")
+  elif rc >= 128:
+      probs.append(f"crashed (exit {rc}, signal {rc - 128}) stderr: {first_line(stderr)}")
+  for text, where in ((stdout, "stdout"), (stderr, "stderr")):
+      if re.search(r"-----BEGIN [A-Z ]*PRIVATE KEY-----", text):
+          probs.append(f"a private key appears on {where}")
+
+  report = None
+  if rc in (0, 1):
+      try:
+          report = json.loads(stdout)
+          if not isinstance(report, dict):
+              raise ValueError("not an object")
+      except ValueError as e:
+          probs.append(f"exit {rc} but stdout is not one JSON object ({e}): {first_line(stdout)!r}")
+          report = None
+  findings = []
+  if report is not None:
+      findings = report.get("findings")
+      if not isinstance(findings, list):
+          probs.append("report has no findings list")
+          findings = []
+      for f in findings:
+          miss = [k for k in ("id", "name", "severity", "subject", "message", "fix") if k not in f]
+          if miss:
+              probs.append(f"finding {f.get('id')} lacks {','.join(miss)}")
+          if f.get("severity") not in LEVELS:
+              probs.append(f"finding {f.get('id')} has severity {f.get('severity')!r}")
+      for k in ("kubevet", "command", "evaluated_at", "summary"):
+          if k not in report:
+              probs.append(f"report lacks '{k}'")
+      fail_on = "warning"
+      if "--fail-on" in argv and argv.index("--fail-on") + 1 < len(argv):
+          fail_on = argv[argv.index("--fail-on") + 1]
+      if fail_on in LEVELS:
+          hit = any(LEVELS.get(f.get("severity"), -1) >= LEVELS[fail_on] for f in findings)
+          if hit != (rc == 1):
+              probs.append(f"exit {rc} disagrees with --fail-on {fail_on} and findings "
+                           f"{sorted(set((f.get('id'), f.get('severity')) for f in findings))}")
+      elif fail_on == "never" and rc != 0:
+          probs.append("exit 1 with --fail-on never")
+  if rc == 3 and not stderr.strip():
+      probs.append("exit 3 without a message on stderr")
+
+  ids = [f.get("id") for f in findings]
+  seen = " ".join(f"{f.get('id')}({f.get('severity')}):{f.get('subject')}" for f in findings) or "no findings"
+  def norm(x):
+      return str(x).lower().replace(":", "")
+  for k, v in spec:
+      if k == "exit":
+          if str(rc) not in v.replace("|", " ").split():
+              probs.append(f"exit {rc}, want {v} (stderr: {first_line(stderr)})")
+      elif k == "expect":
+          for i in v.split():
+              if i not in ids:
+                  probs.append(f"{i} missing")
+      elif k == "absent":
+          for i in v.split():
+              if i in ids:
+                  subs = [f.get("subject") for f in findings if f.get("id") == i]
+                  probs.append(f"{i} unexpected on {subs}")
+      elif k == "subject":
+          i, _, pats = v.partition(" ")
+          subs = [f.get("subject") for f in findings if f.get("id") == i]
+          if not any(fnmatch.fnmatchcase(str(s), p.strip()) for s in subs for p in pats.split("|")):
+              probs.append(f"{i} subject {subs}, want {pats}")
+      elif k == "severity":
+          i, _, lvl = v.partition(" ")
+          sevs = [f.get("severity") for f in findings if f.get("id") == i]
+          if not sevs or any(s != lvl.strip() for s in sevs):
+              probs.append(f"{i} severity {sevs}, want {lvl.strip()}")
+      elif k == "no-severity":
+          bad = [f.get("id") for f in findings if f.get("severity") == v]
+          if bad:
+              probs.append(f"{v} findings present: {bad}")
+      elif k == "count":
+          certs = (report or {}).get("certificates")
+          if not isinstance(certs, list):
+              probs.append("no certificates list in the report")
+          elif len(certs) != int(v):
+              probs.append(f"{len(certs)} certificates, want {v}: "
+                           f"{[c.get('subject') for c in certs]}")
+      elif k == "cert":
+          field, _, want = v.partition(" ")
+          certs = (report or {}).get("certificates") or []
+          got = [c.get(field) for c in certs]
+          if not any(norm(g) == norm(want.strip()) for g in got):
+              probs.append(f"no certificate with {field} = {want.strip()} (got {got})")
+      elif k == "stderr":
+          if not any(t.strip() and t.strip() in stderr for t in v.split("|")):
+              probs.append(f"stderr does not name {v}: {first_line(stderr)!r}")
+  if probs:
+      return "; ".join(probs) + f" [seen: {seen}]"
+  return None
+
+passed = failed = skipped = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    f = line.rstrip("\n").split("\t")
+    name, status, msg = f[0], f[1], f[2]
+    if status == "skip":
+        print(f"skip {name}: {msg}"); skipped += 1; continue
+    if status == "fail":
+        print(f"FAIL {name}: {msg}"); failed += 1; continue
+    argv = f[7].split("\x1f") if len(f) > 7 and f[7] else []
     try:
-        report = json.loads(stdout)
-        if not isinstance(report, dict):
-            raise ValueError("not an object")
-    except ValueError as e:
-        probs.append(f"exit {rc} but stdout is not one JSON object ({e}): {first_line(stdout)!r}")
-        report = None
-findings = []
-if report is not None:
-    findings = report.get("findings")
-    if not isinstance(findings, list):
-        probs.append("report has no findings list")
-        findings = []
-    for f in findings:
-        miss = [k for k in ("id", "name", "severity", "subject", "message", "fix") if k not in f]
-        if miss:
-            probs.append(f"finding {f.get('id')} lacks {','.join(miss)}")
-        if f.get("severity") not in LEVELS:
-            probs.append(f"finding {f.get('id')} has severity {f.get('severity')!r}")
-    for k in ("kubevet", "command", "evaluated_at", "summary"):
-        if k not in report:
-            probs.append(f"report lacks '{k}'")
-    fail_on = "warning"
-    if "--fail-on" in argv and argv.index("--fail-on") + 1 < len(argv):
-        fail_on = argv[argv.index("--fail-on") + 1]
-    if fail_on in LEVELS:
-        hit = any(LEVELS.get(f.get("severity"), -1) >= LEVELS[fail_on] for f in findings)
-        if hit != (rc == 1):
-            probs.append(f"exit {rc} disagrees with --fail-on {fail_on} and findings "
-                         f"{sorted(set((f.get('id'), f.get('severity')) for f in findings))}")
-    elif fail_on == "never" and rc != 0:
-        probs.append("exit 1 with --fail-on never")
-if rc == 3 and not stderr.strip():
-    probs.append("exit 3 without a message on stderr")
-
-ids = [f.get("id") for f in findings]
-seen = " ".join(f"{f.get('id')}({f.get('severity')}):{f.get('subject')}" for f in findings) or "no findings"
-def norm(x):
-    return str(x).lower().replace(":", "")
-for k, v in spec:
-    if k == "exit":
-        if str(rc) not in v.replace("|", " ").split():
-            probs.append(f"exit {rc}, want {v} (stderr: {first_line(stderr)})")
-    elif k == "expect":
-        for i in v.split():
-            if i not in ids:
-                probs.append(f"{i} missing")
-    elif k == "absent":
-        for i in v.split():
-            if i in ids:
-                subs = [f.get("subject") for f in findings if f.get("id") == i]
-                probs.append(f"{i} unexpected on {subs}")
-    elif k == "subject":
-        i, _, pats = v.partition(" ")
-        subs = [f.get("subject") for f in findings if f.get("id") == i]
-        if not any(fnmatch.fnmatchcase(str(s), p.strip()) for s in subs for p in pats.split("|")):
-            probs.append(f"{i} subject {subs}, want {pats}")
-    elif k == "severity":
-        i, _, lvl = v.partition(" ")
-        sevs = [f.get("severity") for f in findings if f.get("id") == i]
-        if not sevs or any(s != lvl.strip() for s in sevs):
-            probs.append(f"{i} severity {sevs}, want {lvl.strip()}")
-    elif k == "no-severity":
-        bad = [f.get("id") for f in findings if f.get("severity") == v]
-        if bad:
-            probs.append(f"{v} findings present: {bad}")
-    elif k == "count":
-        certs = (report or {}).get("certificates")
-        if not isinstance(certs, list):
-            probs.append("no certificates list in the report")
-        elif len(certs) != int(v):
-            probs.append(f"{len(certs)} certificates, want {v}: "
-                         f"{[c.get('subject') for c in certs]}")
-    elif k == "cert":
-        field, _, want = v.partition(" ")
-        certs = (report or {}).get("certificates") or []
-        got = [c.get(field) for c in certs]
-        if not any(norm(g) == norm(want.strip()) for g in got):
-            probs.append(f"no certificate with {field} = {want.strip()} (got {got})")
-    elif k == "stderr":
-        if not any(t.strip() and t.strip() in stderr for t in v.split("|")):
-            probs.append(f"stderr does not name {v}: {first_line(stderr)!r}")
-if probs:
-    print("; ".join(probs) + f" [seen: {seen}]")
-    sys.exit(1)
+        why = judge(f[3], f[4], f[5], int(f[6]), argv)
+    except Exception as e:  # a broken case file must not hide the other results
+        why = f"assertion error: {e!r}"
+    if why is None:
+        print(f"ok {name}"); passed += 1
+    else:
+        print(f"FAIL {name}: {why.replace(sys.argv[2], '$W')}"); failed += 1
+        if sys.argv[3] == "1":
+            print("  $ kubevet " + " ".join(argv))
+            for l in open(f[4], errors="replace").read().splitlines()[:40]: print("  | " + l)
+            for l in open(f[5], errors="replace").read().splitlines()[:10]: print("  ! " + l)
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+sys.exit(1 if failed or not passed else 0)
 PYEOF
 )
 
 # ---- run -------------------------------------------------------------------------------
-passed=0 failed=0 skipped=0
+: >"$W/manifest"
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//$'\t'/ }" >>"$W/manifest"; }
 run_case() {
     local file=$1 name build="" muts="" run="" k v line d root fix
     name=$(basename "$(dirname "$file")")/$(basename "$file" .case)
@@ -278,17 +307,17 @@ run_case() {
         esac
     done <"$file"
     if [ -z "$build" ] || [ -z "$run" ]; then
-        echo "FAIL $name: case needs build: and run:"; failed=$((failed + 1)); return
+        record "$name" fail "case needs build: and run:"; return
     fi
     d=$(fixture "$build" "$muts")
     if [ $? != 0 ]; then
-        echo "FAIL $name: fixture build failed (not a kubevet problem): $(tail -n 3 "$d/log" 2>/dev/null | tr '\n' ' ')"
-        failed=$((failed + 1)); return
+        record "$name" fail "fixture build failed (not a kubevet problem): $(tail -n 3 "$d/log" 2>/dev/null | tr '\n\t' '  ')"
+        return
     fi
     fix=$d/o/p
     root=$fix/root
     if [ -f "$fix/SKIP" ]; then
-        echo "skip $name: $(cat "$fix/SKIP")"; skipped=$((skipped + 1)); return
+        record "$name" skip "$(cat "$fix/SKIP")"; return
     fi
     local args
     read -ra args <<<"$(subst "$run" "$root" "$fix")"
@@ -300,18 +329,8 @@ run_case() {
     [ $has_o = 1 ] || args+=(-o json)
     local o=$W/out/${name//\//_}
     timeout 60 "$KUBEVET" "${args[@]}" >"$o.out" 2>"$o.err" </dev/null
-    local rc=$? why
-    why=$("$PY" -c "$ASSERT_PY" "$file" "$o.out" "$o.err" "$rc" "${args[@]}" 2>&1)
-    if [ $? = 0 ]; then
-        echo "ok $name"; passed=$((passed + 1))
-    else
-        echo "FAIL $name: ${why//$W/\$W}"; failed=$((failed + 1))
-        if [ "${KV_VERBOSE:-0}" = 1 ]; then
-            echo "  \$ kubevet ${args[*]}"
-            sed 's/^/  | /' "$o.out" | head -n 40
-            sed 's/^/  ! /' "$o.err" | head -n 10
-        fi
-    fi
+    local rc=$? IFS=$'\x1f'
+    printf '%s\trun\t\t%s\t%s\t%s\t%s\t%s\n' "$name" "$file" "$o.out" "$o.err" "$rc" "${args[*]}" >>"$W/manifest"
 }
 
 for f in "$KV_SRC"/tests/scenarios/node/*.case "$KV_SRC"/tests/scenarios/bad/*.case \
@@ -324,5 +343,4 @@ for f in "$KV_SRC"/tests/scenarios/node/*.case "$KV_SRC"/tests/scenarios/bad/*.c
     fi
     run_case "$f"
 done
-echo "$passed passed, $failed failed${skipped:+, $skipped skipped}"
-[ $failed = 0 ] && [ $passed -gt 0 ]
+"$PY" -c "$ASSERT_PY" "$W/manifest" "$W" "${KV_VERBOSE:-0}"

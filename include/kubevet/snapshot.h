@@ -122,12 +122,50 @@ typedef struct {
 int vet_snapshot_objects(vet_snapshot *s, int (*fn)(const vet_snapshot_object *o, void *ud),
                          void *ud, size_t *nother);
 
-/* The Kubernetes minor release that stops serving apiVersion/kind ("1.22"), or NULL. */
-const char *vet_snapshot_removed_in(const char *api_version, const char *kind);
+/* ---- stored objects, summarised for the checks (ctx->snapshot) ----
+ * A source: the facts say what is stored and at which apiVersion/kind, never whether that is a
+ * problem. KV406 (src/lib/check/snapshot.c) judges them against the API catalog. */
 
-/* 1 when `target` ("1.25", "v1.25.3") is at or past `release` ("1.22"); 0 otherwise or when
- * either does not parse. */
-int vet_snapshot_version_reached(const char *target, const char *release);
+#define VET_SNAPSHOT_EXAMPLES 3
+
+/* Objects of one resource stored at one apiVersion/kind. Encrypted values cannot be decoded:
+ * they are summarised under api_version "" and kind "". */
+typedef struct {
+    const char *resource;    /* "deployments", "widgets.example.com" */
+    const char *api_version; /* "extensions/v1beta1", or "" */
+    const char *kind;        /* "Deployment", or "" */
+    size_t count;
+    size_t encrypted;        /* how many of count are encrypted at rest */
+    const char *examples[VET_SNAPSHOT_EXAMPLES]; /* "ns/name" ("name" when cluster-scoped),
+                                                    the first ones in key order */
+    size_t nexamples;
+} vet_snapshot_stored;
+
+/* The inventory: objects of one resource in one namespace at one apiVersion/kind/encoding. */
+typedef struct {
+    const char *resource, *ns, *api_version, *kind;
+    vet_snapshot_encoding encoding;
+    size_t count;
+} vet_snapshot_group;
+
+struct vet_snapshot_facts {
+    const vet_snapshot_object *objects; /* every object, in key order */
+    size_t nobjects;
+    const vet_snapshot_group *groups;   /* in order of first appearance (key order) */
+    size_t ngroups;
+    const vet_snapshot_stored *stored;  /* per resource + apiVersion + kind, first appearance */
+    size_t nstored;
+    size_t nother;                      /* live keys that are not Kubernetes objects */
+    void *owned; /* the loader's memory, released by vet_snapshot_facts_free; NULL in fixtures */
+};
+typedef struct vet_snapshot_facts vet_snapshot_facts;
+
+/* One vet_snapshot_objects pass summarised into *out (freed with vet_snapshot_facts_free).
+ * Works on a damaged file as far as its pages can be read, like vet_snapshot_objects; negative
+ * only on allocation failure. */
+int vet_snapshot_facts_load(vet_snapshot_facts **out, vet_snapshot *s);
+/* NULL is a no-op. Only for facts made by vet_snapshot_facts_load. */
+void vet_snapshot_facts_free(vet_snapshot_facts *f);
 
 /* CRC-32C (Castagnoli), continuing from crc (0 to start): hardware SSE4.2 when the CPU has
  * it, else slicing-by-8 tables. Exposed for tests. */

@@ -10,16 +10,12 @@
 #include "cli.h"
 #include "cmd_etcd_snapshot.h"
 #include "error.h"
+#include "kubevet/catalog.h"
 #include "kubevet/check.h"
 #include "kubevet/report.h"
 #include "kubevet/snapshot.h"
 
-#define DEFAULT_TARGET "1.34"
 #define ERRORS_IN_MESSAGE 5
-
-/* Until cmd_etcd.c defines it, `snapshot save` reports itself missing instead of breaking the
- * link of everything else. */
-extern int cmd_etcd_snapshot_save(int argc, char **argv, cli_globals *g) __attribute__((weak));
 
 static int is_json(const cli_globals *g)
 {
@@ -307,117 +303,126 @@ done:
     return ret;
 }
 
-typedef struct {
-    json_t *objects;   /* array */
-    json_t *groups;    /* "res\tns\tav\tkind\tenc" -> {resource, namespace, ...count} */
-    json_t *removed;   /* "res\tav\tkind" -> {count, examples[], removed_in} */
-    json_t *order;     /* group keys in first-seen order */
-    json_t *rorder;
-    const char *target;
-    size_t n;
-} objs_ctx;
-
-static int on_object(const vet_snapshot_object *o, void *ud)
+/* The object listing for -o json. removed_in is the catalog's row for the stored version (a
+ * lookup, not a judgement: whether the target is past it is KV406's call). */
+static json_t *objects_json(const vet_snapshot_facts *f, const vet_catalog *cat)
 {
-    objs_ctx *c = ud;
-    const char *enc = vet_snapshot_encoding_name(o->encoding);
-    const char *rel = vet_snapshot_removed_in(o->api_version, o->kind);
-    char *gk = vet_strdupf("%s\t%s\t%s\t%s\t%s", o->resource, o->ns, o->api_version, o->kind, enc);
-    json_t *grp, *ob = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "key",
-                                 o->key, "resource", o->resource, "namespace", o->ns, "name",
-                                 o->name, "apiVersion", o->api_version, "kind", o->kind,
-                                 "encoding", enc, "mod_revision", (json_int_t)o->mod_revision,
-                                 "create_revision", (json_int_t)o->create_revision,
-                                 "value_size", (json_int_t)o->value_size);
-    if (!gk || !ob) {
-        free(gk);
-        json_decref(ob);
-        return vet_error_set(VET_ENOMEM, "out of memory");
-    }
-    if (*o->encryption)
-        json_object_set_new(ob, "encryption", json_string(o->encryption));
-    if (rel)
-        json_object_set_new(ob, "removed_in", json_string(rel));
-    json_array_append_new(c->objects, ob);
-    c->n++;
-    if ((grp = json_object_get(c->groups, gk))) {
-        json_object_set_new(grp, "count",
-                            json_integer(json_integer_value(json_object_get(grp, "count")) + 1));
-    } else {
-        grp = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "resource", o->resource, "namespace",
-                        o->ns, "apiVersion", o->api_version, "kind", o->kind, "encoding", enc,
-                        "count", (json_int_t)1);
-        json_object_set_new(c->groups, gk, grp);
-        json_array_append_new(c->order, json_string(gk));
-    }
-    free(gk);
-    if (rel && vet_snapshot_version_reached(c->target, rel)) {
-        char *rk = vet_strdupf("%s\t%s\t%s", o->resource, o->api_version, o->kind);
-        json_t *rm;
-        char *ex = *o->ns ? vet_strdupf("%s/%s", o->ns, o->name) : strdup(o->name);
-        if (!rk || !ex) {
-            free(rk);
-            free(ex);
-            return vet_error_set(VET_ENOMEM, "out of memory");
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < f->nobjects; i++) {
+        const vet_snapshot_object *o = &f->objects[i];
+        const vet_api *a = vet_catalog_lookup(cat, o->api_version, o->kind);
+        json_t *ob = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "key", o->key,
+                               "resource", o->resource, "namespace", o->ns, "name", o->name,
+                               "apiVersion", o->api_version, "kind", o->kind, "encoding",
+                               vet_snapshot_encoding_name(o->encoding), "mod_revision",
+                               (json_int_t)o->mod_revision, "create_revision",
+                               (json_int_t)o->create_revision, "value_size",
+                               (json_int_t)o->value_size);
+        if (ob && *o->encryption)
+            json_object_set_new(ob, "encryption", json_string(o->encryption));
+        if (ob && a && a->has_rem)
+            json_object_set_new(ob, "removed_in", json_string(a->removed_in));
+        if (!ob || json_array_append_new(arr, ob)) {
+            json_decref(arr);
+            return NULL;
         }
-        if (!(rm = json_object_get(c->removed, rk))) {
-            rm = json_pack("{s:s, s:s, s:s, s:s, s:I, s:[]}", "resource", o->resource,
-                           "apiVersion", o->api_version, "kind", o->kind, "removed_in", rel,
-                           "count", (json_int_t)0, "examples");
-            json_object_set_new(c->removed, rk, rm);
-            json_array_append_new(c->rorder, json_string(rk));
-        }
-        json_object_set_new(rm, "count",
-                            json_integer(json_integer_value(json_object_get(rm, "count")) + 1));
-        if (json_array_size(json_object_get(rm, "examples")) < 3)
-            json_array_append_new(json_object_get(rm, "examples"), json_string(ex));
-        free(rk);
-        free(ex);
     }
-    return 0;
+    return arr;
+}
+
+static json_t *groups_json(const vet_snapshot_facts *f)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < f->ngroups; i++) {
+        const vet_snapshot_group *gr = &f->groups[i];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "resource", gr->resource,
+                              "namespace", gr->ns, "apiVersion", gr->api_version, "kind", gr->kind,
+                              "encoding", vet_snapshot_encoding_name(gr->encoding), "count",
+                              (json_int_t)gr->count);
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static int print_groups(const vet_snapshot_facts *f, const char *target)
+{
+    const char *hdr[] = {"RESOURCE", "NAMESPACE", "STORED AS", "ENCODING", "COUNT"};
+    vet_table *t = NULL;
+    int rc;
+    if ((rc = vet_table_new(&t, 5, hdr)))
+        return rc;
+    for (size_t i = 0; i < f->ngroups && !rc; i++) {
+        const vet_snapshot_group *gr = &f->groups[i];
+        char stored[256], cnt[24];
+        const char *av = gr->api_version;
+        snprintf(stored, sizeof stored, "%s%s%s", *av ? av : "?", *av ? " " : "", gr->kind);
+        snprintf(cnt, sizeof cnt, "%zu", gr->count);
+        const char *row[] = {gr->resource, *gr->ns ? gr->ns : "-", stored,
+                             vet_snapshot_encoding_name(gr->encoding), cnt};
+        rc = vet_table_row(t, row);
+    }
+    if (!rc) {
+        vet_table_print(t, stdout);
+        printf("\n%zu objects, %zu other keys; target %s\n\n", f->nobjects, f->nother, target);
+    }
+    vet_table_free(t);
+    return rc;
 }
 
 static int cmd_objects(int argc, char **argv, cli_globals *g)
 {
     vet_snapshot *s = NULL;
+    vet_snapshot_facts *facts = NULL;
+    vet_catalog *cat = NULL;
     vet_snapshot_info in;
     vet_report r;
+    vet_ctx ctx;
+    vet_version tv;
+    vet_strv catalogs = VET_STRV_INIT;
     char *path = NULL;
-    objs_ctx c;
-    size_t other = 0;
+    const char *target;
     int rc, have_r = 0, ret = 0;
-    memset(&c, 0, sizeof c);
-    rc = open_one(&s, argc, argv, g, "  kubevet etcd snapshot objects FILE [--target VERSION]",
+    const cli_opt own[] = {
+        {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override API catalog rows (repeatable)"},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    rc = open_one(&s, argc, argv, g,
+                  "  kubevet etcd snapshot objects FILE [--target VERSION] [--catalog FILE]",
                   "List the Kubernetes objects in an etcd snapshot (latest revision of each key, "
                   "deleted keys skipped) by resource and namespace, with the apiVersion and kind "
                   "each is stored at (protobuf typeMeta, JSON for CRDs and custom resources; "
                   "encrypted values are reported as encrypted). Objects stored at a version that "
-                  "the --target release removes are finding KV406: rewrite them (storage "
-                  "migration) before upgrading. Reads go on despite structural damage (KV305), "
-                  "as far as the pages can be read.",
-                  NULL, &path);
-    if (rc == 1 && g->help)
+                  "the --target release (default: the newest the API catalog knows) removes are "
+                  "finding KV406: rewrite them (storage migration) before upgrading. Reads go on "
+                  "despite structural damage (KV305), as far as the pages can be read.",
+                  own, &path);
+    if (rc == 1 && g->help) {
+        vet_strv_free(&catalogs);
         return 0;
+    }
     if (rc) {
+        vet_strv_free(&catalogs);
         free(path);
         return cli_fail(rc);
     }
-    c.target = g->target ? g->target : DEFAULT_TARGET;
-    c.objects = json_array();
-    c.groups = json_object();
-    c.removed = json_object();
-    c.order = json_array();
-    c.rorder = json_array();
-    if (!c.objects || !c.groups || !c.removed || !c.order || !c.rorder) {
-        rc = vet_error_set(VET_ENOMEM, "out of memory");
+    if ((rc = vet_catalog_load_builtin(&cat)))
+        goto fail;
+    for (size_t i = 0; i < catalogs.n; i++)
+        if ((rc = vet_catalog_load_file(cat, catalogs.v[i])))
+            goto fail;
+    target = g->target ? g->target : vet_catalog_newest(cat);
+    if (vet_version_parse(&tv, target)) {
+        rc = vet_error_set(VET_EUSAGE, "--target: invalid Kubernetes version \"%s\" (want e.g. "
+                                       "1.25 or v1.25.3)", target);
         goto fail;
     }
     if ((rc = vet_report_init(&r, "etcd snapshot objects", g->at)))
         goto fail;
     have_r = 1;
-    if ((rc = vet_snapshot_status(s, &in)))
-        goto fail;
-    if ((rc = vet_snapshot_objects(s, on_object, &c, &other)))
+    if ((rc = vet_snapshot_status(s, &in)) || (rc = vet_snapshot_facts_load(&facts, s)))
         goto fail;
     if (in.nerrors &&
         (rc = add_kv305(&r, path, &in,
@@ -425,74 +430,19 @@ static int cmd_objects(int argc, char **argv, cli_globals *g)
                                             "could be read; some may be missing."
                                           : "No object could be read.")))
         goto fail;
-
-    json_t *res = json_array();
-    for (size_t i = 0; i < json_array_size(c.order); i++)
-        json_array_append(res, json_object_get(c.groups,
-                                               json_string_value(json_array_get(c.order, i))));
-    for (size_t i = 0; i < json_array_size(c.rorder); i++) {
-        json_t *rm = json_object_get(c.removed, json_string_value(json_array_get(c.rorder, i)));
-        const char *resource = json_string_value(json_object_get(rm, "resource"));
-        const char *av = json_string_value(json_object_get(rm, "apiVersion"));
-        const char *kind = json_string_value(json_object_get(rm, "kind"));
-        const char *rel = json_string_value(json_object_get(rm, "removed_in"));
-        long long n = json_integer_value(json_object_get(rm, "count"));
-        json_t *exs = json_object_get(rm, "examples");
-        vet_buf ex = VET_BUF_INIT;
-        for (size_t j = 0; j < json_array_size(exs); j++)
-            vet_buf_printf(&ex, "%s%s", j ? ", " : "", json_string_value(json_array_get(exs, j)));
-        char *subject = vet_strdupf("%s (%s %s)", resource, av, kind);
-        vet_finding *f = subject ? vet_check_emit(&r, "KV406", subject) : NULL;
-        free(subject);
-        if (!f) {
-            vet_buf_free(&ex);
-            json_decref(res);
-            rc = vet_error_set(VET_ENOMEM, "out of memory");
-            goto fail;
-        }
-        vet_finding_message(f, "%lld %s object%s %s stored in etcd as %s %s, which Kubernetes %s "
-                               "no longer serves (target %s): e.g. %s%s",
-                            n, resource, n == 1 ? "" : "s", n == 1 ? "is" : "are", av, kind, rel,
-                            c.target, ex.ptr ? ex.ptr : "", n > 3 ? ", ..." : "");
-        vet_finding_fix(f, "before upgrading, rewrite them at the current storage version: "
-                           "'kubectl get %s --all-namespaces -o json | kubectl replace -f -' (or "
-                           "run kube-storage-version-migrator), then take a new snapshot and "
-                           "re-run 'kubevet etcd snapshot objects'",
-                        resource);
-        vet_finding_set_str(f, "api_version", av);
-        vet_finding_set_str(f, "kind", kind);
-        vet_finding_set_str(f, "removed_in", rel);
-        vet_finding_set_int(f, "count", n);
-        vet_buf_free(&ex);
-    }
-    if (!is_json(g)) {
-        const char *hdr[] = {"RESOURCE", "NAMESPACE", "STORED AS", "ENCODING", "COUNT"};
-        vet_table *t = NULL;
-        if ((rc = vet_table_new(&t, 5, hdr))) {
-            json_decref(res);
-            goto fail;
-        }
-        for (size_t i = 0; i < json_array_size(res); i++) {
-            json_t *gr = json_array_get(res, i);
-            char stored[256], cnt[24];
-            const char *av = json_string_value(json_object_get(gr, "apiVersion"));
-            snprintf(stored, sizeof stored, "%s%s%s", *av ? av : "?", *av ? " " : "",
-                     json_string_value(json_object_get(gr, "kind")));
-            snprintf(cnt, sizeof cnt, "%lld", json_integer_value(json_object_get(gr, "count")));
-            const char *ns = json_string_value(json_object_get(gr, "namespace"));
-            const char *row[] = {json_string_value(json_object_get(gr, "resource")),
-                                 *ns ? ns : "-", stored,
-                                 json_string_value(json_object_get(gr, "encoding")), cnt};
-            vet_table_row(t, row);
-        }
-        vet_table_print(t, stdout);
-        vet_table_free(t);
-        printf("\n%zu objects, %zu other keys; target %s\n\n", c.n, other, c.target);
-    }
-    if ((rc = vet_report_set(&r, "target", json_string(c.target))) ||
-        (rc = vet_report_set(&r, "resources", res)) ||
-        (rc = vet_report_set(&r, "objects", json_incref(c.objects))) ||
-        (rc = vet_report_set(&r, "other_keys", json_integer((json_int_t)other))))
+    memset(&ctx, 0, sizeof ctx);
+    ctx.now = g->at;
+    ctx.target = target;
+    ctx.catalog = cat;
+    ctx.snapshot = facts;
+    if ((rc = vet_check_run(&ctx, &r, VET_SRC_ETCD, (const char *const[]){"KV406", NULL})))
+        goto fail;
+    if (!is_json(g) && (rc = print_groups(facts, target)))
+        goto fail;
+    if ((rc = vet_report_set(&r, "target", json_string(target))) ||
+        (rc = vet_report_set(&r, "resources", groups_json(facts))) ||
+        (rc = vet_report_set(&r, "objects", objects_json(facts, cat))) ||
+        (rc = vet_report_set(&r, "other_keys", json_integer((json_int_t)facts->nother))))
         goto fail;
     ret = cli_emit(&r, g);
     goto done;
@@ -501,28 +451,18 @@ fail:
 done:
     if (have_r)
         vet_report_free(&r);
-    json_decref(c.objects);
-    json_decref(c.groups);
-    json_decref(c.removed);
-    json_decref(c.order);
-    json_decref(c.rorder);
+    vet_snapshot_facts_free(facts);
+    vet_catalog_free(cat);
     vet_snapshot_close(s);
+    vet_strv_free(&catalogs);
     free(path);
     return ret;
-}
-
-static int cmd_save(int argc, char **argv, cli_globals *g)
-{
-    if (cmd_etcd_snapshot_save)
-        return cmd_etcd_snapshot_save(argc, argv, g);
-    fprintf(stderr, "kubevet: etcd snapshot save is not available in this build\n");
-    return 3;
 }
 
 int cmd_etcd_snapshot(int argc, char **argv, cli_globals *g)
 {
     static const cli_cmd cmds[] = {
-        {"save", cmd_save, "save a snapshot from a live etcd (then verify it)"},
+        {"save", cmd_etcd_snapshot_save, "save a snapshot from a live etcd (then verify it)"},
         {"verify", cmd_verify, "SHA-256 trailer and full bbolt structure check of FILE"},
         {"status", cmd_status, "hash, revision, total keys and size, as etcdctl prints them"},
         {"objects", cmd_objects, "Kubernetes objects in FILE and the versions they are stored at"},

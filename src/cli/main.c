@@ -101,18 +101,3 @@ int main(int argc, char **argv)
     return 2;
 }
 
-/* Placeholders while the apis and etcd commands are being written (strong definitions in
- * cmd_apis.c / cmd_etcd.c replace these at link time). */
-__attribute__((weak)) int cmd_apis(int argc, char **argv, cli_globals *g)
-{
-    (void)argc, (void)argv, (void)g;
-    fprintf(stderr, "kubevet: apis: not built into this binary\n");
-    return 3;
-}
-
-__attribute__((weak)) int cmd_etcd(int argc, char **argv, cli_globals *g)
-{
-    (void)argc, (void)argv, (void)g;
-    fprintf(stderr, "kubevet: etcd: not built into this binary\n");
-    return 3;
-}

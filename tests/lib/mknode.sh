@@ -36,6 +36,7 @@
 #                                  copied from OTHER_ROOT, or from DIR/../OTHER made with the same CA
 #                                  (KV_FULL_OTHER=1: a full second master there) (incident 1, KV106)
 #   apiserver_no_lb_san DIR        re-issue apiserver.crt without the controlPlaneEndpoint (KV107)
+#   set_endpoint DIR HOST[:PORT]   as if built with --endpoint (apiserver cert re-issued, same key)
 #   point_kubeconfigs_at DIR URL   every kubeconfig's server: URL (e.g. a new LB, incident 5)
 #   new_front_proxy_ca DIR         mint a new front-proxy-ca.*; front-proxy-client stays signed by
 #                                  the old one (incident 3, KV108/KV104)
@@ -63,6 +64,11 @@
 #                                  (a valid pem is there; under DIR the path does not exist)
 #   dir_symlink_escape DIR         var/lib/kubelet/pki itself is a link climbing out of DIR
 #   relative_current_link DIR      kubelet-client-current.pem -> kubelet-client-<date>.pem (relative; fine)
+#   kubelet_bootstrap_names DIR    kubelet.conf names as after TLS bootstrap (default-auth, ...)
+#   kubelet_extra_user DIR OTHER [current]  a second user (OTHER's cert) in kubelet.conf; "current"
+#                                  makes its context the current one
+#   rotation_flag_only DIR         rotation on via --rotate-certificates, not config.yaml
+#   kubeconfig_client_other_ca DIR CONF  CONF's client cert from another "kubernetes" CA (KV104)
 #   unreadable DIR [FILE]          chmod 000 FILE (apiserver.key); writes DIR/../SKIP when the
 #                                  current user can still read it (root)
 # Build parameters are kept in DIR/.mknode/params (kubevet never reads that path).
@@ -297,11 +303,11 @@ _kv_issue_leaf() {
         "$start" "$end" "${KV_ISSUE_MD:-sha256}"
 }
 
-# _kv_mkca CRT KEY CN DAYS — new self-signed CA (key created when absent)
+# _kv_mkca CRT KEY CN DAYS [START] — new self-signed CA (key created when absent)
 _kv_mkca() {
-    local crt=$1 key=$2 cn=$3 days=$4
+    local crt=$1 key=$2 cn=$3 days=$4 start=${5:--1h}
     [ -f "$key" ] || _kv_key "$key" || return 1
-    _kv_cert "$crt" "$key" "/CN=$cn" "$(_kv_ext_ca)" "" "" "$(_kv_when -1h)" "$(_kv_when "+${days}d")"
+    _kv_cert "$crt" "$key" "/CN=$cn" "$(_kv_ext_ca)" "" "" "$(_kv_when "$start")" "$(_kv_when "+${days}d")"
 }
 
 # _kv_client_pair DIR BASE SUBJ CA_CRT CA_KEY [keytype] -> DIR/BASE.crt, DIR/BASE.key
@@ -756,12 +762,26 @@ mut_point_kubeconfigs_at() (
     done
 )
 
+mut_set_endpoint() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local root=$1
+    _kv_params "$root"
+    # What a build with --endpoint HOST[:PORT] gives: apiserver cert (same key) with HOST as a
+    # SAN, every kubeconfig pointing at the endpoint.
+    KV_ENDPOINT=$2
+    _kv_write_params "$root"
+    _kv_issue_leaf "$root" apiserver
+    mut_point_kubeconfigs_at "$root" "$(_kv_server_url "$KV_ENDPOINT" "$KV_IP")"
+)
+
 mut_new_front_proxy_ca() (
     set -euo pipefail
     _kv_root_ok "$1"
     local pki=$1/etc/kubernetes/pki
     rm -f "$pki/front-proxy-ca.crt" "$pki/front-proxy-ca.key"
-    _kv_mkca "$pki/front-proxy-ca.crt" "$pki/front-proxy-ca.key" front-proxy-ca 3650
+    # Minted now: younger than the front-proxy-client it is supposed to have signed.
+    _kv_mkca "$pki/front-proxy-ca.crt" "$pki/front-proxy-ca.key" front-proxy-ca 3650 +0m
     chmod 600 "$pki/front-proxy-ca.key"
 )
 
@@ -929,6 +949,62 @@ mut_relative_current_link() (
     # kubelet-client-current.pem -> kubelet-client-<date>.pem (relative, inside the root): legal.
     t=$(basename "$(_kv_current_pem "$1")")
     ln -sfn "$t" "$p/kubelet-client-current.pem"
+)
+
+mut_kubelet_bootstrap_names() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local c=$1/etc/kubernetes/kubelet.conf u
+    # kubelet.conf as the TLS bootstrap writes it on joined nodes: default-auth / default-cluster
+    # / default-context; the identity is only in the certificate.
+    u=$(sed -n 's/^- name: //p' "$c" | head -n 1)
+    sed -i -e "s|^  name: kubernetes$|  name: default-cluster|" -e "s|^    cluster: kubernetes$|    cluster: default-cluster|" \
+        -e "s|^    user: $u$|    user: default-auth|" -e "s|^  name: $u@kubernetes$|  name: default-context|" \
+        -e "s|^current-context: .*|current-context: default-context|" -e "s|^- name: $u$|- name: default-auth|" "$c"
+)
+
+# kubelet_extra_user DIR OTHER [current]: add a context+user for OTHER (OTHER's cert embedded).
+# With "current" that context becomes current-context (KV106); without, it is a stale leftover.
+mut_kubelet_extra_user() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local root=$1 other=${2:-master-2} cur=${3:-} c=$1/etc/kubernetes/kubelet.conf t
+    _kv_params "$root"
+    t=$(mktemp -d)
+    _kv_client_pair "$t" o "/O=system:nodes/CN=system:node:$other" "$root/etc/kubernetes/pki/ca.crt" \
+        "$root/etc/kubernetes/pki/ca.key" ec || exit 1
+    /usr/bin/env awk -v other="$other" -v crt="$(_kv_b64 "$t/o.crt")" -v key="$(_kv_b64 "$t/o.key")" '
+        /^current-context:/ { print "- context:\n    cluster: kubernetes\n    user: system:node:" other "\n  name: system:node:" other "@kubernetes" }
+        { print }
+        END { print "- name: system:node:" other "\n  user:\n    client-certificate-data: " crt "\n    client-key-data: " key }
+    ' "$c" >"$t/conf"
+    cat "$t/conf" >"$c"
+    [ "$cur" = current ] && sed -i "s|^current-context: .*|current-context: system:node:$other@kubernetes|" "$c"
+    rm -rf "$t"
+)
+
+mut_rotation_flag_only() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    # No rotateCertificates in config.yaml, --rotate-certificates on the kubelet command line.
+    sed -i '/^rotateCertificates:/d' "$1/var/lib/kubelet/config.yaml"
+    sed -i 's|^KUBELET_KUBEADM_ARGS="|KUBELET_KUBEADM_ARGS="--rotate-certificates=true |' "$1/var/lib/kubelet/kubeadm-flags.env"
+)
+
+# kubeconfig_client_other_ca DIR CONF: CONF's client cert re-issued by another "kubernetes" CA
+mut_kubeconfig_client_other_ca() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local c=$1/etc/kubernetes/${2:-admin.conf} t subj
+    _kv_params "$1"
+    t=$(mktemp -d)
+    grep '^    client-certificate-data:' "$c" | awk '{print $2}' | base64 -d >"$t/old.crt"
+    subj=/$(openssl x509 -in "$t/old.crt" -noout -subject -nameopt compat | sed 's/^subject=\///')
+    _kv_mkca "$t/ca.crt" "$t/ca.key" kubernetes 3650 || exit 1
+    _kv_client_pair "$t" n "$subj" "$t/ca.crt" "$t/ca.key" ec || exit 1
+    sed -i -e "s|^    client-certificate-data: .*|    client-certificate-data: $(_kv_b64 "$t/n.crt")|" \
+        -e "s|^    client-key-data: .*|    client-key-data: $(_kv_b64 "$t/n.key")|" "$c"
+    rm -rf "$t"
 )
 
 mut_unreadable() (

@@ -32,5 +32,6 @@ VET_CHECK_FN(vet_check_kv303);
 VET_CHECK_FN(vet_check_kv304);
 VET_CHECK_FN(vet_check_kv306);
 VET_CHECK_FN(vet_check_kv503);
+VET_CHECK_FN(vet_check_kv406); /* snapshot.c: stored objects (ctx->snapshot) */
 
 #endif

@@ -47,7 +47,7 @@ const vet_check vet_checks[] = {
     {"KV403", "selector-missing", C, F | H, vet_check_kv403, "an apps/v1 workload has no spec.selector"},
     {"KV404", "selector-mismatch", C, F | H, vet_check_kv404, "spec.selector does not match the template labels"},
     {"KV405", "helm-release-removed-api", C, H, NULL, "a deployed Helm release holds a removed apiVersion"},
-    {"KV406", "stored-version-outdated", W, E, NULL, "objects stored in etcd at a version the target removes"},
+    {"KV406", "stored-version-outdated", W, E, vet_check_kv406, "objects stored in etcd at a version the target removes"},
     {"KV501", "upgrade-skips-minor", I, U, NULL, "the target is more than one minor away"},
     {"KV502", "version-skew", C, A | N, NULL, "component versions outside the skew policy"},
     {"KV503", "etcd-version-unsupported", W, E, vet_check_kv503, "etcd older than the target Kubernetes expects"},

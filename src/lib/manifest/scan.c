@@ -418,7 +418,8 @@ static void flatten(const vet_manifest_scan *cs)
     size_t n = 0, ne = 0, nn = 0, k = 0;
     if (s->sorted)
         return;
-    qsort(s->files, s->nfiles, sizeof *s->files, cmp_seq);
+    if (s->nfiles > 1)
+        qsort(s->files, s->nfiles, sizeof *s->files, cmp_seq);
     for (size_t i = 0; i < s->nfiles; i++) {
         n += s->files[i].n;
         ne += s->files[i].errors.n;

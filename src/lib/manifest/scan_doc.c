@@ -20,7 +20,11 @@ static char *arena_dup(mf_file *f, const char *p, size_t n)
     mf_chunk *c = f->arena;
     char *out;
     if (!c || c->cap - c->used < n + 1) {
-        size_t cap = n + 1 > 16384 ? n + 1 : 16384;
+        /* start small (most files keep a few objects, and every kept file holds its arena until
+         * the report is written), double up to 16 KiB */
+        size_t cap = c ? (c->cap < 8192 ? c->cap * 2 : 16384) : 512;
+        if (cap < n + 1)
+            cap = n + 1;
         c = malloc(sizeof *c + cap);
         if (!c) {
             f->oom = 1;

@@ -276,8 +276,9 @@ int vet_report_render_text(const vet_report *r, FILE *out, int color)
                 color ? "\033[0m" : "", f->id, f->name ? f->name : "", f->subject);
         if (f->message && *f->message)
             print_wrapped(out, "", f->message, 9, 100);
+        /* Not wrapped: a fix holds commands, and a wrapped command breaks when pasted. */
         if (f->fix && *f->fix)
-            print_wrapped(out, "fix: ", f->fix, 9, 100);
+            fprintf(out, "%9sfix: %s\n", "", f->fix);
     }
     for (size_t i = 0; i < r->errors.n; i++)
         fprintf(out, "%sERROR%s    %s\n", color ? "\033[1;31m" : "", color ? "\033[0m" : "",
