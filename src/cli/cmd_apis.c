@@ -340,13 +340,6 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
     if (!strcmp(out, "text")) {
         render_table(&r, minor);
         ret = vet_report_exit_code(&r, g->fail_on);
-    } else if (!strcmp(out, "sarif")) {
-        /* called directly: cli.c's weak reference alone does not pull sarif.o from kv_report */
-        vet_report_render_sarif(&r, stdout);
-        fflush(stdout);
-        for (size_t i = 0; i < r.errors.n; i++)
-            fprintf(stderr, "kubevet: %s\n", r.errors.v[i]);
-        ret = vet_report_exit_code(&r, g->fail_on);
     } else {
         ret = cli_emit(&r, g);
     }

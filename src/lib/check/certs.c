@@ -184,18 +184,38 @@ VET_CHECK_FN(vet_check_kv108)
     const vet_node *n = ctx->node;
     if (n && (rc = kv108_ca_data(ctx, r)))
         return rc;
-    /* A certificate whose issuer name is its CA's, but whose signature is not: the CA was
-     * minted anew with the same name (incident 3: `kubeadm init phase certs all` after moving
-     * the old files away). Everything signed by the old one, on every node, now fails. */
+    /* A certificate whose issuer name is its CA's, but whose signature is not, is KV104. It
+     * means the CA itself was minted anew with the same name (incident 3: `kubeadm init phase
+     * certs all` after moving the old files away) when the CA is younger than the certificate
+     * it supposedly signed (a CA cannot sign before it exists; kubeadm even copies the CA's
+     * notBefore into its leaves), or when it verifies none of several certificates. One leaf
+     * signed by some other same-named CA is just a bad leaf: re-issue it, keep the CA. */
     while ((e = next_entry(&it))) {
-        const vet_cert_entry *ca = e->chain_ca;
+        const vet_cert_entry *ca = e->chain_ca, *o;
+        iter all = {ctx, 0, 0};
+        size_t signed_by = 0, failed = 0;
         vet_finding *f;
         if (e->chain_ok != 0 || !e->chain_same_name)
             continue;
+        while ((o = next_entry(&all)))
+            if (o->chain_ca == ca) {
+                signed_by++;
+                failed += o->chain_ok == 0 && o->chain_same_name;
+                if (o != e && o->chain_ok == 0 && o->chain_same_name && o < e)
+                    break; /* reported with an earlier certificate already */
+            }
+        if (o)
+            continue;
+        if (vet_cert_not_before(ca->cert) <= vet_cert_not_before(e->cert) &&
+            !(signed_by >= 2 && failed == signed_by))
+            continue;
         if (!(f = vet_check_emit(r, "KV108", ca->subject)))
             return VET_ENOMEM;
-        vet_finding_message(f, "%s ('%s', key %s) is not the CA that signed %s, which carries the same issuer name: the CA was replaced by a new one with the same name, and everything the old one signed (on this and other nodes) no longer verifies",
-                            ca->subject, who(ca), vet_cert_spki_hash(ca->cert), e->subject);
+        vet_finding_message(f, "%s ('%s', key %s) is not the CA that signed %s, which carries the same issuer name%s: the CA was replaced by a new one with the same name, and everything the old one signed (on this and other nodes) no longer verifies",
+                            ca->subject, who(ca), vet_cert_spki_hash(ca->cert), e->subject,
+                            vet_cert_not_before(ca->cert) > vet_cert_not_before(e->cert)
+                                ? " and is older than this CA"
+                                : "");
         vet_finding_fix(f, "restore the original %s and its key from backup (or from another master: /etc/kubernetes/pki is the same on every control-plane node) rather than re-issuing everything; if the new CA must stay, re-issue every certificate it should sign and distribute it to every node",
                         ca->subject);
     }

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -206,6 +207,13 @@ static void load_item(size_t i, void *arg)
                 if (!full || !(rc = vet_fs_read(&fb, full, VET_FS_DEFAULT_CAP)))
                     rc = full ? vet_pki_parse(&x->users[u], (unsigned char *)fb.ptr, fb.size, full)
                               : vet_error_set(VET_ENOMEM, "out of memory");
+                if (rc) {
+                    /* Name the kubeconfig and the field that points at the broken file. */
+                    char where[1024];
+                    snprintf(where, sizeof where, "%s: %s", x->path,
+                             u < x->kc->nusers ? "client-certificate" : "certificate-authority");
+                    vet_error_prefix(where);
+                }
             }
             vet_buf_free(&fb);
             free(dir);

@@ -150,21 +150,55 @@ int vet_report_set(vet_report *r, const char *key, json_t *value)
     return 0;
 }
 
+static const char *field_str(const vet_finding *f, const char *key)
+{
+    const char *s = f->fields ? json_string_value(json_object_get(f->fields, key)) : NULL;
+    return s ? s : "";
+}
+
+static json_int_t field_int(const vet_finding *f, const char *key)
+{
+    return f->fields ? json_integer_value(json_object_get(f->fields, key)) : 0;
+}
+
+/* Severity descending, id, subject, then file and line (two objects with one name in two
+ * files), then the order they were found: the output never depends on qsort's whims. */
+typedef struct {
+    vet_finding f;
+    size_t seq;
+} seq_finding;
+
 static int cmp_finding(const void *pa, const void *pb)
 {
-    const vet_finding *a = pa, *b = pb;
+    const seq_finding *x = pa, *y = pb;
+    const vet_finding *a = &x->f, *b = &y->f;
+    json_int_t la, lb;
     int c;
     if (a->severity != b->severity)
         return a->severity > b->severity ? -1 : 1;
-    if ((c = strcmp(a->id, b->id)))
+    if ((c = strcmp(a->id, b->id)) || (c = strcmp(a->subject, b->subject)) ||
+        (c = strcmp(field_str(a, "file"), field_str(b, "file"))))
         return c;
-    return strcmp(a->subject, b->subject);
+    la = field_int(a, "line");
+    lb = field_int(b, "line");
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void vet_report_sort(vet_report *r)
 {
-    if (r->nfindings > 1)
-        qsort(r->findings, r->nfindings, sizeof *r->findings, cmp_finding);
+    seq_finding *tmp;
+    if (r->nfindings < 2 || !(tmp = malloc(r->nfindings * sizeof *tmp)))
+        return;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        tmp[i].f = r->findings[i];
+        tmp[i].seq = i;
+    }
+    qsort(tmp, r->nfindings, sizeof *tmp, cmp_finding);
+    for (size_t i = 0; i < r->nfindings; i++)
+        r->findings[i] = tmp[i].f;
+    free(tmp);
 }
 
 int vet_report_exit_code(const vet_report *r, vet_severity fail_on)
