@@ -137,7 +137,8 @@ if [ "$RC" = 0 ]; then
     WANT_CID=$(jq -r '.plan.cluster_id' "$OUT")
     etcdctl snapshot restore "$ETCD_TMP/ref.db" --name r1 --initial-cluster "r1=$RPEER" \
         --initial-cluster-token kv-restore --initial-advertise-peer-urls "$RPEER" \
-        --data-dir "$ETCD_TMP/data-r1" >/dev/null 2>&1
+        --data-dir "$ETCD_TMP/data-r1" >"$ETCD_TMP/restore.log" 2>&1 ||
+        fail restore-ids "etcdctl snapshot restore: $(tail -1 "$ETCD_TMP/restore.log")"
     RC_PORT=$(etcd_free_port)
     etcd_start_member r1 "$RC_PORT" "${RPEER##*:}" "r1=$RPEER" new ""
     etcd_wait_healthy "http://127.0.0.1:$RC_PORT"

@@ -82,7 +82,7 @@ etcd_wait_healthy()
     local url=$1 tls=${2:-} i args=()
     [ -n "$tls" ] && args=(--cacert "$ETCD_CERTS/ca.crt" --cert "$ETCD_CERTS/client.crt"
                           --key "$ETCD_CERTS/client.key")
-    for i in $(seq 1 200); do
+    for i in $(seq 1 600); do
         if curl -s -m 2 "${args[@]}" "$url/health" 2>/dev/null | grep -q '"true"'; then
             return 0
         fi

@@ -10,6 +10,7 @@
 #include "common/yamlx.h"
 #include "error.h"
 #include "fs.h"
+#include "hash.h"
 #include "kubevet/catalog.h"
 
 #define MAX_ROWS 100000
@@ -29,13 +30,8 @@ struct vet_catalog {
 
 static uint64_t hash2(const char *a, size_t al, const char *b, size_t bl)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < al; i++)
-        h = (h ^ (unsigned char)a[i]) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (size_t i = 0; i < bl; i++)
-        h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
-    return h;
+    /* 0xff never occurs in UTF-8: a separator no apiVersion or kind can contain. */
+    return vet_fnv1a(vet_fnv1a(vet_fnv1a(VET_FNV1A_INIT, a, al), "\xff", 1), b, bl);
 }
 
 static int rebuild(vet_catalog *c)

@@ -65,6 +65,7 @@ typedef struct {
     vet_pem pem, key_pem;
     vet_kubeconfig *kc;
     vet_pem *user_pem;     /* per user: client certificate (+ key) */
+    size_t nusers;
     char **user_cert_src;  /* per user: path the cert was read from (relative to root) or NULL */
     vet_pem ca_pem;        /* current cluster's CA */
     char *ca_src;
@@ -130,6 +131,7 @@ static void load_kubeconfig(task *t)
     t->user_cert_src = calloc(t->kc->nusers + 1, sizeof *t->user_cert_src);
     if (!t->user_pem || !t->user_cert_src)
         goto done;
+    t->nusers = t->kc->nusers;
     for (size_t u = 0; u < t->kc->nusers; u++) {
         const vet_kc_user *us = &t->kc->users[u];
         if (us->cert.data) {
@@ -154,27 +156,15 @@ static void load_kubeconfig(task *t)
             }
         }
         /* The key: embedded, or a file (often the same cert+key file). */
+        /* The key: embedded, or a file (often the same cert+key file, already read). Parsing
+         * appends, so it lands next to the certificate; a broken key is KV105's business only
+         * when it parses, so its errors are not input errors here. */
         if (us->key.data) {
-            vet_pem kp = {0};
-            if (!vet_pki_parse(&kp, us->key.data, us->key.len, t->rel) && kp.nkeys) {
-                t->user_pem[u].keys = kp.keys;
-                t->user_pem[u].nkeys = kp.nkeys;
-                kp.keys = NULL;
-                kp.nkeys = 0;
-                for (size_t k = 0; k < t->user_pem[u].nkeys; k++)
-                    ; /* keys moved */
-            }
-            vet_pem_clear(&kp);
+            vet_pki_parse(&t->user_pem[u], us->key.data, us->key.len, t->rel);
         } else if (us->key_path && !t->user_pem[u].nkeys) {
             char *kr = kc_path(t->rel, us->key_path);
-            vet_pem kp = {0};
-            if (kr && !read_pem(&kp, t->root, kr, NULL) && kp.nkeys) {
-                t->user_pem[u].keys = kp.keys;
-                t->user_pem[u].nkeys = kp.nkeys;
-                kp.keys = NULL;
-                kp.nkeys = 0;
-            }
-            vet_pem_clear(&kp);
+            if (kr)
+                read_pem(&t->user_pem[u], t->root, kr, NULL);
             free(kr);
         }
     }
@@ -469,13 +459,10 @@ static void free_task(task *t)
     free(t->key_rel);
     vet_pem_clear(&t->pem);
     vet_pem_clear(&t->key_pem);
-    if (t->kc)
-        for (size_t u = 0; u < t->kc->nusers; u++) {
-            if (t->user_pem)
-                vet_pem_clear(&t->user_pem[u]);
-            if (t->user_cert_src)
-                free(t->user_cert_src[u]);
-        }
+    for (size_t u = 0; u < t->nusers; u++) {
+        vet_pem_clear(&t->user_pem[u]);
+        free(t->user_cert_src[u]);
+    }
     free(t->user_pem);
     free(t->user_cert_src);
     vet_pem_clear(&t->ca_pem);

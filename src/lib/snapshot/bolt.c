@@ -32,6 +32,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "hash.h"
 #include "snap_int.h"
 
 #define PAGE_HDR 16
@@ -422,12 +423,7 @@ typedef struct {
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return vet_fnv1a(VET_FNV1A_INIT, p, n);
 }
 
 static int sane_psize(uint32_t ps)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "hash.h"
 #include "snap_int.h"
 
 #define OOM() vet_error_set(VET_ENOMEM, "out of memory")
@@ -94,10 +95,7 @@ static int grow_array(void **v, size_t *cap, size_t n, size_t size)
 /* FNV-1a, 64-bit. */
 static uint64_t hash(const char *k, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-    return h;
+    return vet_fnv1a(VET_FNV1A_INIT, k, n);
 }
 
 static int map_grow(map *m)

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "hash.h"
 #include "snap_int.h"
 
 /* ---- protobuf, only what the values above need ---- */
@@ -129,12 +130,7 @@ typedef struct {
 
 static uint64_t khash(const unsigned char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return vet_fnv1a(VET_FNV1A_INIT, p, n);
 }
 
 static int grow(collect *c)
