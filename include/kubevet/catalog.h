@@ -70,6 +70,9 @@ const vet_api *vet_catalog_lookupn(const vet_catalog *c, const char *api_version
  * deprecated-in/removed-in not in the future); the default --target. Never NULL. */
 const char *vet_catalog_newest(const vet_catalog *c);
 
+/* The date the catalog's facts were last checked ("updated:" key), or "unknown". */
+const char *vet_catalog_updated(const vet_catalog *c);
+
 /* The compiled-in data/apis.yaml bytes. */
 const unsigned char *vet_catalog_builtin_data(size_t *len);
 

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "kubevet/catalog.h"
 #include "kubevet/check.h"
 #include "kv_version.h"
 
@@ -69,11 +70,26 @@ int cmd_version(int argc, char **argv, cli_globals *g)
         cli_usage(stdout, "  kubevet version [-o json]", "Print the version, git commit and the dates of the embedded catalogs.", NULL);
         return 0;
     }
-    if (g->output && !strcmp(g->output, "json"))
-        printf("{\"kubevet\": \"%s\", \"git_commit\": \"%s\", \"openssl\": \"%s\"}\n", KV_VERSION,
-               KV_GIT_COMMIT, OpenSSL_version(OPENSSL_VERSION));
-    else
-        printf("kubevet %s (git %s)\n%s\n", KV_VERSION, KV_GIT_COMMIT, OpenSSL_version(OPENSSL_VERSION));
+    {
+        vet_catalog *cat = NULL;
+        int ok = vet_catalog_load_builtin(&cat) == 0;
+        const char *upd = ok ? vet_catalog_updated(cat) : "unavailable";
+        const char *newest = ok ? vet_catalog_newest(cat) : "?";
+        size_t rows = ok ? vet_catalog_count(cat) : 0;
+        if (g->output && !strcmp(g->output, "json")) {
+            json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:I}}", "kubevet", KV_VERSION,
+                                  "git_commit", KV_GIT_COMMIT, "openssl",
+                                  OpenSSL_version(OPENSSL_VERSION), "api_catalog", "updated", upd,
+                                  "newest_kubernetes", newest, "rows", (json_int_t)rows);
+            json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            putchar('\n');
+            json_decref(o);
+        } else {
+            printf("kubevet %s (git %s)\nAPI catalog: updated %s, Kubernetes up to %s, %zu rows\n%s\n",
+                   KV_VERSION, KV_GIT_COMMIT, upd, newest, rows, OpenSSL_version(OPENSSL_VERSION));
+        }
+        vet_catalog_free(cat);
+    }
     return 0;
 }
 

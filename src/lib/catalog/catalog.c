@@ -3,6 +3,7 @@
  * every document it meets without a string search. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ struct vet_catalog {
     uint32_t *slots; /* 0 = empty, else row index + 1 */
     size_t nslots;   /* power of two */
     char newest[32];
+    char updated[32]; /* "updated:" of the data: when its facts were last checked */
 };
 
 static uint64_t hash2(const char *a, size_t al, const char *b, size_t bl)
@@ -114,6 +116,11 @@ size_t vet_catalog_count(const vet_catalog *c)
 const vet_api *vet_catalog_at(const vet_catalog *c, size_t i)
 {
     return c && i < c->n ? &c->rows[i].api : NULL;
+}
+
+const char *vet_catalog_updated(const vet_catalog *c)
+{
+    return c && c->updated[0] ? c->updated : "unknown";
 }
 
 const char *vet_catalog_newest(const vet_catalog *c)
@@ -275,6 +282,11 @@ int vet_catalog_parse(vet_catalog *c, const unsigned char *data, size_t len, con
     nadd = 0;
     if (newest)
         vet_version_minor_str(c->newest, sizeof c->newest, &nv);
+    {
+        const char *up = vet_yaml_str(vet_yaml_get(y, root, "updated"));
+        if (up)
+            snprintf(c->updated, sizeof c->updated, "%s", up);
+    }
 done:
     for (size_t i = 0; i < nadd; i++)
         row_free(&add[i]);

@@ -966,7 +966,7 @@ static int convert_object(cv *c, yaml_node_t *root, vet_convert_result *res, edi
     const rule *r;
     const vet_api *row;
     int need, removed, rc;
-    vet_convert_doc *d;
+    vet_convert_doc *d = NULL;
     size_t mark = c->ed.n;
 
     if (!api || !kind)
