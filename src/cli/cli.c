@@ -132,6 +132,19 @@ done:
     return rc;
 }
 
+int cli_begin(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos,
+              const char *synopsis, const char *description)
+{
+    int rc = cli_parse(argc, argv, own, g, pos);
+    if (rc)
+        return cli_fail(rc);
+    if (g->help) {
+        cli_usage(stdout, synopsis, description, own);
+        return 0;
+    }
+    return -1;
+}
+
 static void print_opts(FILE *out, const cli_opt *o)
 {
     for (; o && o->lng; o++) {

@@ -49,6 +49,11 @@ typedef struct cli_cmd {
  * Sets g->help on -h/--help. Applies --at/--fail-on/-o validation. */
 int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos);
 
+/* cli_parse plus --help: returns -1 to go on, else the exit code to return now (0 after
+ * printing the usage, 2 after a usage error, reported). */
+int cli_begin(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos,
+              const char *synopsis, const char *description);
+
 /* Print usage for a command: the synopsis line(s), description, then own and global options. */
 void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own);
 

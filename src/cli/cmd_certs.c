@@ -78,6 +78,10 @@ static void print_node_line(const cli_pki *p)
         return;
     printf("node %s (name from %s), root %s\n\n", p->node->node_name ? p->node->node_name : "(unknown)",
            vet_name_source_str(p->node->node_name_source), p->node->root);
+    if (!p->node->certs.n && !p->node->nkubeconfigs)
+        fprintf(stderr, "kubevet: no certificates or kubeconfigs under %s/etc/kubernetes: is --root a "
+                        "control-plane node (or a copy of one)?\n",
+                strcmp(p->node->root, "/") ? p->node->root : "");
 }
 
 /* `check` draws on etcd when it is configured (--etcd-endpoints: required) or when this is a live

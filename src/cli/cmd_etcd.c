@@ -130,12 +130,7 @@ static int members_or_status(int argc, char **argv, cli_globals *g, int status)
     vet_report r;
     int rc, code, have_r = 0;
 
-    if ((rc = cli_parse(argc, argv, opts, g, &pos))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if (g->help) {
-        cli_usage(stdout, status ? "  kubevet etcd status [--etcd-endpoints URLS] [-o json]"
+    if ((code = cli_begin(argc, argv, opts, g, &pos, status ? "  kubevet etcd status [--etcd-endpoints URLS] [-o json]"
                                  : "  kubevet etcd members [--etcd-endpoints URLS] [-o json]",
                   status ? "Every member's status, health and alarms, the quorum verdict, and the "
                            "etcd checks\n(KV301-KV304, KV306, KV503 with --target). Endpoints and "
@@ -143,11 +138,8 @@ static int members_or_status(int argc, char **argv, cli_globals *g, int status)
                            "certificates under --root."
                          : "The member list (name, ID as etcdctl prints it, peer and client URLs, "
                            "learner, started)\nand the quorum verdict, with the checks the list "
-                           "alone allows.",
-                  NULL);
-        code = 0;
+                           "alone allows.")) >= 0)
         goto done;
-    }
     if (pos.n) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "etcd %s takes no arguments",
                                       status ? "status" : "members"));
@@ -210,19 +202,11 @@ int cmd_etcd_snapshot_save(int argc, char **argv, cli_globals *g)
     int rc, code, have_r = 0;
     char hex[65], sz[32];
 
-    if ((rc = cli_parse(argc, argv, opts, g, &pos))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if (g->help) {
-        cli_usage(stdout, "  kubevet etcd snapshot save FILE [--etcd-endpoints URLS] [-o json]",
+    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd snapshot save FILE [--etcd-endpoints URLS] [-o json]",
                   "Stream a snapshot from one etcd member into FILE (written atomically, mode "
                   "0600), byte for\nbyte what 'etcdctl snapshot save' writes, after checking "
-                  "the SHA-256 etcd appends.",
-                  opts);
-        code = 0;
+                  "the SHA-256 etcd appends.")) >= 0)
         goto done;
-    }
     if (pos.n != 1) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "etcd snapshot save needs exactly one FILE"));
         goto done;
@@ -306,20 +290,12 @@ static int plan_add(int argc, char **argv, cli_globals *g)
     vet_report r;
     int rc, code, have_r = 0;
 
-    if ((rc = cli_parse(argc, argv, opts, g, &pos))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if (g->help) {
-        cli_usage(stdout, "  kubevet etcd plan add-member --name NAME --peer-url URL [--apply]",
+    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd plan add-member --name NAME --peer-url URL [--apply]",
                   "Quorum before and after adding a member, judged as if the new member never "
                   "starts. A voting\nadd that would lose quorum (1 -> 2) is refused with KV301. "
                   "Prints the learner path; --apply\nperforms its first step (member add "
-                  "--learner) and prints the --initial-cluster to start with.",
-                  opts);
-        code = 0;
+                  "--learner) and prints the --initial-cluster to start with.")) >= 0)
         goto done;
-    }
     if (!name || !peer) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "plan add-member needs --name and --peer-url"));
         goto done;
@@ -396,19 +372,11 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
     vet_report r;
     int rc, code, have_r = 0;
 
-    if ((rc = cli_parse(argc, argv, opts, g, &pos))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if (g->help) {
-        cli_usage(stdout, "  kubevet etcd plan remove-member --name NAME | --id HEX [--apply]",
+    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd plan remove-member --name NAME | --id HEX [--apply]",
                   "Quorum before and after removing a member. Refuses to remove a healthy voter "
                   "when the rest\nwould be below quorum, and explains the recovery when quorum "
-                  "is already lost (removal hangs).",
-                  opts);
-        code = 0;
+                  "is already lost (removal hangs).")) >= 0)
         goto done;
-    }
     if (!!name == !!id) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "plan remove-member needs --name or --id"));
         goto done;
@@ -485,19 +453,11 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
     vet_report r;
     int rc, code, have_r = 0, ok = 0;
 
-    if ((rc = cli_parse(argc, argv, opts, g, &pos))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if (g->help) {
-        cli_usage(stdout, "  kubevet etcd plan restore --snapshot FILE --member NAME=PEERURL...",
+    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd plan restore --snapshot FILE --member NAME=PEERURL...",
                   "Verify the snapshot, then print the per-member 'etcdctl snapshot restore' "
                   "commands, the\nkubeadm steps around them, and the member and cluster IDs the "
-                  "restored cluster will have.",
-                  opts);
-        code = 0;
+                  "restored cluster will have.")) >= 0)
         goto done;
-    }
     if (!snap || !mem.n) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "plan restore needs --snapshot and --member"));
         goto done;
