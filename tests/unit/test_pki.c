@@ -16,6 +16,7 @@
 #include "error.h"
 #include "fs.h"
 #include "kubevet/pki.h"
+#include "pki/pki_int.h" /* the per-thread library contexts: which provider holds a key */
 
 static char *src_path(const char *rel)
 {
@@ -521,6 +522,129 @@ static void test_verify_threads(void **state)
     vet_cert_free(bad);
 }
 
+/* Objects decoded by different threads live in different OpenSSL library contexts (ctx.c):
+ * pairing, same-key and chain verification must work across them. */
+struct ctx_arg {
+    const char *const *names;
+    vet_pem pem[6];
+    pthread_barrier_t *bar;
+    int rc;
+};
+
+static void *parse_files(void *p)
+{
+    struct ctx_arg *a = p;
+    for (size_t i = 0; a->names[i]; i++) {
+        char *path = data_path(a->names[i]);
+        vet_buf b = VET_BUF_INIT;
+        if (read_path(&b, path) < 0 ||
+            vet_pki_parse(&a->pem[i], (const unsigned char *)b.ptr, b.size, path) < 0)
+            a->rc = -1;
+        vet_buf_free(&b);
+        free(path);
+    }
+    /* Both threads hold their context until both have parsed: they get different ones. */
+    pthread_barrier_wait(a->bar);
+    return NULL;
+}
+
+static const EVP_PKEY *cert_pkey(const vet_cert *c)
+{
+    return X509_get0_pubkey(c->x509);
+}
+
+static void test_cross_context(void **state)
+{
+    static const char *const a_names[] = {"apiserver.crt", "peer.crt", "sa.key", "ec.crt", NULL};
+    static const char *const b_names[] = {"apiserver.key", "ec.key",           "sa.pub",
+                                          "ed25519.key",   "intermediate.crt", NULL};
+    vet_cert *ca = one_cert("ca.crt"), *sha1 = one_cert("sha1.crt"); /* main thread's context */
+    vet_cert *inter = one_cert("intermediate.crt");
+    vet_key *sa_pub_main = one_key("sa.pub", 0);
+    struct ctx_arg a = {a_names, {{0}}, NULL, 0}, b = {b_names, {{0}}, NULL, 0};
+    pthread_barrier_t bar;
+    pthread_t ta, tb;
+    vet_trust *trust = NULL, *trust_b = NULL;
+    char why[256];
+    (void)state;
+
+    assert_int_equal(pthread_barrier_init(&bar, NULL, 2), 0);
+    a.bar = b.bar = &bar;
+    assert_int_equal(pthread_create(&ta, NULL, parse_files, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, parse_files, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    pthread_barrier_destroy(&bar);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(b.rc, 0);
+
+    vet_cert *api = a.pem[0].certs[0], *peer = a.pem[1].certs[0], *ec = a.pem[3].certs[0];
+    vet_key *sa = a.pem[2].keys[0];
+    vet_key *api_key = b.pem[0].keys[0], *ec_key = b.pem[1].keys[0];
+    vet_key *sa_pub = b.pem[2].pubkeys[0], *ed_key = b.pem[3].keys[0];
+    vet_cert *inter_b = b.pem[4].certs[0];
+
+    /* Three threads, three contexts, three provider instances. */
+    const OSSL_PROVIDER *pa = EVP_PKEY_get0_provider(cert_pkey(api));
+    const OSSL_PROVIDER *pb = EVP_PKEY_get0_provider(api_key->pkey);
+    const OSSL_PROVIDER *pm = EVP_PKEY_get0_provider(cert_pkey(ca));
+    assert_non_null(pa);
+    assert_non_null(pb);
+    assert_non_null(pm);
+    assert_ptr_not_equal(pa, pb);
+    assert_ptr_not_equal(pa, pm);
+    assert_ptr_not_equal(pb, pm);
+
+    /* Private key (B) against certificate (A). */
+    assert_true(vet_key_matches_cert(api_key, api));
+    assert_true(vet_key_matches_cert(ec_key, ec));
+    assert_true(vet_key_matches_cert(ed_key, peer));
+    assert_false(vet_key_matches_cert(ec_key, api));
+    assert_false(vet_key_matches_cert(api_key, ca));
+    assert_true(vet_key_matches_cert(api_key, sha1)); /* B against main */
+    /* Private key (A) against public keys (B, main). */
+    assert_true(vet_key_matches_pub(sa, sa_pub));
+    assert_true(vet_key_matches_pub(sa, sa_pub_main));
+    assert_false(vet_key_matches_pub(ec_key, sa_pub_main));
+    assert_false(vet_key_matches_pub(api_key, sa_pub));
+    /* Same key across contexts, both through the SPKI hash and through EVP_PKEY_eq. */
+    assert_true(vet_cert_same_key(api, sha1));
+    assert_false(vet_cert_same_key(api, ca));
+    assert_true(vet_cert_same_key(ec, inter_b)); /* intermediate.crt reuses ec.key */
+    assert_false(vet_cert_same_key(ec, ca));
+    /* OpenSSL 3.0 exports across providers itself; pki_pkey_same's DER fallback is a spare. */
+    assert_int_equal(EVP_PKEY_eq(cert_pkey(api), cert_pkey(sha1)), 1);
+    assert_int_equal(EVP_PKEY_eq(api_key->pkey, cert_pkey(api)), 1);
+    assert_true(pki_pkey_same(cert_pkey(api), cert_pkey(sha1)));
+    assert_true(pki_pkey_same(cert_pkey(ec), cert_pkey(ec)));
+    assert_false(pki_pkey_same(cert_pkey(api), cert_pkey(ca)));
+
+    /* Chains: leaf from A, anchor from main, intermediate from main or B. */
+    assert_int_equal(vet_trust_new(&trust, &ca, 1), 0);
+    if (vet_trust_verify(trust, api, NULL, 0, why, sizeof why) != 1)
+        fail_msg("apiserver (A) under ca (main): %s", why);
+    if (vet_trust_verify(trust, peer, &inter, 1, why, sizeof why) != 1)
+        fail_msg("peer (A) via intermediate (main): %s", why);
+    if (vet_trust_verify(trust, peer, &inter_b, 1, why, sizeof why) != 1)
+        fail_msg("peer (A) via intermediate (B): %s", why);
+    assert_int_equal(vet_trust_verify(trust, peer, NULL, 0, why, sizeof why), 0);
+    assert_int_equal(vet_trust_new(&trust_b, &inter_b, 1), 0);
+    if (vet_trust_verify(trust_b, peer, NULL, 0, why, sizeof why) != 1)
+        fail_msg("peer (A) under intermediate (B): %s", why);
+    assert_int_equal(vet_trust_verify(trust_b, api, NULL, 0, why, sizeof why), 0);
+
+    vet_trust_free(trust);
+    vet_trust_free(trust_b);
+    for (int i = 0; i < 6; i++) {
+        vet_pem_clear(&a.pem[i]);
+        vet_pem_clear(&b.pem[i]);
+    }
+    vet_cert_free(ca);
+    vet_cert_free(sha1);
+    vet_cert_free(inter);
+    vet_key_free(sa_pub_main);
+}
+
 static void test_spki_hash(void **state)
 {
     char *path = peer_or_skip("kubernetes/test-cert.pem");
@@ -761,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_ref),
         cmocka_unit_test(test_verify),
         cmocka_unit_test(test_verify_threads),
+        cmocka_unit_test(test_cross_context),
         cmocka_unit_test(test_spki_hash),
         cmocka_unit_test(test_exporter_fixtures),
         cmocka_unit_test(test_jpeg),

@@ -1,7 +1,6 @@
 /* Certificates: decoding, the facts we report, comparisons and SAN matching. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,20 +15,6 @@
 #include "error.h"
 #include "pki_int.h"
 #include "vtime.h"
-
-static const EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void sha256_fetch(void)
-{
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-const EVP_MD *pki_sha256(void)
-{
-    pthread_once(&sha256_once, sha256_fetch);
-    return sha256_md ? sha256_md : EVP_sha256();
-}
 
 static const char hexl[] = "0123456789abcdef";
 static const char hexu[] = "0123456789ABCDEF";
@@ -188,14 +173,14 @@ static void hex_colon(char *out, const unsigned char *d, size_t n)
     *out = '\0';
 }
 
-static int spki_facts(vet_cert *c)
+static int spki_facts(vet_cert *c, const EVP_MD *sha256)
 {
     unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c->x509), &der);
     if (n <= 0)
         return VET_EINPUT;
-    if (!EVP_Digest(der, (size_t)n, md, &mdlen, pki_sha256(), NULL) || mdlen != 32) {
+    if (!EVP_Digest(der, (size_t)n, md, &mdlen, sha256, NULL) || mdlen != 32) {
         OPENSSL_free(der);
         return VET_EINPUT;
     }
@@ -212,6 +197,8 @@ static int spki_facts(vet_cert *c)
 int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int aux, BIO *scratch)
 {
     const unsigned char *start = *pp;
+    const pki_ctx *ctx = pki_ctx_get();
+    const EVP_MD *sha256 = pki_ctx_sha256(ctx);
     vet_cert *c = NULL;
     unsigned int mdlen = 0;
     uint32_t exfl;
@@ -223,11 +210,21 @@ int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int au
     if (!c)
         return vet_error_set(VET_ENOMEM, "out of memory");
     atomic_init(&c->refs, 1);
-    c->x509 = aux ? d2i_X509_AUX(NULL, pp, len) : d2i_X509(NULL, pp, len);
-    if (!c->x509)
+    /* Decoded in this thread's library context (its public key too): see ctx.c. */
+    if (!(c->x509 = X509_new_ex(ctx->lib, NULL))) {
+        rc = VET_ENOMEM;
+        what = "out of memory";
         goto done;
+    }
+    if (!(aux ? d2i_X509_AUX(&c->x509, pp, len) : d2i_X509(&c->x509, pp, len))) {
+        /* d2i_X509 freed and cleared c->x509; d2i_X509_AUX keeps it when only the aux part
+         * fails. */
+        X509_free(c->x509);
+        c->x509 = NULL;
+        goto done;
+    }
     /* The fingerprint is over the bytes as read: no re-encoding. */
-    if (!EVP_Digest(start, (size_t)(*pp - start), c->der_sha256, &mdlen, pki_sha256(), NULL) ||
+    if (!EVP_Digest(start, (size_t)(*pp - start), c->der_sha256, &mdlen, sha256, NULL) ||
         mdlen != 32) {
         what = "SHA-256 failed";
         goto done;
@@ -260,7 +257,7 @@ int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int au
         asn1_epoch(&c->not_after, X509_get0_notAfter(c->x509)) < 0)
         goto done;
     what = "unusable public key";
-    if (spki_facts(c) < 0)
+    if (spki_facts(c, sha256) < 0)
         goto done;
     pki_key_describe(X509_get0_pubkey(c->x509), c->key_type, &c->key_bits);
     if (!strcmp(c->key_type, "unknown")) {
@@ -377,7 +374,7 @@ int vet_cert_same_key(const vet_cert *a, const vet_cert *b)
     if (!strcmp(a->spki_hash, b->spki_hash))
         return 1;
     const EVP_PKEY *ka = X509_get0_pubkey(a->x509), *kb = X509_get0_pubkey(b->x509);
-    return ka && kb && EVP_PKEY_eq(ka, kb) == 1;
+    return ka && kb && pki_pkey_same(ka, kb);
 }
 
 int vet_cert_equal(const vet_cert *a, const vet_cert *b)

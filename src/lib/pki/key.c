@@ -5,7 +5,9 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include "error.h"
 #include "pki_int.h"
@@ -92,14 +94,38 @@ int vet_key_is_private(const vet_key *k)
     return k->is_private;
 }
 
+static int spki_der_equal(const EVP_PKEY *a, const EVP_PKEY *b)
+{
+    unsigned char *da = NULL, *db = NULL;
+    int na = i2d_PUBKEY(a, &da), nb = i2d_PUBKEY(b, &db);
+    int eq = na > 0 && na == nb && !memcmp(da, db, (size_t)na);
+    OPENSSL_free(da);
+    OPENSSL_free(db);
+    return eq;
+}
+
+int pki_pkey_same(const EVP_PKEY *a, const EVP_PKEY *b)
+{
+    /* EVP_PKEY_eq compares the public halves only (OpenSSL 3 selection "public key"), and
+     * exports a key to the other's provider when they differ (keys decoded in different
+     * library contexts, see ctx.c). Should it find the two not comparable (negative), the
+     * SubjectPublicKeyInfo bytes decide: that is what "same key" means. */
+    int r;
+    ERR_set_mark();
+    r = EVP_PKEY_eq(a, b);
+    if (r < 0)
+        r = spki_der_equal(a, b);
+    ERR_pop_to_mark();
+    return r == 1;
+}
+
 int vet_key_matches_cert(const vet_key *k, const vet_cert *c)
 {
     const EVP_PKEY *pub = X509_get0_pubkey(c->x509);
-    /* EVP_PKEY_eq compares the public halves only (OpenSSL 3 selection "public key"). */
-    return pub && EVP_PKEY_eq(k->pkey, pub) == 1;
+    return pub && pki_pkey_same(k->pkey, pub);
 }
 
 int vet_key_matches_pub(const vet_key *k, const vet_key *pub)
 {
-    return EVP_PKEY_eq(k->pkey, pub->pkey) == 1;
+    return pki_pkey_same(k->pkey, pub->pkey);
 }

@@ -125,15 +125,16 @@ static void decoder_free(decoder *d)
 static EVP_PKEY *decode_key(enum kind k, const unsigned char *der, size_t len)
 {
     const unsigned char *p = der;
+    OSSL_LIB_CTX *lib = pki_ctx_get()->lib; /* this thread's: see ctx.c */
     EVP_PKEY *pk = NULL;
     if (len > LONG_MAX)
         return NULL;
     ERR_set_mark();
     if (k == K_PRIV)
         /* PKCS#8, or the traditional PKCS#1 / SEC1 / DSA forms, told apart by structure. */
-        pk = d2i_AutoPrivateKey(NULL, &p, (long)len);
+        pk = d2i_AutoPrivateKey_ex(NULL, &p, (long)len, lib, NULL);
     else if (k == K_PUB)
-        pk = d2i_PUBKEY(NULL, &p, (long)len);
+        pk = d2i_PUBKEY_ex(NULL, &p, (long)len, lib, NULL);
     else if (k == K_PUB_RSA)
         pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
     ERR_pop_to_mark();

@@ -35,13 +35,26 @@ struct vet_key {
     char type[PKI_TYPE_MAX];
 };
 
-/* SHA-256, fetched once per process (an implicit fetch per digest costs a lock and a lookup). */
-const EVP_MD *pki_sha256(void);
+/* The calling thread's OpenSSL library context (ctx.c): decode with it, so that threads do not
+ * contend on one method store. `lib` NULL means the default context. Never NULL; lives until
+ * exit. sha256 is fetched once per context (an implicit fetch per digest costs a lock and a
+ * lookup); use pki_ctx_sha256, which falls back to EVP_sha256() if the fetch failed. */
+typedef struct {
+    OSSL_LIB_CTX *lib;
+    EVP_MD *sha256;
+} pki_ctx;
+
+const pki_ctx *pki_ctx_get(void);
+const EVP_MD *pki_ctx_sha256(const pki_ctx *c);
 
 /* Decode one DER certificate from *pp (advancing it), len bytes available. `aux` selects the
  * OpenSSL "TRUSTED CERTIFICATE" form. `scratch` is a memory BIO reused for name printing.
  * VET_EINPUT when the DER is not a certificate; the message has no file name or offset. */
 int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int aux, BIO *scratch);
+
+/* Same public key: EVP_PKEY_eq, or equal SubjectPublicKeyInfo DER when the keys cannot be
+ * compared directly (e.g. held by providers of different library contexts). */
+int pki_pkey_same(const EVP_PKEY *a, const EVP_PKEY *b);
 
 /* Wrap pkey (ownership taken, also on failure). */
 int pki_key_new(vet_key **out, EVP_PKEY *pkey, int is_private);

@@ -63,7 +63,10 @@ int vet_trust_verify(const vet_trust *t, const vet_cert *leaf, vet_cert *const *
             if (untrusted[i])
                 sk_X509_push(chain, untrusted[i]->x509); /* reserved: cannot fail */
     }
-    if (!(ctx = X509_STORE_CTX_new()) || !X509_STORE_CTX_init(ctx, t->store, leaf->x509, chain))
+    /* This thread's library context for what the verifier fetches (ctx.c); signatures are
+     * checked in each certificate's own context. */
+    if (!(ctx = X509_STORE_CTX_new_ex(pki_ctx_get()->lib, NULL)) ||
+        !X509_STORE_CTX_init(ctx, t->store, leaf->x509, chain))
         goto done;
     if (X509_verify_cert(ctx) == 1) {
         ok = 1;
