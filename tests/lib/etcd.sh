@@ -32,15 +32,16 @@ etcd_setup()
 }
 
 # A port nobody listens on now; skips ports handed out earlier in this run.
-ETCD_USED_PORTS=" "
 etcd_free_port()
 {
-    local p
+    # Below Linux's ephemeral range (32768+), so a client socket cannot take the port between
+    # this check and etcd's bind; and remembered in a file, since callers run us in $(...).
+    local p used="${ETCD_TMP:-/tmp}/.ports"
     while :; do
-        p=$(( (RANDOM % 20000) + 30000 ))
-        case "$ETCD_USED_PORTS" in *" $p "*) continue ;; esac
+        p=$(( (RANDOM % 12000) + 20000 ))
+        grep -qx "$p" "$used" 2>/dev/null && continue
         if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-            ETCD_USED_PORTS="$ETCD_USED_PORTS$p "
+            echo "$p" >>"$used"
             echo "$p"
             return 0
         fi

@@ -185,7 +185,8 @@ int vet_etcd_connect(vet_etcd **out, const vet_etcd_opts *o)
         return vet_error_set(VET_ENOMEM, "out of memory");
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
     if (!(c->curl = curl_easy_init())) {
-        rc = vet_error_set(VET_ENOMEM, "curl_easy_init failed");
+        rc = vet_curl()->loaded ? vet_error_set(VET_ENOMEM, "curl_easy_init failed")
+                                : vet_error_set(VET_ENET, "cannot load libcurl.so.4 (Debian: apt-get install libcurl4)");
         goto done;
     }
     prc = vet_etcd_pod_load(&c->pod, o->root ? o->root : "/");
