@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 typedef struct {
@@ -25,7 +26,9 @@ void vet_parallel_for(size_t n, unsigned threads, void (*fn)(size_t i, void *arg
     unsigned started = 0;
     job j;
     if (threads == 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        /* KUBEVET_THREADS caps the pool (benchmarks, or a node where kubevet must stay small). */
+        const char *env = getenv("KUBEVET_THREADS");
+        long c = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
         threads = c > 0 ? (unsigned)c : 1;
     }
     if (threads > 16)
