@@ -26,21 +26,22 @@ char *vet_version_minor_str(char *buf, size_t size, const vet_version *v);
 
 /* One catalog row. Strings are owned by the catalog; "" when the field is empty. */
 typedef struct {
-    const char *api_version;             /* "extensions/v1beta1" */
-    const char *kind;                    /* "Deployment" */
-    const char *deprecated_in;           /* "1.8", or "" */
-    const char *removed_in;              /* "1.16", or "" (never / not scheduled) */
-    const char *replacement;             /* "apps/v1", "discovery.k8s.io/v1 EndpointSlice", or "none" */
+    const char *api_version;   /* "extensions/v1beta1" */
+    const char *kind;          /* "Deployment" */
+    const char *deprecated_in; /* "1.8", or "" */
+    const char *removed_in;    /* "1.16", or "" (never / not scheduled) */
+    const char *replacement;   /* "apps/v1", "discovery.k8s.io/v1 EndpointSlice", or "none" */
     const char *replacement_available_in;
-    const char *component;               /* "k8s", "cert-manager", ... */
-    const char *note;                    /* "" when none */
-    vet_version dep, rem;                /* parsed deprecated_in / removed_in */
+    const char *component; /* "k8s", "cert-manager", ... */
+    const char *note;      /* "" when none */
+    vet_version dep, rem;  /* parsed deprecated_in / removed_in */
     int has_dep, has_rem;
 } vet_api;
 
 typedef enum { VET_API_SERVED = 0, VET_API_DEPRECATED = 1, VET_API_REMOVED = 2 } vet_api_status;
 
-/* Status of a row in the release line of `target` (compared per minor, see vet_version_cmp_minor). */
+/* Status of a row in the release line of `target` (compared per minor, see vet_version_cmp_minor).
+ */
 vet_api_status vet_api_status_at(const vet_api *a, const vet_version *target);
 
 typedef struct vet_catalog vet_catalog;

@@ -26,12 +26,12 @@ struct vet_etcd_facts;
 struct vet_snapshot_facts;
 
 typedef struct vet_ctx {
-    int64_t now;                  /* evaluation time (--at) */
-    int64_t warn_within;          /* seconds (--warn-within) */
-    const vet_strv *expect_sans;  /* --expect-san */
-    const char *target;           /* --target Kubernetes version, or NULL */
-    struct vet_node *node;        /* node source (--root), or NULL */
-    struct vet_certset *files;    /* certificates given as paths, or NULL */
+    int64_t now;                 /* evaluation time (--at) */
+    int64_t warn_within;         /* seconds (--warn-within) */
+    const vet_strv *expect_sans; /* --expect-san */
+    const char *target;          /* --target Kubernetes version, or NULL */
+    struct vet_node *node;       /* node source (--root), or NULL */
+    struct vet_certset *files;   /* certificates given as paths, or NULL */
     const struct vet_catalog *catalog;
     struct vet_manifest_scan *manifests;
     struct vet_etcd_facts *etcd;
@@ -44,7 +44,7 @@ typedef struct vet_check {
     vet_severity severity; /* default; a check may raise it (KV102 under 7 days) */
     unsigned sources;      /* VET_SRC_* it can draw on */
     int (*run)(const vet_ctx *ctx, vet_report *r);
-    const char *title;     /* one line: what fires it */
+    const char *title; /* one line: what fires it */
 } vet_check;
 
 extern const vet_check vet_checks[];

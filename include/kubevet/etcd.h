@@ -16,18 +16,18 @@
 /* ---- the etcd static pod of a kubeadm node (etc/kubernetes/manifests/etcd.yaml) ---- */
 
 typedef struct vet_etcd_pod {
-    char *path;                   /* relative to --root */
-    char *name;                   /* --name */
+    char *path; /* relative to --root */
+    char *name; /* --name */
     vet_strv advertise_client_urls;
     vet_strv initial_advertise_peer_urls;
-    char *initial_cluster;        /* --initial-cluster, verbatim */
-    char *initial_cluster_state;  /* --initial-cluster-state ("new" when absent) */
-    char *initial_cluster_token;  /* --initial-cluster-token ("etcd-cluster" when absent) */
-    char *data_dir;               /* --data-dir */
-    char *data_host_path;         /* hostPath of the volume mounted at data_dir, or NULL */
-    int64_t quota_backend_bytes;  /* --quota-backend-bytes; 0 when absent */
+    char *initial_cluster;       /* --initial-cluster, verbatim */
+    char *initial_cluster_state; /* --initial-cluster-state ("new" when absent) */
+    char *initial_cluster_token; /* --initial-cluster-token ("etcd-cluster" when absent) */
+    char *data_dir;              /* --data-dir */
+    char *data_host_path;        /* hostPath of the volume mounted at data_dir, or NULL */
+    int64_t quota_backend_bytes; /* --quota-backend-bytes; 0 when absent */
     char *cert_file, *key_file, *trusted_ca_file; /* server-side TLS flags, as written */
-    char *image;                  /* container image */
+    char *image;                                  /* container image */
 } vet_etcd_pod;
 
 /* Parse a static pod manifest (YAML; the first container's command/args). out is NULL and the
@@ -42,12 +42,13 @@ void vet_etcd_pod_free(vet_etcd_pod *p);
 typedef struct vet_etcd vet_etcd;
 
 typedef struct vet_etcd_opts {
-    const char *endpoints;  /* comma-separated client URLs (--etcd-endpoints), or NULL: from the pod */
-    const char *cacert;     /* --etcd-cacert (host path), or NULL */
-    const char *cert;       /* --etcd-cert */
-    const char *key;        /* --etcd-key */
-    const char *root;       /* --root: static pod and kubeadm client certs are read under it */
-    long timeout_ms;        /* per request; 0 = 5000 */
+    const char
+        *endpoints;     /* comma-separated client URLs (--etcd-endpoints), or NULL: from the pod */
+    const char *cacert; /* --etcd-cacert (host path), or NULL */
+    const char *cert;   /* --etcd-cert */
+    const char *key;    /* --etcd-key */
+    const char *root;   /* --root: static pod and kubeadm client certs are read under it */
+    long timeout_ms;    /* per request; 0 = 5000 */
 } vet_etcd_opts;
 
 /* Resolve endpoints and TLS files (flags first, then the static pod and kubeadm's
@@ -64,24 +65,24 @@ const vet_etcd_pod *vet_etcd_pod_of(const vet_etcd *c);
 /* ---- facts ---- */
 
 typedef struct vet_etcd_member {
-    uint64_t id;             /* member IDs exceed 2^53: always uint64 */
-    char *name;              /* "" for a member that was added but never started */
+    uint64_t id; /* member IDs exceed 2^53: always uint64 */
+    char *name;  /* "" for a member that was added but never started */
     vet_strv peer_urls;
     vet_strv client_urls;
     int is_learner;
-    int started;             /* has a name (etcd's Member.IsStarted) */
+    int started; /* has a name (etcd's Member.IsStarted) */
     /* per-member status (vet_etcd_status only) */
-    int status_ok;           /* /v3/maintenance/status answered */
-    char *status_error;      /* why not, or NULL */
+    int status_ok;      /* /v3/maintenance/status answered */
+    char *status_error; /* why not, or NULL */
     char *version;
     int64_t db_size, db_size_in_use;
-    uint64_t leader;         /* 0 = this member sees no leader */
+    uint64_t leader; /* 0 = this member sees no leader */
     uint64_t raft_term, raft_index;
-    vet_strv errors;         /* status errors[] ("etcdserver: no leader") */
+    vet_strv errors; /* status errors[] ("etcdserver: no leader") */
     int health_checked;
-    int healthy;             /* GET /health said {"health":"true"} */
-    char *health_error;      /* body or transport error when not healthy */
-    vet_strv alarms;         /* "NOSPACE", "CORRUPT" raised for this member */
+    int healthy;        /* GET /health said {"health":"true"} */
+    char *health_error; /* body or transport error when not healthy */
+    vet_strv alarms;    /* "NOSPACE", "CORRUPT" raised for this member */
 } vet_etcd_member;
 
 typedef struct vet_etcd_quorum {
@@ -97,19 +98,19 @@ typedef struct vet_etcd_planned_add {
 } vet_etcd_planned_add;
 
 struct vet_etcd_facts {
-    char *endpoint;          /* the endpoint the facts came from */
+    char *endpoint; /* the endpoint the facts came from */
     uint64_t cluster_id;
-    uint64_t member_id;      /* the member that answered */
-    int64_t revision;        /* header.revision of the status call, 0 when unknown */
+    uint64_t member_id; /* the member that answered */
+    int64_t revision;   /* header.revision of the status call, 0 when unknown */
     vet_etcd_member *members;
     size_t nmembers;
-    int have_status;         /* per-member status/health were gathered */
-    int alarms_known;        /* /v3/maintenance/alarm answered (it needs quorum) */
+    int have_status;  /* per-member status/health were gathered */
+    int alarms_known; /* /v3/maintenance/alarm answered (it needs quorum) */
     char *alarms_error;
-    uint64_t leader;         /* 0 when no reachable member sees one */
-    vet_etcd_pod *pod;       /* the static pod under --root when it is a member; owned */
-    int pod_is_member;       /* pod's peer URL or name matches a live member */
-    int64_t quota_bytes;     /* --quota-backend-bytes or etcd's default 2 GiB */
+    uint64_t leader;               /* 0 when no reachable member sees one */
+    vet_etcd_pod *pod;             /* the static pod under --root when it is a member; owned */
+    int pod_is_member;             /* pod's peer URL or name matches a live member */
+    int64_t quota_bytes;           /* --quota-backend-bytes or etcd's default 2 GiB */
     vet_etcd_planned_add *planned; /* set by plan add-member, else NULL */
 };
 typedef struct vet_etcd_facts vet_etcd_facts;
@@ -155,8 +156,8 @@ typedef enum {
 } vet_etcd_transport;
 
 typedef struct vet_etcd_save_result {
-    uint64_t size;        /* bytes written, incl. the 32-byte SHA-256 trailer */
-    int64_t revision;     /* header.revision just before the snapshot began */
+    uint64_t size;    /* bytes written, incl. the 32-byte SHA-256 trailer */
+    int64_t revision; /* header.revision just before the snapshot began */
     double seconds;
     const char *transport; /* "grpc-h2" or "gateway" (static) */
     unsigned char sha256[32];
@@ -177,11 +178,11 @@ int vet_etcd_snapshot_check_trailer(int *ok, char **reason, uint64_t *size, cons
 
 typedef struct vet_etcd_plan {
     vet_etcd_quorum before, after;
-    int refused;            /* the plan would make quorum unreachable: KV301 */
-    char *refusal;          /* why, in words */
-    vet_strv steps;         /* numbered by the renderer; commands verbatim */
-    char *initial_cluster;  /* the --initial-cluster string the new/restored members use */
-    json_t *extra;          /* plan-specific JSON (expected IDs, ...) or NULL */
+    int refused;           /* the plan would make quorum unreachable: KV301 */
+    char *refusal;         /* why, in words */
+    vet_strv steps;        /* numbered by the renderer; commands verbatim */
+    char *initial_cluster; /* the --initial-cluster string the new/restored members use */
+    json_t *extra;         /* plan-specific JSON (expected IDs, ...) or NULL */
 } vet_etcd_plan;
 
 void vet_etcd_plan_free(vet_etcd_plan *p);

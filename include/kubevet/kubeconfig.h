@@ -14,9 +14,9 @@ typedef struct {
 typedef struct {
     char *name;
     char *server;
-    char *ca_path;  /* certificate-authority */
-    vet_blob ca;    /* certificate-authority-data */
-    int insecure;   /* insecure-skip-tls-verify */
+    char *ca_path; /* certificate-authority */
+    vet_blob ca;   /* certificate-authority-data */
+    int insecure;  /* insecure-skip-tls-verify */
     size_t line;
 } vet_kc_cluster;
 
@@ -28,7 +28,7 @@ typedef struct {
     vet_blob key;    /* client-key-data (never printed) */
     char *token;     /* never printed */
     char *token_file;
-    int has_exec;    /* exec or auth-provider plugin */
+    int has_exec; /* exec or auth-provider plugin */
     size_t line;
 } vet_kc_user;
 

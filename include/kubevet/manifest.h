@@ -17,21 +17,22 @@ struct vet_catalog;
 
 /* How the object was read. */
 typedef enum {
-    VET_MF_YAML = 0,    /* YAML (pre-scan + extractor, or libyaml) */
-    VET_MF_JSON,        /* JSON (libyaml) */
-    VET_MF_TEMPLATE,    /* a Helm/Go template: found by the pre-scan; values may be unresolved */
-    VET_MF_UNPARSEABLE  /* libyaml rejected the document; facts from the pre-scan only */
+    VET_MF_YAML = 0,   /* YAML (pre-scan + extractor, or libyaml) */
+    VET_MF_JSON,       /* JSON (libyaml) */
+    VET_MF_TEMPLATE,   /* a Helm/Go template: found by the pre-scan; values may be unresolved */
+    VET_MF_UNPARSEABLE /* libyaml rejected the document; facts from the pre-scan only */
 } vet_mf_source;
 
 /* spec.selector versus spec.template.metadata.labels, for the workload kinds (Deployment,
- * DaemonSet, StatefulSet, ReplicaSet in apps/v1, apps/v1beta1, apps/v1beta2, extensions/v1beta1). */
+ * DaemonSet, StatefulSet, ReplicaSet in apps/v1, apps/v1beta1, apps/v1beta2, extensions/v1beta1).
+ */
 typedef enum {
-    VET_SEL_NA = 0,    /* not a workload kind/group, or not evaluated */
-    VET_SEL_OK,        /* selector present and selects the template labels */
-    VET_SEL_MISSING,   /* no spec.selector (or null) */
-    VET_SEL_EMPTY,     /* selector without matchLabels/matchExpressions: apps/v1 rejects it */
-    VET_SEL_MISMATCH,  /* selector does not select the template labels (detail says why) */
-    VET_SEL_UNKNOWN    /* template directives decide it: cannot be evaluated from the source */
+    VET_SEL_NA = 0,   /* not a workload kind/group, or not evaluated */
+    VET_SEL_OK,       /* selector present and selects the template labels */
+    VET_SEL_MISSING,  /* no spec.selector (or null) */
+    VET_SEL_EMPTY,    /* selector without matchLabels/matchExpressions: apps/v1 rejects it */
+    VET_SEL_MISMATCH, /* selector does not select the template labels (detail says why) */
+    VET_SEL_UNKNOWN   /* template directives decide it: cannot be evaluated from the source */
 } vet_sel_state;
 
 typedef struct {
@@ -39,22 +40,22 @@ typedef struct {
     unsigned line;           /* 1-based line of the object's apiVersion (else its first line) */
     const char *api_version; /* NULL when absent */
     const char *kind;
-    const char *name;        /* NULL when absent; raw text in templates */
+    const char *name; /* NULL when absent; raw text in templates */
     const char *namespace;
-    const char *list_kind;   /* "List", "DeploymentList"... when the object is an item, else NULL */
+    const char *list_kind; /* "List", "DeploymentList"... when the object is an item, else NULL */
     vet_mf_source source;
     vet_sel_state selector;
-    unsigned selector_line;  /* line of spec.selector (or of spec / the object when missing) */
+    unsigned selector_line;      /* line of spec.selector (or of spec / the object when missing) */
     const char *selector_detail; /* for MISMATCH: "matchLabels app=web: template has app=api" */
 } vet_manifest_obj;
 
 typedef struct {
     const struct vet_catalog *catalog; /* which apiVersion/kinds are of interest (may be NULL) */
-    int all_files;     /* folders: read every regular file, not only .yaml/.yml/.json */
-    int full_parse;    /* parse every document with libyaml (debug; slow, same findings) */
-    int keep_all;      /* keep every object found, not only the ones a rule may need */
-    int threads;       /* worker threads; 0 = 2 */
-    size_t max_size;   /* skip (with a note) files larger than this; 0 = 64 MiB */
+    int all_files;   /* folders: read every regular file, not only .yaml/.yml/.json */
+    int full_parse;  /* parse every document with libyaml (debug; slow, same findings) */
+    int keep_all;    /* keep every object found, not only the ones a rule may need */
+    int threads;     /* worker threads; 0 = 2 */
+    size_t max_size; /* skip (with a note) files larger than this; 0 = 64 MiB */
 } vet_manifest_opts;
 
 typedef struct vet_manifest_scan vet_manifest_scan;
@@ -84,13 +85,13 @@ size_t vet_manifest_scan_nnotes(const vet_manifest_scan *s);
 const char *vet_manifest_scan_note(const vet_manifest_scan *s, size_t i);
 
 typedef struct {
-    size_t files;        /* files read */
-    size_t skipped;      /* files skipped (binary, size cap) */
-    size_t bytes;        /* bytes read */
-    size_t documents;    /* non-empty YAML/JSON documents seen */
-    size_t parsed;       /* documents handed to libyaml */
-    size_t extracted;    /* documents answered by the line extractor */
-    size_t templates;    /* documents read as templates */
+    size_t files;     /* files read */
+    size_t skipped;   /* files skipped (binary, size cap) */
+    size_t bytes;     /* bytes read */
+    size_t documents; /* non-empty YAML/JSON documents seen */
+    size_t parsed;    /* documents handed to libyaml */
+    size_t extracted; /* documents answered by the line extractor */
+    size_t templates; /* documents read as templates */
 } vet_manifest_stats;
 
 void vet_manifest_scan_stats(const vet_manifest_scan *s, vet_manifest_stats *out);
@@ -108,21 +109,21 @@ typedef enum {
 
 typedef struct {
     vet_convert_status status;
-    const char *id;     /* "KV401" (from-version removed at the target) or "KV402"
-                         * (deprecated) when status != DONE; NULL for DONE. Static. */
-    size_t line;        /* 1-based line of the object's apiVersion in the input */
-    char *kind, *name;  /* name may be NULL */
-    char *ns;           /* metadata.namespace or NULL */
-    char *from;         /* apiVersion in the input */
-    char *to;           /* apiVersion written, or the one a person should move to; may be NULL */
-    char *changes;      /* "; "-separated list of what was changed (NULL when nothing) */
-    char *manual;       /* what a person must do (NULL when nothing) */
+    const char *id;    /* "KV401" (from-version removed at the target) or "KV402"
+                        * (deprecated) when status != DONE; NULL for DONE. Static. */
+    size_t line;       /* 1-based line of the object's apiVersion in the input */
+    char *kind, *name; /* name may be NULL */
+    char *ns;          /* metadata.namespace or NULL */
+    char *from;        /* apiVersion in the input */
+    char *to;          /* apiVersion written, or the one a person should move to; may be NULL */
+    char *changes;     /* "; "-separated list of what was changed (NULL when nothing) */
+    char *manual;      /* what a person must do (NULL when nothing) */
 } vet_convert_doc;
 
 typedef struct {
-    char *data;   /* the converted file (NUL-terminated for convenience; len excludes it) */
+    char *data; /* the converted file (NUL-terminated for convenience; len excludes it) */
     size_t len;
-    int changed;  /* data differs from the input */
+    int changed; /* data differs from the input */
     vet_convert_doc *docs;
     size_t ndocs;
 } vet_convert_result;

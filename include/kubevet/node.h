@@ -12,28 +12,28 @@
 
 /* One certificate the inventory lists (`certs list` row), wherever it came from. */
 typedef struct vet_cert_entry_s {
-    char *subject;      /* how findings name it: "etc/kubernetes/pki/apiserver.crt",
-                           "kubeconfig etc/kubernetes/kubelet.conf user default-auth" */
-    char *path;         /* file it was read from (relative to --root for node files) */
-    char *source;       /* "file", "kubeconfig:<user>", "kubeconfig-ca:<cluster>" */
-    const char *role;   /* kubeadm role ("apiserver", "ca", "kubelet-client", ...) or NULL */
-    const char *ca_role;/* role of the CA that must have signed it, or NULL (unknown) */
-    size_t index;       /* position in its file (0 for the first certificate) */
-    vet_cert *cert;     /* owned reference */
-    vet_key *key;       /* private key that belongs with it, if one was found (owned ref) */
-    char *key_path;     /* where that key came from */
+    char *subject;       /* how findings name it: "etc/kubernetes/pki/apiserver.crt",
+                            "kubeconfig etc/kubernetes/kubelet.conf user default-auth" */
+    char *path;          /* file it was read from (relative to --root for node files) */
+    char *source;        /* "file", "kubeconfig:<user>", "kubeconfig-ca:<cluster>" */
+    const char *role;    /* kubeadm role ("apiserver", "ca", "kubelet-client", ...) or NULL */
+    const char *ca_role; /* role of the CA that must have signed it, or NULL (unknown) */
+    size_t index;        /* position in its file (0 for the first certificate) */
+    vet_cert *cert;      /* owned reference */
+    vet_key *key;        /* private key that belongs with it, if one was found (owned ref) */
+    char *key_path;      /* where that key came from */
     /* Filled by vet_node_verify_chains: the CA it must verify against (layout role, else a CA
      * in scope whose subject is its issuer), and OpenSSL's verdict. */
     const struct vet_cert_entry_s *chain_ca;
-    int chain_ok;       /* 1 verified, 0 failed, -1 not judged (no CA known, or a root) */
-    int chain_same_name;/* failed although the issuer name is the CA's: the CA was re-minted */
+    int chain_ok;        /* 1 verified, 0 failed, -1 not judged (no CA known, or a root) */
+    int chain_same_name; /* failed although the issuer name is the CA's: the CA was re-minted */
     char chain_why[128];
 } vet_cert_entry;
 
 typedef struct vet_certset {
     vet_cert_entry *v;
     size_t n, cap;
-    vet_strv errors;    /* "file: what was wrong" for inputs that could not be read */
+    vet_strv errors; /* "file: what was wrong" for inputs that could not be read */
 } vet_certset;
 
 /* Load files or folders (recursive) as given (not under --root): PEM/DER certs and keys
@@ -55,17 +55,17 @@ const char *vet_name_source_str(vet_name_source s);
 
 /* A kubeconfig found on the node. */
 typedef struct {
-    char *path;                 /* "etc/kubernetes/kubelet.conf" */
-    const char *file;           /* basename: "kubelet.conf" */
+    char *path;       /* "etc/kubernetes/kubelet.conf" */
+    const char *file; /* basename: "kubelet.conf" */
     vet_kubeconfig *kc;
-    const vet_kc_context *ctx;  /* current context, or NULL */
+    const vet_kc_context *ctx; /* current context, or NULL */
     const vet_kc_cluster *cluster;
     const vet_kc_user *user;
-    vet_cert **ca;              /* the cluster's CA certificates (data or file) */
+    vet_cert **ca; /* the cluster's CA certificates (data or file) */
     size_t nca;
-    char *ca_source;            /* where the CA came from (file path or "certificate-authority-data") */
-    vet_cert_entry *client;     /* current user's client certificate entry in node->certs, or NULL */
-    char *client_cert_path;     /* client-certificate as written, NULL when embedded */
+    char *ca_source;        /* where the CA came from (file path or "certificate-authority-data") */
+    vet_cert_entry *client; /* current user's client certificate entry in node->certs, or NULL */
+    char *client_cert_path; /* client-certificate as written, NULL when embedded */
 } vet_node_kubeconfig;
 
 typedef struct vet_node {
@@ -73,7 +73,7 @@ typedef struct vet_node {
     char *node_name;
     vet_name_source node_name_source;
 
-    vet_certset certs;          /* every certificate on the node, with roles */
+    vet_certset certs; /* every certificate on the node, with roles */
 
     /* Keys that must pair with a public key (sa.key / sa.pub). */
     vet_key *sa_key, *sa_pub;
@@ -83,21 +83,22 @@ typedef struct vet_node {
 
     /* kubelet */
     int kubelet_config_present;
-    int rotate_certificates;    /* var/lib/kubelet/config.yaml rotateCertificates: 1/0/-1 absent */
+    int rotate_certificates; /* var/lib/kubelet/config.yaml rotateCertificates: 1/0/-1 absent */
     int server_tls_bootstrap;
-    int rotate_flag;            /* --rotate-certificates in kubeadm-flags.env: 1/0/-1 absent */
+    int rotate_flag; /* --rotate-certificates in kubeadm-flags.env: 1/0/-1 absent */
     char *hostname_override;
-    char *kubelet_client_link;  /* target of kubelet-client-current.pem, when a symlink */
+    char *kubelet_client_link; /* target of kubelet-client-current.pem, when a symlink */
 
     /* kube-apiserver static pod */
     int apiserver_present;
     char *advertise_address;
     char *service_cidr;
-    char *service_ip;           /* first address of the service CIDR: the `kubernetes` Service */
+    char *service_ip; /* first address of the service CIDR: the `kubernetes` Service */
     char *tls_cert_file, *client_ca_file, *requestheader_ca_file, *proxy_client_cert_file;
-    vet_strv server_hosts;      /* host of every kubeconfig `server:` (controlPlaneEndpoint shows here) */
+    vet_strv
+        server_hosts; /* host of every kubeconfig `server:` (controlPlaneEndpoint shows here) */
 
-    vet_strv errors;            /* unreadable or malformed node files */
+    vet_strv errors; /* unreadable or malformed node files */
 } vet_node;
 
 /* Read every kubeadm file under root. Missing files are normal (not every node has all);

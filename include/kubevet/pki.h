@@ -38,7 +38,8 @@ void vet_key_free(vet_key *k);
 vet_cert *vet_cert_ref(vet_cert *c);
 
 /* Accessors: strings are owned by the certificate, computed once at parse time. */
-const char *vet_cert_subject(const vet_cert *c);  /* "CN=kube-apiserver" / "CN=x,O=y" (RFC 2253 order) */
+const char *
+vet_cert_subject(const vet_cert *c); /* "CN=kube-apiserver" / "CN=x,O=y" (RFC 2253 order) */
 const char *vet_cert_issuer(const vet_cert *c);
 const char *vet_cert_cn(const vet_cert *c);       /* "" when absent */
 const vet_strv *vet_cert_orgs(const vet_cert *c); /* every O= value */
@@ -50,10 +51,13 @@ int64_t vet_cert_not_after(const vet_cert *c);
 int vet_cert_is_ca(const vet_cert *c);            /* basicConstraints CA:TRUE */
 const char *vet_cert_key_type(const vet_cert *c); /* "RSA-2048", "EC-P256", "EC-P384", "Ed25519" */
 int vet_cert_key_bits(const vet_cert *c);
-const char *vet_cert_sig_alg(const vet_cert *c);  /* "sha256WithRSAEncryption", "ecdsa-with-SHA256" */
-int vet_cert_sig_weak(const vet_cert *c);         /* 1 for SHA-1 or MD5 (or MD2/MD4) signatures */
-const char *vet_cert_sha256(const vet_cert *c);   /* "FA:8B:..." upper-case, colon-separated (openssl style) */
-/* kubeadm's --discovery-token-ca-cert-hash: "sha256:" + hex SHA-256 of the DER SubjectPublicKeyInfo. */
+const char *
+vet_cert_sig_alg(const vet_cert *c);      /* "sha256WithRSAEncryption", "ecdsa-with-SHA256" */
+int vet_cert_sig_weak(const vet_cert *c); /* 1 for SHA-1 or MD5 (or MD2/MD4) signatures */
+const char *
+vet_cert_sha256(const vet_cert *c); /* "FA:8B:..." upper-case, colon-separated (openssl style) */
+/* kubeadm's --discovery-token-ca-cert-hash: "sha256:" + hex SHA-256 of the DER
+ * SubjectPublicKeyInfo. */
 const char *vet_cert_spki_hash(const vet_cert *c);
 /* 1 when both certificates carry the same public key / the same DER bytes. */
 int vet_cert_same_key(const vet_cert *a, const vet_cert *b);

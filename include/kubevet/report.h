@@ -21,13 +21,13 @@ const char *vet_severity_name(vet_severity s);
 int vet_severity_parse(vet_severity *out, const char *s);
 
 typedef struct {
-    char id[8];           /* "KV106" */
-    const char *name;     /* "node-identity-mismatch" (static) */
+    char id[8];       /* "KV106" */
+    const char *name; /* "node-identity-mismatch" (static) */
     vet_severity severity;
-    char *subject;        /* path relative to --root, "Kind/ns/name", member name... */
-    char *message;        /* one or two sentences for a tired operator */
-    char *fix;            /* the exact commands */
-    json_t *fields;       /* extra keys for JSON (file, line, api_version, ...); NULL if none */
+    char *subject;  /* path relative to --root, "Kind/ns/name", member name... */
+    char *message;  /* one or two sentences for a tired operator */
+    char *fix;      /* the exact commands */
+    json_t *fields; /* extra keys for JSON (file, line, api_version, ...); NULL if none */
 } vet_finding;
 
 typedef struct {

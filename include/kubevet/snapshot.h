@@ -29,22 +29,22 @@ typedef enum {
 /* What a walk found. Strings and the error list belong to the handle. */
 typedef struct {
     /* etcdctl snapshot status (meaningful when status_ok) */
-    uint32_t hash;        /* CRC-32C over top-level bucket names, keys and values, in order */
-    int64_t revision;     /* main revision of the last key in the `key` bucket */
-    int64_t total_key;    /* entries in all top-level buckets */
-    int64_t total_size;   /* meta pgid * pageSize */
-    int status_ok;        /* 1 when etcdctl would print figures: no structural errors */
+    uint32_t hash;      /* CRC-32C over top-level bucket names, keys and values, in order */
+    int64_t revision;   /* main revision of the last key in the `key` bucket */
+    int64_t total_key;  /* entries in all top-level buckets */
+    int64_t total_size; /* meta pgid * pageSize */
+    int status_ok;      /* 1 when etcdctl would print figures: no structural errors */
 
     /* bbolt facts (0 when no valid meta page was found) */
     uint32_t page_size;
-    uint64_t pgid;        /* high-water mark */
+    uint64_t pgid; /* high-water mark */
     uint64_t txid;
-    uint64_t root;        /* root bucket page */
-    uint64_t freelist;    /* UINT64_MAX: not synced (etcd on Linux) */
-    int meta_used;        /* 0 or 1, -1 when neither is valid */
-    uint64_t free_pages;  /* pages in the freelist, or unreachable ones when it is not synced */
+    uint64_t root;       /* root bucket page */
+    uint64_t freelist;   /* UINT64_MAX: not synced (etcd on Linux) */
+    int meta_used;       /* 0 or 1, -1 when neither is valid */
+    uint64_t free_pages; /* pages in the freelist, or unreachable ones when it is not synced */
     size_t file_size;
-    size_t data_size;     /* bytes of bbolt: file size minus the trailer */
+    size_t data_size; /* bytes of bbolt: file size minus the trailer */
 
     /* SHA-256 trailer */
     vet_snapshot_trailer trailer;
@@ -54,15 +54,15 @@ typedef struct {
     /* Structural errors, bbolt's wording where bbolt has one ("page 3: already freed",
      * "page 4: unreachable unfreed"), page ids in every message; first 200 kept. */
     const vet_strv *errors;
-    size_t nerrors;            /* total, including those not kept */
+    size_t nerrors; /* total, including those not kept */
     /* Errors only a snapshot judge cares about (an invalid second meta page, bytes after the
      * high-water mark of a trailed snapshot): verify fails on them, status (like etcdctl)
      * does not. Also counted in nerrors and listed in errors. */
     size_t nstrict;
 } vet_snapshot_info;
 
-/* Open and map `path` read-only. VET_ENOTFOUND / VET_EIO when it cannot be opened (message names the
- * path); an empty or short file still opens (its walk reports the damage). *out is freed with
+/* Open and map `path` read-only. VET_ENOTFOUND / VET_EIO when it cannot be opened (message names
+ * the path); an empty or short file still opens (its walk reports the damage). *out is freed with
  * vet_snapshot_close. */
 int vet_snapshot_open(vet_snapshot **out, const char *path);
 
@@ -99,11 +99,11 @@ const char *vet_snapshot_encoding_name(vet_snapshot_encoding e); /* "protobuf", 
 /* One Kubernetes object: the latest revision of its key. Strings are NUL-terminated copies that
  * live until the callback returns. api_version/kind are "" when unknown (encrypted values). */
 typedef struct {
-    const char *key;        /* "/registry/pods/default/pi-dqtsw" */
-    const char *resource;   /* from the key: "pods"; "widgets.example.com" for the
-                               group-prefixed keys of CRs; minions -> nodes, services/specs ->
-                               services, services/endpoints -> endpoints */
-    const char *ns;         /* "" for cluster-scoped */
+    const char *key;      /* "/registry/pods/default/pi-dqtsw" */
+    const char *resource; /* from the key: "pods"; "widgets.example.com" for the
+                             group-prefixed keys of CRs; minions -> nodes, services/specs ->
+                             services, services/endpoints -> endpoints */
+    const char *ns;       /* "" for cluster-scoped */
     const char *name;
     const char *api_version;
     const char *kind;
@@ -135,7 +135,7 @@ typedef struct {
     const char *api_version; /* "extensions/v1beta1", or "" */
     const char *kind;        /* "Deployment", or "" */
     size_t count;
-    size_t encrypted;        /* how many of count are encrypted at rest */
+    size_t encrypted;                            /* how many of count are encrypted at rest */
     const char *examples[VET_SNAPSHOT_EXAMPLES]; /* "ns/name" ("name" when cluster-scoped),
                                                     the first ones in key order */
     size_t nexamples;
@@ -151,12 +151,12 @@ typedef struct {
 struct vet_snapshot_facts {
     const vet_snapshot_object *objects; /* every object, in key order */
     size_t nobjects;
-    const vet_snapshot_group *groups;   /* in order of first appearance (key order) */
+    const vet_snapshot_group *groups; /* in order of first appearance (key order) */
     size_t ngroups;
-    const vet_snapshot_stored *stored;  /* per resource + apiVersion + kind, first appearance */
+    const vet_snapshot_stored *stored; /* per resource + apiVersion + kind, first appearance */
     size_t nstored;
-    size_t nother;                      /* live keys that are not Kubernetes objects */
-    void *owned; /* the loader's memory, released by vet_snapshot_facts_free; NULL in fixtures */
+    size_t nother; /* live keys that are not Kubernetes objects */
+    void *owned;   /* the loader's memory, released by vet_snapshot_facts_free; NULL in fixtures */
 };
 typedef struct vet_snapshot_facts vet_snapshot_facts;
 

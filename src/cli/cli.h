@@ -9,20 +9,20 @@
 #include "strv.h"
 
 typedef struct {
-    const char *output;         /* "text" (default), "json", "sarif" where a command supports it */
+    const char *output; /* "text" (default), "json", "sarif" where a command supports it */
     const char *at_str;
-    int64_t at;                 /* --at, else the current time */
+    int64_t at; /* --at, else the current time */
     const char *fail_on_str;
-    vet_severity fail_on;       /* default warning */
-    const char *root;           /* --root; NULL when not given (means "/") */
-    const char *node_name;      /* --node-name or NULL */
+    vet_severity fail_on;  /* default warning */
+    const char *root;      /* --root; NULL when not given (means "/") */
+    const char *node_name; /* --node-name or NULL */
     const char *kubeconfig;
     const char *context;
     const char *etcd_endpoints;
     const char *etcd_cacert, *etcd_cert, *etcd_key;
-    const char *target;         /* --target or NULL */
-    int color;                  /* text on a TTY without NO_COLOR */
-    int help;                   /* --help / -h was given */
+    const char *target; /* --target or NULL */
+    int color;          /* text on a TTY without NO_COLOR */
+    int help;           /* --help / -h was given */
 } cli_globals;
 
 typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI } cli_opt_kind;
@@ -30,11 +30,11 @@ typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI } cli_opt_kind;
 /* One option of a command. dest: const char ** (CLI_STR), int * (CLI_FLAG), vet_strv * (CLI_MULTI,
  * repeatable; also splits on commas when split_commas). */
 typedef struct {
-    const char *lng;  /* "warn-within" (without --) */
-    char shrt;        /* 0 for none */
+    const char *lng; /* "warn-within" (without --) */
+    char shrt;       /* 0 for none */
     cli_opt_kind kind;
     void *dest;
-    const char *arg;  /* placeholder for help, e.g. "DURATION" */
+    const char *arg; /* placeholder for help, e.g. "DURATION" */
     const char *help;
 } cli_opt;
 
@@ -71,10 +71,10 @@ struct vet_node;
 struct vet_certset;
 struct vet_ctx;
 typedef struct {
-    vet_strv expect_sans;        /* --expect-san */
-    const char *warn_within;     /* --warn-within */
-    struct vet_node *node;       /* loaded when --root was given or no paths were */
-    struct vet_certset *files;   /* loaded from positional paths */
+    vet_strv expect_sans;      /* --expect-san */
+    const char *warn_within;   /* --warn-within */
+    struct vet_node *node;     /* loaded when --root was given or no paths were */
+    struct vet_certset *files; /* loaded from positional paths */
 } cli_pki;
 
 /* Load the node under --root (when given, or when there are no paths) and the paths; verify
@@ -92,7 +92,8 @@ int cli_etcd_connect(struct vet_etcd **out, cli_globals *g);
 /* Shared body of `check` and `certs list|check`: parse, load, run checks with the given ID
  * prefixes (NULL = all) and sources, render. */
 int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,
-                    const char *syn, const char *desc, const char *const *prefixes, unsigned sources);
+                    const char *syn, const char *desc, const char *const *prefixes,
+                    unsigned sources);
 
 /* Commands (one file each: src/cli/cmd_<name>.c). */
 int cmd_check(int argc, char **argv, cli_globals *g);

@@ -28,8 +28,10 @@ static int target_version(vet_version *out, char *minor, size_t size, const char
 {
     const char *t = target ? target : vet_catalog_newest(c);
     if (vet_version_parse(out, t))
-        return vet_error_set(VET_EUSAGE, "--target: invalid Kubernetes version \"%s\" (want e.g. "
-                                         "1.25 or v1.25.3)", t);
+        return vet_error_set(VET_EUSAGE,
+                             "--target: invalid Kubernetes version \"%s\" (want e.g. "
+                             "1.25 or v1.25.3)",
+                             t);
     vet_version_minor_str(minor, size, out);
     return 0;
 }
@@ -68,8 +70,8 @@ static int apis_list(int argc, char **argv, cli_globals *g)
         goto done;
     }
     if (pos.n) {
-        ret = cli_fail(vet_error_set(VET_EUSAGE, "apis list: unexpected argument \"%s\"",
-                                     pos.v[0]));
+        ret =
+            cli_fail(vet_error_set(VET_EUSAGE, "apis list: unexpected argument \"%s\"", pos.v[0]));
         goto done;
     }
     if ((rc = load_catalog(&c, &catalogs)) ||
@@ -82,12 +84,11 @@ static int apis_list(int argc, char **argv, cli_globals *g)
         json_t *o = json_object(), *arr = json_array();
         for (size_t i = 0; i < vet_catalog_count(c); i++) {
             const vet_api *a = vet_catalog_at(c, i);
-            json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "apiVersion",
-                                  a->api_version, "kind", a->kind, "deprecated-in",
-                                  a->deprecated_in, "removed-in", a->removed_in, "replacement",
-                                  a->replacement, "replacement-available-in",
-                                  a->replacement_available_in, "component", a->component,
-                                  "status", status_name(vet_api_status_at(a, &tv)));
+            json_t *e = json_pack(
+                "{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "apiVersion", a->api_version, "kind", a->kind,
+                "deprecated-in", a->deprecated_in, "removed-in", a->removed_in, "replacement",
+                a->replacement, "replacement-available-in", a->replacement_available_in,
+                "component", a->component, "status", status_name(vet_api_status_at(a, &tv)));
             if (e && *a->note)
                 json_object_set_new(e, "note", json_string(a->note));
             json_array_append_new(arr, e);
@@ -101,8 +102,8 @@ static int apis_list(int argc, char **argv, cli_globals *g)
         goto done;
     }
     {
-        const char *hdr[] = {"APIVERSION", "KIND", "DEPRECATED", "REMOVED", "REPLACEMENT",
-                             "AVAILABLE", "STATUS"};
+        const char *hdr[] = {"APIVERSION",  "KIND",      "DEPRECATED", "REMOVED",
+                             "REPLACEMENT", "AVAILABLE", "STATUS"};
         if ((rc = vet_table_new(&t, 7, hdr))) {
             ret = cli_fail(rc);
             goto done;
@@ -169,8 +170,8 @@ static int cmp_findings(const void *pa, const void *pb)
 
 static int render_table(const vet_report *r, const char *target)
 {
-    const char *hdr[] = {"ID", "LEVEL", "LOCATION", "OBJECT", "APIVERSION", "REPLACEMENT",
-                         "DEPRECATED", "REMOVED", "NOTE"};
+    const char *hdr[] = {"ID",          "LEVEL",      "LOCATION", "OBJECT", "APIVERSION",
+                         "REPLACEMENT", "DEPRECATED", "REMOVED",  "NOTE"};
     vet_table *t = NULL;
     size_t counts[3] = {0, 0, 0};
     int rc;
@@ -227,7 +228,8 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
         {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override catalog rows (repeatable)"},
         {"all-files", 0, CLI_FLAG, &all_files, NULL,
          "in folders, read every file (default: *.yaml, *.yml, *.json)"},
-        {"max-size", 0, CLI_STR, &max_size, "BYTES", "skip files larger than this (default 64 MiB)"},
+        {"max-size", 0, CLI_STR, &max_size, "BYTES",
+         "skip files larger than this (default 64 MiB)"},
         {"threads", 0, CLI_STR, &threads, "N", "worker threads (default 2)"},
         {"full-parse", 0, CLI_FLAG, &full_parse, NULL,
          "parse every document with libyaml (debug: slower, same findings)"},

@@ -61,7 +61,8 @@ static void print_inventory(const cli_pki *p, int64_t now)
         when[10] = '\0';
         cells[0] = days;
         cells[1] = when;
-        cells[2] = *vet_cert_cn(rows[i].e->cert) ? vet_cert_cn(rows[i].e->cert) : vet_cert_subject(rows[i].e->cert);
+        cells[2] = *vet_cert_cn(rows[i].e->cert) ? vet_cert_cn(rows[i].e->cert)
+                                                 : vet_cert_subject(rows[i].e->cert);
         cells[3] = vet_cert_key_type(rows[i].e->cert);
         cells[4] = vet_cert_is_ca(rows[i].e->cert) ? "yes" : "no";
         cells[5] = rows[i].e->subject;
@@ -76,11 +77,13 @@ static void print_node_line(const cli_pki *p)
 {
     if (!p->node)
         return;
-    printf("node %s (name from %s), root %s\n\n", p->node->node_name ? p->node->node_name : "(unknown)",
+    printf("node %s (name from %s), root %s\n\n",
+           p->node->node_name ? p->node->node_name : "(unknown)",
            vet_name_source_str(p->node->node_name_source), p->node->root);
     if (!p->node->certs.n && !p->node->nkubeconfigs)
-        fprintf(stderr, "kubevet: no certificates or kubeconfigs under %s/etc/kubernetes: is --root a "
-                        "control-plane node (or a copy of one)?\n",
+        fprintf(stderr,
+                "kubevet: no certificates or kubeconfigs under %s/etc/kubernetes: is --root a "
+                "control-plane node (or a copy of one)?\n",
                 strcmp(p->node->root, "/") ? p->node->root : "");
 }
 
@@ -109,7 +112,8 @@ static int gather_etcd(vet_etcd_facts **out, cli_globals *g, vet_report *r, unsi
 }
 
 int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,
-                    const char *syn, const char *desc, const char *const *prefixes, unsigned sources)
+                    const char *syn, const char *desc, const char *const *prefixes,
+                    unsigned sources)
 {
     cli_pki p;
     vet_etcd_facts *etcd = NULL;
@@ -120,8 +124,10 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
     memset(&p, 0, sizeof p);
     memset(&ctx, 0, sizeof ctx);
     const cli_opt opts[] = {
-        {"warn-within", 0, CLI_STR, &p.warn_within, "DURATION", "warn about expiry within this window (default 30d; e.g. 720h)"},
-        {"expect-san", 0, CLI_MULTI, &p.expect_sans, "NAME|IP", "a SAN the apiserver certificate must carry (repeatable)"},
+        {"warn-within", 0, CLI_STR, &p.warn_within, "DURATION",
+         "warn about expiry within this window (default 30d; e.g. 720h)"},
+        {"expect-san", 0, CLI_MULTI, &p.expect_sans, "NAME|IP",
+         "a SAN the apiserver certificate must carry (repeatable)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     if ((rc = cli_parse(argc, argv, opts, g, &pos))) {
@@ -180,7 +186,8 @@ static int certs_check(int argc, char **argv, cli_globals *g)
 int cmd_certs(int argc, char **argv, cli_globals *g)
 {
     static const cli_cmd sub[] = {
-        {"list", certs_list, "one row per certificate (files and kubeconfig users), soonest expiry first"},
+        {"list", certs_list,
+         "one row per certificate (files and kubeconfig users), soonest expiry first"},
         {"check", certs_check, "PKI findings KV101-KV111"},
         {NULL, NULL, NULL},
     };

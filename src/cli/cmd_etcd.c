@@ -10,8 +10,8 @@
 #include "kubevet/etcd.h"
 #include "kubevet/snapshot.h"
 
-static const char *const etcd_checks[] = {"KV301", "KV302", "KV303", "KV304", "KV306", "KV503",
-                                          NULL};
+static const char *const etcd_checks[] = {"KV301", "KV302", "KV303", "KV304",
+                                          "KV306", "KV503", NULL};
 
 static int is_text(const cli_globals *g)
 {
@@ -58,11 +58,10 @@ static void join(char *buf, size_t n, const vet_strv *sv)
 
 static void print_members(const vet_etcd_facts *f, int status)
 {
-    static const char *const h1[] = {"NAME", "ID", "STATUS", "PEER URLS", "CLIENT URLS",
-                                      "LEARNER"};
-    static const char *const h2[] = {"NAME",   "ID",        "LEARNER",    "VERSION",
-                                      "DB SIZE", "IN USE",  "LEADER",     "RAFT TERM",
-                                      "RAFT INDEX", "HEALTH", "ALARMS",   "CLIENT URLS"};
+    static const char *const h1[] = {"NAME", "ID", "STATUS", "PEER URLS", "CLIENT URLS", "LEARNER"};
+    static const char *const h2[] = {"NAME",       "ID",     "LEARNER", "VERSION",
+                                     "DB SIZE",    "IN USE", "LEADER",  "RAFT TERM",
+                                     "RAFT INDEX", "HEALTH", "ALARMS",  "CLIENT URLS"};
     vet_table *t = NULL;
     vet_etcd_quorum q;
     char *verdict;
@@ -76,8 +75,12 @@ static void print_members(const vet_etcd_facts *f, int status)
         join(clients, sizeof clients, &m->client_urls);
         vet_etcd_id_hex(hex, m->id);
         if (!status) {
-            const char *c[] = {m->started ? m->name : "", hex, m->started ? "started" : "unstarted",
-                               peers, clients, m->is_learner ? "true" : "false"};
+            const char *c[] = {m->started ? m->name : "",
+                               hex,
+                               m->started ? "started" : "unstarted",
+                               peers,
+                               clients,
+                               m->is_learner ? "true" : "false"};
             vet_table_row(t, c);
             continue;
         }
@@ -130,19 +133,21 @@ static int members_or_status(int argc, char **argv, cli_globals *g, int status)
     vet_report r;
     int rc, code, have_r = 0;
 
-    if ((code = cli_begin(argc, argv, opts, g, &pos, status ? "  kubevet etcd status [--etcd-endpoints URLS] [-o json]"
-                                 : "  kubevet etcd members [--etcd-endpoints URLS] [-o json]",
-                  status ? "Every member's status, health and alarms, the quorum verdict, and the "
-                           "etcd checks\n(KV301-KV304, KV306, KV503 with --target). Endpoints and "
-                           "TLS files default to the etcd\nstatic pod and kubeadm's client "
-                           "certificates under --root."
-                         : "The member list (name, ID as etcdctl prints it, peer and client URLs, "
-                           "learner, started)\nand the quorum verdict, with the checks the list "
-                           "alone allows.")) >= 0)
+    if ((code = cli_begin(
+             argc, argv, opts, g, &pos,
+             status ? "  kubevet etcd status [--etcd-endpoints URLS] [-o json]"
+                    : "  kubevet etcd members [--etcd-endpoints URLS] [-o json]",
+             status ? "Every member's status, health and alarms, the quorum verdict, and the "
+                      "etcd checks\n(KV301-KV304, KV306, KV503 with --target). Endpoints and "
+                      "TLS files default to the etcd\nstatic pod and kubeadm's client "
+                      "certificates under --root."
+                    : "The member list (name, ID as etcdctl prints it, peer and client URLs, "
+                      "learner, started)\nand the quorum verdict, with the checks the list "
+                      "alone allows.")) >= 0)
         goto done;
     if (pos.n) {
-        code = cli_fail(vet_error_set(VET_EUSAGE, "etcd %s takes no arguments",
-                                      status ? "status" : "members"));
+        code = cli_fail(
+            vet_error_set(VET_EUSAGE, "etcd %s takes no arguments", status ? "status" : "members"));
         goto done;
     }
     if ((rc = cli_etcd_connect(&c, g)) ||
@@ -202,10 +207,12 @@ int cmd_etcd_snapshot_save(int argc, char **argv, cli_globals *g)
     int rc, code, have_r = 0;
     char hex[65], sz[32];
 
-    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd snapshot save FILE [--etcd-endpoints URLS] [-o json]",
-                  "Stream a snapshot from one etcd member into FILE (written atomically, mode "
-                  "0600), byte for\nbyte what 'etcdctl snapshot save' writes, after checking "
-                  "the SHA-256 etcd appends.")) >= 0)
+    if ((code =
+             cli_begin(argc, argv, opts, g, &pos,
+                       "  kubevet etcd snapshot save FILE [--etcd-endpoints URLS] [-o json]",
+                       "Stream a snapshot from one etcd member into FILE (written atomically, mode "
+                       "0600), byte for\nbyte what 'etcdctl snapshot save' writes, after checking "
+                       "the SHA-256 etcd appends.")) >= 0)
         goto done;
     if (pos.n != 1) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "etcd snapshot save needs exactly one FILE"));
@@ -234,8 +241,8 @@ int cmd_etcd_snapshot_save(int argc, char **argv, cli_globals *g)
                    json_pack("{s:s,s:s,s:I,s:I,s:f,s:f,s:s,s:s}", "path", pos.v[0], "endpoint",
                              vet_etcd_endpoint(c), "size", (json_int_t)res.size, "revision",
                              (json_int_t)res.revision, "seconds", res.seconds, "mb_per_s",
-                             res.seconds > 0 ? (double)res.size / 1e6 / res.seconds : 0.0,
-                             "sha256", hex, "transport", res.transport));
+                             res.seconds > 0 ? (double)res.size / 1e6 / res.seconds : 0.0, "sha256",
+                             hex, "transport", res.transport));
     if (is_text(g)) {
         printf("Snapshot saved at %s: %s (%llu bytes), revision %lld, from %s\n", pos.v[0],
                human(sz, sizeof sz, (long long)res.size), (unsigned long long)res.size,
@@ -290,11 +297,13 @@ static int plan_add(int argc, char **argv, cli_globals *g)
     vet_report r;
     int rc, code, have_r = 0;
 
-    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd plan add-member --name NAME --peer-url URL [--apply]",
-                  "Quorum before and after adding a member, judged as if the new member never "
-                  "starts. A voting\nadd that would lose quorum (1 -> 2) is refused with KV301. "
-                  "Prints the learner path; --apply\nperforms its first step (member add "
-                  "--learner) and prints the --initial-cluster to start with.")) >= 0)
+    if ((code = cli_begin(
+             argc, argv, opts, g, &pos,
+             "  kubevet etcd plan add-member --name NAME --peer-url URL [--apply]",
+             "Quorum before and after adding a member, judged as if the new member never "
+             "starts. A voting\nadd that would lose quorum (1 -> 2) is refused with KV301. "
+             "Prints the learner path; --apply\nperforms its first step (member add "
+             "--learner) and prints the --initial-cluster to start with.")) >= 0)
         goto done;
     if (!name || !peer) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "plan add-member needs --name and --peer-url"));
@@ -336,10 +345,11 @@ static int plan_add(int argc, char **argv, cli_globals *g)
         }
         if (is_text(g))
             printf("Added learner %s (ID %s). Start it with --initial-cluster-state=existing "
-                   "--initial-cluster=%s\n\n", name, vet_etcd_id_hex(hex, id), ic);
-        json_object_set_new(p->extra ? p->extra : (p->extra = json_object()), "applied",
-                            json_pack("{s:s,s:s}", "id", vet_etcd_id_hex(hex, id),
-                                      "initial_cluster", ic));
+                   "--initial-cluster=%s\n\n",
+                   name, vet_etcd_id_hex(hex, id), ic);
+        json_object_set_new(
+            p->extra ? p->extra : (p->extra = json_object()), "applied",
+            json_pack("{s:s,s:s}", "id", vet_etcd_id_hex(hex, id), "initial_cluster", ic));
         free(ic);
     }
     vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));
@@ -372,10 +382,12 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
     vet_report r;
     int rc, code, have_r = 0;
 
-    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd plan remove-member --name NAME | --id HEX [--apply]",
-                  "Quorum before and after removing a member. Refuses to remove a healthy voter "
-                  "when the rest\nwould be below quorum, and explains the recovery when quorum "
-                  "is already lost (removal hangs).")) >= 0)
+    if ((code = cli_begin(
+             argc, argv, opts, g, &pos,
+             "  kubevet etcd plan remove-member --name NAME | --id HEX [--apply]",
+             "Quorum before and after removing a member. Refuses to remove a healthy voter "
+             "when the rest\nwould be below quorum, and explains the recovery when quorum "
+             "is already lost (removal hangs).")) >= 0)
         goto done;
     if (!!name == !!id) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "plan remove-member needs --name or --id"));
@@ -440,8 +452,9 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
         {"member", 0, CLI_MULTI, &mem, "NAME=PEERURL", "a member of the restored cluster (repeat)"},
         {"initial-cluster-token", 0, CLI_STR, &token, "TOKEN",
          "default: the static pod's, else etcd's default etcd-cluster"},
-        {"data-dir", 0, CLI_STR, &dir, "DIR", "fresh directory to restore into (default "
-                                              "/var/lib/etcd-restored)"},
+        {"data-dir", 0, CLI_STR, &dir, "DIR",
+         "fresh directory to restore into (default "
+         "/var/lib/etcd-restored)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     vet_strv pos = VET_STRV_INIT;
@@ -453,10 +466,12 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
     vet_report r;
     int rc, code, have_r = 0, ok = 0;
 
-    if ((code = cli_begin(argc, argv, opts, g, &pos, "  kubevet etcd plan restore --snapshot FILE --member NAME=PEERURL...",
-                  "Verify the snapshot, then print the per-member 'etcdctl snapshot restore' "
-                  "commands, the\nkubeadm steps around them, and the member and cluster IDs the "
-                  "restored cluster will have.")) >= 0)
+    if ((code = cli_begin(
+             argc, argv, opts, g, &pos,
+             "  kubevet etcd plan restore --snapshot FILE --member NAME=PEERURL...",
+             "Verify the snapshot, then print the per-member 'etcdctl snapshot restore' "
+             "commands, the\nkubeadm steps around them, and the member and cluster IDs the "
+             "restored cluster will have.")) >= 0)
         goto done;
     if (!snap || !mem.n) {
         code = cli_fail(vet_error_set(VET_EUSAGE, "plan restore needs --snapshot and --member"));
@@ -494,16 +509,20 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
     if (!ok || info.trailer != VET_SNAPSHOT_TRAILER_OK) {
         vet_finding *fi = vet_check_emit(&r, "KV305", snap);
         if (fi) {
-            vet_finding_message(fi, "%s fails verification (%s%s): restoring it would fail or "
-                                    "restore damaged data.", snap,
+            vet_finding_message(fi,
+                                "%s fails verification (%s%s): restoring it would fail or "
+                                "restore damaged data.",
+                                snap,
                                 info.trailer == VET_SNAPSHOT_TRAILER_ABSENT
                                     ? "no SHA-256 trailer: not written by snapshot save"
-                                    : info.trailer == VET_SNAPSHOT_TRAILER_MISMATCH
-                                          ? "SHA-256 trailer mismatch"
-                                          : "bbolt structure errors",
+                                : info.trailer == VET_SNAPSHOT_TRAILER_MISMATCH
+                                    ? "SHA-256 trailer mismatch"
+                                    : "bbolt structure errors",
                                 info.nerrors && info.errors && info.errors->n ? "" : "");
-            vet_finding_fix(fi, "take a new snapshot (kubevet etcd snapshot save), or see "
-                                "kubevet etcd snapshot verify %s", snap);
+            vet_finding_fix(fi,
+                            "take a new snapshot (kubevet etcd snapshot save), or see "
+                            "kubevet etcd snapshot verify %s",
+                            snap);
         }
         if (is_text(g))
             printf("Snapshot %s FAILED verification: no restore plan.\n\n", snap);
@@ -520,8 +539,8 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
         const char *cid = json_string_value(json_object_get(p->extra, "cluster_id"));
         snprintf(title, sizeof title,
                  "Plan: restore %s (verified: SHA-256 trailer and bbolt structure ok, revision "
-                 "%lld) into %zu member(s); expected cluster ID %s", snap,
-                 (long long)info.revision, mem.n, cid ? cid : "?");
+                 "%lld) into %zu member(s); expected cluster ID %s",
+                 snap, (long long)info.revision, mem.n, cid ? cid : "?");
         print_plan(title, p);
     }
     vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));

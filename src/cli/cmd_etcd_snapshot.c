@@ -107,8 +107,9 @@ static int add_kv305(vet_report *r, const char *path, const vet_snapshot_info *i
         vet_buf_puts(&m, ".");
     }
     if (in->trailer == VET_SNAPSHOT_TRAILER_MISMATCH)
-        vet_buf_printf(&m, "%sthe SHA-256 trailer does not match the data (stored %.16s..., "
-                           "computed %.16s...): etcdctl snapshot restore will refuse it.",
+        vet_buf_printf(&m,
+                       "%sthe SHA-256 trailer does not match the data (stored %.16s..., "
+                       "computed %.16s...): etcdctl snapshot restore will refuse it.",
                        m.size ? " " : "", in->sha256_stored, in->sha256_computed);
     else if (in->trailer == VET_SNAPSHOT_TRAILER_ABSENT && in->nerrors)
         vet_buf_puts(&m, " The file has no SHA-256 trailer (a raw member/snap/db, or cut short).");
@@ -179,10 +180,9 @@ static int cmd_status(int argc, char **argv, cli_globals *g)
         human_bytes(size, sizeof size, (uint64_t)in.total_size);
         if (is_json(g)) {
             /* etcdctl -w json: Go's json.Marshal of snapshot.Status, compact, fields in order */
-            json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "hash", (json_int_t)in.hash,
-                                  "revision", (json_int_t)in.revision, "totalKey",
-                                  (json_int_t)in.total_key, "totalSize",
-                                  (json_int_t)in.total_size);
+            json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "hash", (json_int_t)in.hash, "revision",
+                                  (json_int_t)in.revision, "totalKey", (json_int_t)in.total_key,
+                                  "totalSize", (json_int_t)in.total_size);
             if (!o) {
                 rc = vet_error_set(VET_ENOMEM, "out of memory");
                 goto fail;
@@ -282,9 +282,9 @@ static int cmd_verify(int argc, char **argv, cli_globals *g)
         printf("  structure: %s", in.nerrors ? "" : "ok");
         if (in.nerrors)
             printf("%zu error%s", in.nerrors, in.nerrors == 1 ? "" : "s");
-        printf(" (%u-byte pages, %llu pages, txid %llu, revision %lld, %lld keys)\n",
-               in.page_size, (unsigned long long)in.pgid, (unsigned long long)in.txid,
-               (long long)in.revision, (long long)in.total_key);
+        printf(" (%u-byte pages, %llu pages, txid %llu, revision %lld, %lld keys)\n", in.page_size,
+               (unsigned long long)in.pgid, (unsigned long long)in.txid, (long long)in.revision,
+               (long long)in.total_key);
         for (size_t i = 0; in.errors && i < in.errors->n; i++)
             printf("    %s\n", in.errors->v[i]);
         if (in.errors && in.nerrors > in.errors->n)
@@ -311,13 +311,12 @@ static json_t *objects_json(const vet_snapshot_facts *f, const vet_catalog *cat)
     for (size_t i = 0; arr && i < f->nobjects; i++) {
         const vet_snapshot_object *o = &f->objects[i];
         const vet_api *a = vet_catalog_lookup(cat, o->api_version, o->kind);
-        json_t *ob = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "key", o->key,
-                               "resource", o->resource, "namespace", o->ns, "name", o->name,
-                               "apiVersion", o->api_version, "kind", o->kind, "encoding",
-                               vet_snapshot_encoding_name(o->encoding), "mod_revision",
-                               (json_int_t)o->mod_revision, "create_revision",
-                               (json_int_t)o->create_revision, "value_size",
-                               (json_int_t)o->value_size);
+        json_t *ob = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "key", o->key, "resource",
+            o->resource, "namespace", o->ns, "name", o->name, "apiVersion", o->api_version, "kind",
+            o->kind, "encoding", vet_snapshot_encoding_name(o->encoding), "mod_revision",
+            (json_int_t)o->mod_revision, "create_revision", (json_int_t)o->create_revision,
+            "value_size", (json_int_t)o->value_size);
         if (ob && *o->encryption)
             json_object_set_new(ob, "encryption", json_string(o->encryption));
         if (ob && a && a->has_rem)
@@ -335,10 +334,10 @@ static json_t *groups_json(const vet_snapshot_facts *f)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < f->ngroups; i++) {
         const vet_snapshot_group *gr = &f->groups[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "resource", gr->resource,
-                              "namespace", gr->ns, "apiVersion", gr->api_version, "kind", gr->kind,
-                              "encoding", vet_snapshot_encoding_name(gr->encoding), "count",
-                              (json_int_t)gr->count);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "resource", gr->resource, "namespace",
+                      gr->ns, "apiVersion", gr->api_version, "kind", gr->kind, "encoding",
+                      vet_snapshot_encoding_name(gr->encoding), "count", (json_int_t)gr->count);
         if (!o || json_array_append_new(arr, o)) {
             json_decref(arr);
             return NULL;
@@ -386,7 +385,8 @@ static int cmd_objects(int argc, char **argv, cli_globals *g)
     const char *target;
     int rc, have_r = 0, ret = 0;
     const cli_opt own[] = {
-        {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override API catalog rows (repeatable)"},
+        {"catalog", 0, CLI_MULTI, &catalogs, "FILE",
+         "add or override API catalog rows (repeatable)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     rc = open_one(&s, argc, argv, g,
@@ -415,8 +415,10 @@ static int cmd_objects(int argc, char **argv, cli_globals *g)
             goto fail;
     target = g->target ? g->target : vet_catalog_newest(cat);
     if (vet_version_parse(&tv, target)) {
-        rc = vet_error_set(VET_EUSAGE, "--target: invalid Kubernetes version \"%s\" (want e.g. "
-                                       "1.25 or v1.25.3)", target);
+        rc = vet_error_set(VET_EUSAGE,
+                           "--target: invalid Kubernetes version \"%s\" (want e.g. "
+                           "1.25 or v1.25.3)",
+                           target);
         goto fail;
     }
     if ((rc = vet_report_init(&r, "etcd snapshot objects", g->at)))

@@ -25,14 +25,17 @@ static const cli_cmd commands[] = {
 
 static void overview(FILE *out)
 {
-    fprintf(out, "kubevet finds what takes self-managed Kubernetes control planes down (expired or\n"
-                 "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before\n"
-                 "it happens, and plans the safe fix.\n\nUsage: kubevet COMMAND [options]\n\n"
-                 "Commands:\n");
+    fprintf(out,
+            "kubevet finds what takes self-managed Kubernetes control planes down (expired or\n"
+            "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before\n"
+            "it happens, and plans the safe fix.\n\nUsage: kubevet COMMAND [options]\n\n"
+            "Commands:\n");
     for (const cli_cmd *c = commands; c->name; c++)
         fprintf(out, "  %-9s %s\n", c->name, c->summary);
-    fprintf(out, "\nRun 'kubevet help COMMAND' or 'kubevet COMMAND --help' for details.\n"
-                 "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, 3 unreadable input.\n");
+    fprintf(
+        out,
+        "\nRun 'kubevet help COMMAND' or 'kubevet COMMAND --help' for details.\n"
+        "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, 3 unreadable input.\n");
 }
 
 int cmd_help(int argc, char **argv, cli_globals *g)
@@ -67,7 +70,8 @@ int cmd_version(int argc, char **argv, cli_globals *g)
     if (rc)
         return cli_fail(rc);
     if (g->help) {
-        cli_usage(stdout, "  kubevet version [-o json]", "Print the version, git commit and the dates of the embedded catalogs.", NULL);
+        cli_usage(stdout, "  kubevet version [-o json]",
+                  "Print the version, git commit and the dates of the embedded catalogs.", NULL);
         return 0;
     }
     {
@@ -77,16 +81,17 @@ int cmd_version(int argc, char **argv, cli_globals *g)
         const char *newest = ok ? vet_catalog_newest(cat) : "?";
         size_t rows = ok ? vet_catalog_count(cat) : 0;
         if (g->output && !strcmp(g->output, "json")) {
-            json_t *o = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:I}}", "kubevet", KV_VERSION,
-                                  "git_commit", KV_GIT_COMMIT, "openssl",
-                                  OpenSSL_version(OPENSSL_VERSION), "api_catalog", "updated", upd,
-                                  "newest_kubernetes", newest, "rows", (json_int_t)rows);
+            json_t *o =
+                json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:I}}", "kubevet", KV_VERSION, "git_commit",
+                          KV_GIT_COMMIT, "openssl", OpenSSL_version(OPENSSL_VERSION), "api_catalog",
+                          "updated", upd, "newest_kubernetes", newest, "rows", (json_int_t)rows);
             json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             putchar('\n');
             json_decref(o);
         } else {
-            printf("kubevet %s (git %s)\nAPI catalog: updated %s, Kubernetes up to %s, %zu rows\n%s\n",
-                   KV_VERSION, KV_GIT_COMMIT, upd, newest, rows, OpenSSL_version(OPENSSL_VERSION));
+            printf(
+                "kubevet %s (git %s)\nAPI catalog: updated %s, Kubernetes up to %s, %zu rows\n%s\n",
+                KV_VERSION, KV_GIT_COMMIT, upd, newest, rows, OpenSSL_version(OPENSSL_VERSION));
         }
         vet_catalog_free(cat);
     }
@@ -116,4 +121,3 @@ int main(int argc, char **argv)
     fprintf(stderr, "kubevet: unknown command \"%s\"\nRun 'kubevet help' for usage.\n", argv[1]);
     return 2;
 }
-

@@ -90,8 +90,10 @@ int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now)
     if (p->node) {
         json_t *n = json_object();
         json_object_set_new(n, "root", json_string(p->node->root));
-        json_object_set_new(n, "name", p->node->node_name ? json_string(p->node->node_name) : json_null());
-        json_object_set_new(n, "name_source", json_string(vet_name_source_str(p->node->node_name_source)));
+        json_object_set_new(n, "name",
+                            p->node->node_name ? json_string(p->node->node_name) : json_null());
+        json_object_set_new(n, "name_source",
+                            json_string(vet_name_source_str(p->node->node_name_source)));
         vet_report_set(r, "node", n);
     }
     for (int s = 0; s < 2; s++)

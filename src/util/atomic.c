@@ -106,7 +106,8 @@ static int backup(const char *path, char **backup_out)
                 : vet_strdupf("%s.kubevet-%s.bak", path, stamp);
         if (!bak)
             return vet_error_set(VET_ENOMEM, "out of memory");
-        /* A hard link keeps the old inode, bytes and mode, at no cost; rename() then swaps the name. */
+        /* A hard link keeps the old inode, bytes and mode, at no cost; rename() then swaps the
+         * name. */
         if (link(path, bak) == 0)
             goto done;
         if (errno != EEXIST)
@@ -117,7 +118,8 @@ static int backup(const char *path, char **backup_out)
         vet_atomic *w = NULL;
         if ((rc = vet_fs_read(&data, path, (size_t)-1)) ||
             (rc = vet_atomic_open(&w, bak, st.st_mode & 07777)) ||
-            (rc = vet_atomic_write(w, data.ptr, data.size)) || (rc = vet_atomic_commit(w, 0, NULL))) {
+            (rc = vet_atomic_write(w, data.ptr, data.size)) ||
+            (rc = vet_atomic_commit(w, 0, NULL))) {
             if (w && rc)
                 vet_atomic_abort(w);
             goto done;

@@ -12,7 +12,10 @@ typedef struct {
     size_t asize; /* bytes allocated */
 } vet_buf;
 
-#define VET_BUF_INIT {NULL, 0, 0}
+#define VET_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 int vet_buf_grow(vet_buf *b, size_t extra);
 int vet_buf_put(vet_buf *b, const void *data, size_t len);

@@ -5,9 +5,9 @@
 
 enum {
     VET_OK = 0,
-    VET_EUSAGE = -2,    /* bad command line: exit 2 */
-    VET_EINPUT = -3,    /* input malformed: exit 3 */
-    VET_EIO = -4,       /* input unreadable / write failed: exit 3 */
+    VET_EUSAGE = -2, /* bad command line: exit 2 */
+    VET_EINPUT = -3, /* input malformed: exit 3 */
+    VET_EIO = -4,    /* input unreadable / write failed: exit 3 */
     VET_ENOMEM = -5,
     VET_ENOTFOUND = -6, /* optional input absent: usually not an error for the caller */
     VET_ENET = -7,      /* endpoint unreachable or protocol error: exit 3 */
@@ -20,7 +20,8 @@ enum {
 #define VET_PRINTF(a, b)
 #endif
 
-/* Set the message and return `code`, so callers can write `return vet_error_set(VET_EINPUT, ...)`. */
+/* Set the message and return `code`, so callers can write `return vet_error_set(VET_EINPUT, ...)`.
+ */
 int vet_error_set(int code, const char *fmt, ...) VET_PRINTF(2, 3);
 /* Prefix the current message with "prefix: " (e.g. the file name once it is known). */
 void vet_error_prefix(const char *prefix);

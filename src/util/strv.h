@@ -9,7 +9,10 @@ typedef struct {
     size_t n, cap;
 } vet_strv;
 
-#define VET_STRV_INIT {NULL, 0, 0}
+#define VET_STRV_INIT                                                                              \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Append a copy of s (len bytes, or strlen when len is (size_t)-1). */
 int vet_strv_pushn(vet_strv *sv, const char *s, size_t len);

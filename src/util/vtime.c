@@ -78,8 +78,7 @@ int vet_time_parse(int64_t *out, const char *s)
     *out = vet_time_from_civil(y, mo, d, h, mi, se) - off;
     return 0;
 bad:
-    return vet_error_set(VET_EUSAGE, "invalid time '%s' (want RFC 3339 or YYYY-MM-DD)",
-                         s ? s : "");
+    return vet_error_set(VET_EUSAGE, "invalid time '%s' (want RFC 3339 or YYYY-MM-DD)", s ? s : "");
 }
 
 int vet_duration_parse(int64_t *out, const char *s)
@@ -97,16 +96,29 @@ int vet_duration_parse(int64_t *out, const char *s)
         if (v < 0 || v > 1000000000LL)
             goto bad;
         switch (*end) {
-        case 'd': total += v * 86400; end++; break;
-        case 'h': total += v * 3600; end++; break;
-        case 'm': total += v * 60; end++; break;
-        case 's': total += v; end++; break;
+        case 'd':
+            total += v * 86400;
+            end++;
+            break;
+        case 'h':
+            total += v * 3600;
+            end++;
+            break;
+        case 'm':
+            total += v * 60;
+            end++;
+            break;
+        case 's':
+            total += v;
+            end++;
+            break;
         case '\0':
             if (p != s)
                 goto bad;
             total += v * 86400; /* a bare number means days, as --warn-within 30 reads */
             break;
-        default: goto bad;
+        default:
+            goto bad;
         }
         p = end;
     }

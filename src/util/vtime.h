@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* RFC 3339 ("2026-11-22T12:00:00Z", offsets and fractions accepted) or "YYYY-MM-DD" (midnight UTC). */
+/* RFC 3339 ("2026-11-22T12:00:00Z", offsets and fractions accepted) or "YYYY-MM-DD" (midnight UTC).
+ */
 int vet_time_parse(int64_t *out, const char *s);
 /* "30d", "720h", "90m", "45s", combinations ("1d12h"), or a bare number of days. */
 int vet_duration_parse(int64_t *out_seconds, const char *s);

@@ -18,10 +18,10 @@ static vet_version V(const char *s)
 
 static void test_version_parse(void **state)
 {
-    static const char *const ok[] = {"1.25", "v1.25", "1.25.3", "v1.25.0-rc.1", "v1.25.3+k3s1",
-                                     "1.26.0-alpha.0", "V1.9"};
-    static const char *const bad[] = {"", "1", "v", "1.", "1.x", "one.two", "1.25.3-",
-                                      "1.25.3+", "1.25 ", "1.25.3.4", "-1.2"};
+    static const char *const ok[] = {"1.25",         "v1.25",          "1.25.3", "v1.25.0-rc.1",
+                                     "v1.25.3+k3s1", "1.26.0-alpha.0", "V1.9"};
+    static const char *const bad[] = {"",        "1",       "v",     "1.",       "1.x", "one.two",
+                                      "1.25.3-", "1.25.3+", "1.25 ", "1.25.3.4", "-1.2"};
     vet_version v;
     (void)state;
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
@@ -38,10 +38,10 @@ static void test_version_parse(void **state)
 static void test_version_order(void **state)
 {
     /* each is lower than the next, per semver */
-    static const char *const chain[] = {"1.9",          "v1.16.0",     "1.22.17",
-                                        "1.25.0-alpha.0", "1.25.0-alpha.1", "1.25.0-beta.0",
-                                        "1.25.0-rc.1",  "1.25.0-rc.2", "1.25.0-rc.10",
-                                        "v1.25.0",      "1.25.1",      "1.100"};
+    static const char *const chain[] = {
+        "1.9",           "v1.16.0",     "1.22.17",     "1.25.0-alpha.0", "1.25.0-alpha.1",
+        "1.25.0-beta.0", "1.25.0-rc.1", "1.25.0-rc.2", "1.25.0-rc.10",   "v1.25.0",
+        "1.25.1",        "1.100"};
     (void)state;
     for (size_t i = 0; i + 1 < sizeof chain / sizeof *chain; i++) {
         vet_version a = V(chain[i]), b = V(chain[i + 1]);
@@ -90,9 +90,12 @@ static void test_builtin_lookups(void **state)
 
     /* the four authorization.k8s.io/v1beta1 review kinds */
     assert_non_null(vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "SubjectAccessReview"));
-    assert_non_null(vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "SelfSubjectAccessReview"));
-    assert_non_null(vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "LocalSubjectAccessReview"));
-    assert_non_null(vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "SelfSubjectRulesReview"));
+    assert_non_null(
+        vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "SelfSubjectAccessReview"));
+    assert_non_null(
+        vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "LocalSubjectAccessReview"));
+    assert_non_null(
+        vet_catalog_lookup(c, "authorization.k8s.io/v1beta1", "SelfSubjectRulesReview"));
 
     a = vet_catalog_lookup(c, "policy/v1beta1", "PodSecurityPolicy");
     assert_non_null(a);
@@ -162,7 +165,7 @@ static void test_example_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_version_parse),  cmocka_unit_test(test_version_order),
+        cmocka_unit_test(test_version_parse),   cmocka_unit_test(test_version_order),
         cmocka_unit_test(test_builtin_lookups), cmocka_unit_test(test_override),
         cmocka_unit_test(test_example_file),
     };

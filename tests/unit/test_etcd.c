@@ -100,7 +100,8 @@ static void test_alarms(void **st)
 {
     vet_etcd_facts *f = facts_from(trap_list);
     json_t *a = json_loads("{\"alarms\":[{\"memberID\":\"17628310501313495538\",\"alarm\":"
-                           "\"NOSPACE\"},{\"memberID\":\"1\",\"alarm\":\"CORRUPT\"}]}", 0, NULL);
+                           "\"NOSPACE\"},{\"memberID\":\"1\",\"alarm\":\"CORRUPT\"}]}",
+                           0, NULL);
     (void)st;
     assert_int_equal(etcd_parse_alarms_json(f, a), 0);
     assert_int_equal(f->members[0].alarms.n, 1);
@@ -278,9 +279,11 @@ static void test_pod_parse(void **st)
 {
     static const char y[] =
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n"
-        "  containers:\n  - command:\n    - etcd\n    - --advertise-client-urls=https://10.0.0.11:2379\n"
+        "  containers:\n  - command:\n    - etcd\n    - "
+        "--advertise-client-urls=https://10.0.0.11:2379\n"
         "    - --cert-file=/etc/kubernetes/pki/etcd/server.crt\n    - --client-cert-auth=true\n"
-        "    - --data-dir=/var/lib/etcd\n    - --initial-advertise-peer-urls=https://10.0.0.11:2380\n"
+        "    - --data-dir=/var/lib/etcd\n    - "
+        "--initial-advertise-peer-urls=https://10.0.0.11:2380\n"
         "    - --initial-cluster=cp1=https://10.0.0.11:2380\n    - --name=cp1\n"
         "    - --quota-backend-bytes=8589934592\n    image: registry.k8s.io/etcd:3.5.6-0\n"
         "    name: etcd\n    volumeMounts:\n    - mountPath: /var/lib/etcd\n      name: etcd-data\n"
@@ -325,11 +328,11 @@ static void test_restore_plan_ids(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_members_big_ids),  cmocka_unit_test(test_json_u64),
-        cmocka_unit_test(test_status_shape),     cmocka_unit_test(test_alarms),
+        cmocka_unit_test(test_members_big_ids),     cmocka_unit_test(test_json_u64),
+        cmocka_unit_test(test_status_shape),        cmocka_unit_test(test_alarms),
         cmocka_unit_test(test_quorum_and_verdicts), cmocka_unit_test(test_member_and_cluster_ids),
-        cmocka_unit_test(test_plan_add_trap),    cmocka_unit_test(test_checks_trap),
-        cmocka_unit_test(test_kv306_kv503),      cmocka_unit_test(test_pod_parse),
+        cmocka_unit_test(test_plan_add_trap),       cmocka_unit_test(test_checks_trap),
+        cmocka_unit_test(test_kv306_kv503),         cmocka_unit_test(test_pod_parse),
         cmocka_unit_test(test_restore_plan_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

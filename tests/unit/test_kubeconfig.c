@@ -28,7 +28,8 @@ static void test_embedded_and_paths(void **state)
                        "clusters:\n- name: k\n  cluster:\n    server: https://lb.example.com:6443\n"
                        "    certificate-authority-data: aGVsbG8=\n"
                        "contexts:\n- name: a@k\n  context: {cluster: k, user: a}\n"
-                       "users:\n- name: a\n  user:\n    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem\n"
+                       "users:\n- name: a\n  user:\n    client-certificate: "
+                       "/var/lib/kubelet/pki/kubelet-client-current.pem\n"
                        "    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem\n"
                        "- name: b\n  user:\n    token: abc\n";
     (void)state;
@@ -51,13 +52,15 @@ static void test_bad_inputs(void **state)
     vet_kubeconfig *kc = NULL;
     (void)state;
     /* Garbage base64 names the file and line of the user. */
-    assert_int_equal(parse(&kc, "users:\n- name: u\n  user:\n    client-certificate-data: '!!!notbase64'\n"),
-                     VET_EINPUT);
+    assert_int_equal(
+        parse(&kc, "users:\n- name: u\n  user:\n    client-certificate-data: '!!!notbase64'\n"),
+        VET_EINPUT);
     assert_non_null(strstr(vet_error_last(), "test.conf:4"));
     assert_non_null(strstr(vet_error_last(), "client-certificate-data"));
     /* Not a multiple of 4 (x509-certificate-exporter's bad/yaml-bad-base64.conf). */
-    assert_int_equal(parse(&kc, "clusters:\n- name: c\n  cluster:\n    certificate-authority-data: abcde\n"),
-                     VET_EINPUT);
+    assert_int_equal(
+        parse(&kc, "clusters:\n- name: c\n  cluster:\n    certificate-authority-data: abcde\n"),
+        VET_EINPUT);
     /* Not YAML at all. */
     assert_int_equal(parse(&kc, "bad: {\n"), VET_EINPUT);
     assert_non_null(strstr(vet_error_last(), "test.conf:"));
@@ -137,10 +140,12 @@ static void test_node_kubelet_and_apiserver(void **state)
 {
     vet_node *n = NULL;
     (void)state;
-    mk("var/lib/kubelet/config.yaml", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nrotateCertificates: false\n");
+    mk("var/lib/kubelet/config.yaml", "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: "
+                                      "KubeletConfiguration\nrotateCertificates: false\n");
     mk("etc/kubernetes/manifests/kube-apiserver.yaml",
        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n"
-       "    - --advertise-address=10.0.0.11\n    - --service-cluster-ip-range=fd00:10:96::/112,10.96.0.0/12\n");
+       "    - --advertise-address=10.0.0.11\n    - "
+       "--service-cluster-ip-range=fd00:10:96::/112,10.96.0.0/12\n");
     assert_int_equal(vet_node_load(&n, root, NULL), 0);
     assert_int_equal(n->rotate_certificates, 0);
     assert_string_equal(n->advertise_address, "10.0.0.11");

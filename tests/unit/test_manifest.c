@@ -24,9 +24,8 @@ static vet_manifest_scan *scan(const char *text, int full, int keep)
     o.full_parse = full;
     o.keep_all = keep;
     assert_int_equal(vet_manifest_scan_new(&s, &o), 0);
-    assert_int_equal(vet_manifest_scan_buffer(s, "t.yaml", (const unsigned char *)text,
-                                              strlen(text)),
-                     0);
+    assert_int_equal(
+        vet_manifest_scan_buffer(s, "t.yaml", (const unsigned char *)text, strlen(text)), 0);
     return s;
 }
 
@@ -88,9 +87,11 @@ static const char *const same[] = {
     "    spec: {}\n",
     /* anchors and merge keys force the full parse */
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: anch\nspec:\n  selector:\n"
-    "    matchLabels: &l\n      app: z\n  template:\n    metadata:\n      labels:\n        <<: *l\n",
+    "    matchLabels: &l\n      app: z\n  template:\n    metadata:\n      labels:\n        <<: "
+    "*l\n",
     /* CRLF and a BOM, document end markers */
-    "\xef\xbb\xbf" "apiVersion: extensions/v1beta1\r\nkind: Ingress\r\nmetadata:\r\n  name: crlf\r\n...\r\n"
+    "\xef\xbb\xbf"
+    "apiVersion: extensions/v1beta1\r\nkind: Ingress\r\nmetadata:\r\n  name: crlf\r\n...\r\n"
     "---\r\napiVersion: batch/v1beta1\r\nkind: CronJob\r\nmetadata:\r\n  name: c2\r\n",
     /* tabs, odd indentation */
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n   name: three\nspec:\n  selector:\n"
@@ -174,8 +175,9 @@ static void test_lists(void **state)
 
 static void test_json(void **state)
 {
-    static const char text[] = " {\"kind\": \"Deployment\",\n  \"apiVersion\": \"extensions/v1beta1\","
-                               "\n  \"metadata\": {\"name\": \"j\", \"namespace\": \"x\"}}\n";
+    static const char text[] =
+        " {\"kind\": \"Deployment\",\n  \"apiVersion\": \"extensions/v1beta1\","
+        "\n  \"metadata\": {\"name\": \"j\", \"namespace\": \"x\"}}\n";
     vet_manifest_scan *s = scan(text, 0, 0);
     const vet_manifest_obj *o = find(s, "j");
     (void)state;
@@ -285,9 +287,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fast_equals_full), cmocka_unit_test(test_facts),
-        cmocka_unit_test(test_lists),            cmocka_unit_test(test_json),
-        cmocka_unit_test(test_templates_and_errors), cmocka_unit_test(test_generated_sample),
+        cmocka_unit_test(test_fast_equals_full),
+        cmocka_unit_test(test_facts),
+        cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_templates_and_errors),
+        cmocka_unit_test(test_generated_sample),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

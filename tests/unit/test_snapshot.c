@@ -400,10 +400,10 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc32c),          cmocka_unit_test(test_etcd_files),
-        cmocka_unit_test(test_mem_and_raw),     cmocka_unit_test(test_peer_corrupted_backup),
-        cmocka_unit_test(test_peer_auger),      cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_cycle),           cmocka_unit_test(test_facts_auger),
+        cmocka_unit_test(test_crc32c),      cmocka_unit_test(test_etcd_files),
+        cmocka_unit_test(test_mem_and_raw), cmocka_unit_test(test_peer_corrupted_backup),
+        cmocka_unit_test(test_peer_auger),  cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_cycle),       cmocka_unit_test(test_facts_auger),
         cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

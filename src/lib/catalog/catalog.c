@@ -47,8 +47,8 @@ static int rebuild(vet_catalog *c)
         return vet_error_set(VET_ENOMEM, "out of memory");
     for (size_t i = 0; i < c->n; i++) {
         const vet_api *a = &c->rows[i].api;
-        size_t j = hash2(a->api_version, strlen(a->api_version), a->kind, strlen(a->kind)) &
-                   (want - 1);
+        size_t j =
+            hash2(a->api_version, strlen(a->api_version), a->kind, strlen(a->kind)) & (want - 1);
         while (s[j])
             j = (j + 1) & (want - 1);
         s[j] = (uint32_t)(i + 1);
@@ -190,7 +190,8 @@ int vet_catalog_parse(vet_catalog *c, const unsigned char *data, size_t len, con
                            vet_yaml_line(root));
         goto done;
     }
-    if ((newest = vet_yaml_str(vet_yaml_get(y, root, "newest"))) && vet_version_parse(&nv, newest)) {
+    if ((newest = vet_yaml_str(vet_yaml_get(y, root, "newest"))) &&
+        vet_version_parse(&nv, newest)) {
         rc = vet_error_set(VET_EINPUT, "%s: newest: invalid version \"%s\"", name, newest);
         goto done;
     }
@@ -208,7 +209,8 @@ int vet_catalog_parse(vet_catalog *c, const unsigned char *data, size_t len, con
         yaml_node_t *it = vet_yaml_item(y, list, i);
         size_t line = vet_yaml_line(it);
         const char *av = field(y, it, "apiVersion", "version"), *kind = field(y, it, "kind", NULL);
-        const char *dep = field(y, it, "deprecated-in", NULL), *rem = field(y, it, "removed-in", NULL);
+        const char *dep = field(y, it, "deprecated-in", NULL),
+                   *rem = field(y, it, "removed-in", NULL);
         const char *repl = field(y, it, "replacement", "replacement-api");
         const char *avail = field(y, it, "replacement-available-in", NULL);
         const char *comp = field(y, it, "component", NULL), *note = field(y, it, "note", NULL);

@@ -89,8 +89,7 @@ static int target_of(const vet_ctx *ctx, vet_version *out)
     return vet_version_parse(out, t);
 }
 
-static int common_fields(vet_finding *f, const vet_manifest_obj *o, const vet_api *a,
-                         unsigned line)
+static int common_fields(vet_finding *f, const vet_manifest_obj *o, const vet_api *a, unsigned line)
 {
     int rc;
     if ((rc = set_str(f, "file", o->file)) || (rc = vet_finding_set_int(f, "line", line)) ||
@@ -143,19 +142,19 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
         if (want == VET_API_REMOVED)
             rc = vet_finding_message(
                 f, "%s %s is no longer served as of Kubernetes %s (target %s)%s%s%s.",
-                a->api_version, a->kind, a->removed_in, tv,
-                a->has_dep ? "; deprecated since " : "", a->has_dep ? a->deprecated_in : "",
-                where_note(o));
+                a->api_version, a->kind, a->removed_in, tv, a->has_dep ? "; deprecated since " : "",
+                a->has_dep ? a->deprecated_in : "", where_note(o));
         else
-            rc = vet_finding_message(f, "%s %s is deprecated since Kubernetes %s%s%s (target %s)%s.",
-                                     a->api_version, a->kind, a->deprecated_in,
-                                     a->has_rem ? " and removed in " : "",
-                                     a->has_rem ? a->removed_in : "", tv, where_note(o));
+            rc = vet_finding_message(
+                f, "%s %s is deprecated since Kubernetes %s%s%s (target %s)%s.", a->api_version,
+                a->kind, a->deprecated_in, a->has_rem ? " and removed in " : "",
+                a->has_rem ? a->removed_in : "", tv, where_note(o));
         if (rc)
             return rc;
         if (!strcmp(a->replacement, "none"))
-            rc = vet_finding_fix(f, "no replacement API%s%s; remove the object from %s:%u or migrate "
-                                    "to the successor mechanism",
+            rc = vet_finding_fix(f,
+                                 "no replacement API%s%s; remove the object from %s:%u or migrate "
+                                 "to the successor mechanism",
                                  *a->note ? ": " : "", a->note, o->file, o->line);
         else
             rc = vet_finding_fix(f, "use %s%s%s in %s:%u (kubevet apis convert rewrites it)",
@@ -211,14 +210,16 @@ static int selector_check(const vet_ctx *ctx, vet_report *r, int mismatch, const
             return vet_error_set(VET_ENOMEM, "out of memory");
         if (mismatch)
             rc = vet_finding_message(
-                f, "%s %s: spec.selector does not select the pod template (%s); apps/v1 rejects "
-                   "it (\"selector does not match template labels\")%s.",
+                f,
+                "%s %s: spec.selector does not select the pod template (%s); apps/v1 rejects "
+                "it (\"selector does not match template labels\")%s.",
                 o->api_version, o->kind, o->selector_detail ? o->selector_detail : "mismatch",
                 where_note(o));
         else
             rc = vet_finding_message(
-                f, "%s %s has %s spec.selector; apps/v1 requires one (older versions defaulted it "
-                   "to the template labels), so conversion, upgrade or rollback fails%s.",
+                f,
+                "%s %s has %s spec.selector; apps/v1 requires one (older versions defaulted it "
+                "to the template labels), so conversion, upgrade or rollback fails%s.",
                 o->api_version, o->kind, o->selector == VET_SEL_EMPTY ? "an empty" : "no",
                 where_note(o));
         if (rc)
@@ -232,9 +233,10 @@ static int selector_check(const vet_ctx *ctx, vet_report *r, int mismatch, const
                              o->name ? o->name : "NAME");
         if (rc || (rc = common_fields(f, o, a, o->selector_line)))
             return rc;
-        if ((rc = set_str(f, "detail", mismatch ? (o->selector_detail ? o->selector_detail : "mismatch")
-                                               : o->selector == VET_SEL_EMPTY ? "empty spec.selector"
-                                                                              : "no spec.selector")))
+        if ((rc = set_str(f, "detail",
+                          mismatch ? (o->selector_detail ? o->selector_detail : "mismatch")
+                          : o->selector == VET_SEL_EMPTY ? "empty spec.selector"
+                                                         : "no spec.selector")))
             return rc;
     }
     return 0;

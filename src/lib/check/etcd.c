@@ -89,8 +89,10 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
                             "learner %s %s: it cannot be promoted, and etcd 3.4 allows only one "
                             "learner, so no other member can be added safely.",
                             vet_etcd_id_hex(hex, m->id), why);
-        vet_finding_fix(fi, "start it (--initial-cluster-state=existing) or remove it: etcdctl "
-                            "member remove %s", hex);
+        vet_finding_fix(fi,
+                        "start it (--initial-cluster-state=existing) or remove it: etcdctl "
+                        "member remove %s",
+                        hex);
         vet_finding_set_str(fi, "member_id", hex);
     }
     if (q.voters > 0 && q.voters % 2 == 0) {
@@ -103,8 +105,7 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
                             "more than %d members would%s. %s.",
                             q.voters, q.quorum, q.voters - q.quorum,
                             q.voters - q.quorum == 1 ? "" : "s", q.voters - 1,
-                            q.voters == 2 ? ", and either member alone can stop it" : "",
-                            verdict);
+                            q.voters == 2 ? ", and either member alone can stop it" : "", verdict);
         vet_finding_fix(fi, "run an odd number of voting members: add one more (as a learner, "
                             "then promote: `kubevet etcd plan add-member`) or remove one");
     }
@@ -127,9 +128,11 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
                             "rejects writes and the kube-apiserver stops. Not healthy: %s.",
                             verdict, q.healthy_voters, q.voters, q.quorum,
                             names.ptr ? names.ptr : "?");
-        vet_finding_fix(fi, "bring members back until %d are healthy; a member that cannot be "
-                            "started: see `kubevet etcd plan remove-member` (removal itself needs "
-                            "quorum)", q.quorum);
+        vet_finding_fix(fi,
+                        "bring members back until %d are healthy; a member that cannot be "
+                        "started: see `kubevet etcd plan remove-member` (removal itself needs "
+                        "quorum)",
+                        q.quorum);
         vet_buf_free(&names);
     }
     if (f->planned && !f->planned->is_learner) {
@@ -172,19 +175,20 @@ int vet_check_kv302(const vet_ctx *ctx, vet_report *r)
                                 m->client_urls.n ? m->client_urls.v[0] : "no client URL",
                                 m->health_error ? m->health_error
                                                 : (m->status_error ? m->status_error : "unknown"));
-            vet_finding_fix(fi, "check the member's logs (crictl logs on its node) and "
-                                "etcdctl endpoint status --cluster; a member without a leader "
-                                "usually means the others are down or unreachable on the peer port");
+            vet_finding_fix(fi,
+                            "check the member's logs (crictl logs on its node) and "
+                            "etcdctl endpoint status --cluster; a member without a leader "
+                            "usually means the others are down or unreachable on the peer port");
         }
         for (size_t j = 0; j < m->alarms.n; j++) {
             if (!(fi = vet_check_emit(r, "KV302", m->name)))
                 return OOM();
-            vet_finding_message(fi, "member %s has the %s alarm raised: etcd 3.4 reports "
-                                    "/health false while any alarm is active%s.",
-                                m->name, m->alarms.v[j],
-                                !strcmp(m->alarms.v[j], "NOSPACE")
-                                    ? " and accepts only reads and deletes"
-                                    : "");
+            vet_finding_message(
+                fi,
+                "member %s has the %s alarm raised: etcd 3.4 reports "
+                "/health false while any alarm is active%s.",
+                m->name, m->alarms.v[j],
+                !strcmp(m->alarms.v[j], "NOSPACE") ? " and accepts only reads and deletes" : "");
             vet_finding_fix(fi, "%s",
                             !strcmp(m->alarms.v[j], "NOSPACE")
                                 ? "compact and defragment (etcdctl compact <rev>; etcdctl defrag), "
@@ -264,8 +268,10 @@ int vet_check_kv303(const vet_ctx *ctx, vet_report *r)
                         f->pod->path, missing.size ? "; missing: " : "",
                         missing.size ? missing.ptr : "", extra.size ? "; not members: " : "",
                         extra.size ? extra.ptr : "");
-    vet_finding_fix(fi, "set --initial-cluster=%s in every member's etcd.yaml (the kubelet "
-                        "restarts the pod; do one member at a time)", want.ptr ? want.ptr : "");
+    vet_finding_fix(fi,
+                    "set --initial-cluster=%s in every member's etcd.yaml (the kubelet "
+                    "restarts the pod; do one member at a time)",
+                    want.ptr ? want.ptr : "");
 done:
     vet_strv_free(&names);
     vet_strv_free(&urls);
@@ -296,11 +302,14 @@ int vet_check_kv304(const vet_ctx *ctx, vet_report *r)
                 rc = OOM();
                 goto done;
             }
-            vet_finding_message(fi, "member %s (peer %s) was added but never started: a "
-                                    "leftover of a failed join, or a join still in progress.",
+            vet_finding_message(fi,
+                                "member %s (peer %s) was added but never started: a "
+                                "leftover of a failed join, or a join still in progress.",
                                 hex, first_peer(m));
-            vet_finding_fix(fi, "if no node is about to start it: etcdctl member remove %s "
-                                "(while quorum holds)", hex);
+            vet_finding_fix(fi,
+                            "if no node is about to start it: etcdctl member remove %s "
+                            "(while quorum holds)",
+                            hex);
             vet_finding_set_str(fi, "member_id", hex);
             continue;
         }
@@ -311,12 +320,15 @@ int vet_check_kv304(const vet_ctx *ctx, vet_report *r)
                 rc = OOM();
                 goto done;
             }
-            vet_finding_message(fi, "member %s (%s) does not answer and matches no entry of "
-                                    "--initial-cluster in %s: probably a removed control-plane "
-                                    "node whose member was never removed.",
+            vet_finding_message(fi,
+                                "member %s (%s) does not answer and matches no entry of "
+                                "--initial-cluster in %s: probably a removed control-plane "
+                                "node whose member was never removed.",
                                 m->name, hex, f->pod->path);
-            vet_finding_fix(fi, "if the node is gone: etcdctl member remove %s (see `kubevet "
-                                "etcd plan remove-member --id %s`)", hex, hex);
+            vet_finding_fix(fi,
+                            "if the node is gone: etcdctl member remove %s (see `kubevet "
+                            "etcd plan remove-member --id %s`)",
+                            hex, hex);
             vet_finding_set_str(fi, "member_id", hex);
         }
     }
@@ -335,25 +347,24 @@ int vet_check_kv306(const vet_ctx *ctx, vet_report *r)
     for (size_t i = 0; i < f->nmembers; i++) {
         const vet_etcd_member *m = &f->members[i];
         int nospace = vet_strv_find(&m->alarms, "NOSPACE", 0) >= 0;
-        int over = m->status_ok && f->quota_bytes > 0 &&
-                   (double)m->db_size > 0.8 * (double)f->quota_bytes;
+        int over =
+            m->status_ok && f->quota_bytes > 0 && (double)m->db_size > 0.8 * (double)f->quota_bytes;
         if (!nospace && !over)
             continue;
         if (!(fi = vet_check_emit(r, "KV306", m->started ? m->name : "etcd member")))
             return OOM();
-        vet_finding_message(fi,
-                            "%s%sdb size %lld bytes is %.0f%% of the %lld-byte quota%s (in use: "
-                            "%lld bytes).",
-                            nospace ? "NOSPACE alarm raised: the cluster accepts only reads and "
-                                      "deletes. "
-                                    : "",
-                            "", (long long)m->db_size,
-                            100.0 * (double)m->db_size / (double)f->quota_bytes,
-                            (long long)f->quota_bytes,
-                            f->pod && f->pod->quota_backend_bytes
-                                ? " (--quota-backend-bytes)"
-                                : " (etcd's default; no --quota-backend-bytes)",
-                            (long long)m->db_size_in_use);
+        vet_finding_message(
+            fi,
+            "%s%sdb size %lld bytes is %.0f%% of the %lld-byte quota%s (in use: "
+            "%lld bytes).",
+            nospace ? "NOSPACE alarm raised: the cluster accepts only reads and "
+                      "deletes. "
+                    : "",
+            "", (long long)m->db_size, 100.0 * (double)m->db_size / (double)f->quota_bytes,
+            (long long)f->quota_bytes,
+            f->pod && f->pod->quota_backend_bytes ? " (--quota-backend-bytes)"
+                                                  : " (etcd's default; no --quota-backend-bytes)",
+            (long long)m->db_size_in_use);
         vet_finding_fix(fi, "compact old revisions and defragment one member at a time "
                             "(etcdctl compact $(etcdctl endpoint status -w json | ...revision); "
                             "etcdctl defrag --endpoints <one>), raise --quota-backend-bytes (max "
@@ -370,10 +381,9 @@ static const struct {
     int minor;
     const char *etcd;
 } kubeadm_etcd[] = {
-    {13, "3.2.24"}, {14, "3.3.10"}, {15, "3.3.10"}, {16, "3.3.17"}, {17, "3.4.3"},
-    {18, "3.4.3"},  {19, "3.4.13"}, {20, "3.4.13"}, {21, "3.4.13"}, {22, "3.5.4"},
-    {23, "3.5.4"},  {24, "3.5.4"},  {25, "3.5.4"},  {31, "3.5.24"}, {32, "3.5.24"},
-    {33, "3.5.24"}, {34, "3.6.5"},
+    {13, "3.2.24"}, {14, "3.3.10"}, {15, "3.3.10"}, {16, "3.3.17"}, {17, "3.4.3"}, {18, "3.4.3"},
+    {19, "3.4.13"}, {20, "3.4.13"}, {21, "3.4.13"}, {22, "3.5.4"},  {23, "3.5.4"}, {24, "3.5.4"},
+    {25, "3.5.4"},  {31, "3.5.24"}, {32, "3.5.24"}, {33, "3.5.24"}, {34, "3.6.5"},
 };
 
 /* The floor kubevet warns below: conservative, from the etcd each release line was tested with
@@ -435,9 +445,10 @@ int vet_check_kv503(const vet_ctx *ctx, vet_report *r)
                                 "etcd %s on %s is older than %d.%d, the oldest etcd for "
                                 "Kubernetes 1.%d.",
                                 m->version, m->name, fmaj, fmin, kmin);
-        vet_finding_fix(fi, "upgrade etcd before Kubernetes, one minor at a time (%d.%d -> %d.%d), "
-                            "one member at a time, after `kubevet etcd snapshot save`; kubeadm "
-                            "upgrades its static-pod etcd during `kubeadm upgrade apply`",
+        vet_finding_fix(fi,
+                        "upgrade etcd before Kubernetes, one minor at a time (%d.%d -> %d.%d), "
+                        "one member at a time, after `kubevet etcd snapshot save`; kubeadm "
+                        "upgrades its static-pod etcd during `kubeadm upgrade apply`",
                         emaj, emin, emaj, emin + 1);
         vet_finding_set_str(fi, "etcd_version", m->version);
     }

@@ -96,7 +96,8 @@ yaml_node_t *vet_yaml_get(vet_yaml *y, yaml_node_t *map, const char *key)
     yaml_document_t *d;
     if (!map || map->type != YAML_MAPPING_NODE || !(d = doc_of(y, map)))
         return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
         yaml_node_t *k = yaml_document_get_node(d, p->key);
         if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
             !memcmp(k->data.scalar.value, key, k->data.scalar.length))

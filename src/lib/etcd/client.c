@@ -54,8 +54,8 @@ void etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms)
         curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
 }
 
-int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body,
-                 long timeout_ms, json_t **out, int *grpc_code)
+int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body, long timeout_ms,
+                 json_t **out, int *grpc_code)
 {
     vet_buf resp = VET_BUF_INIT;
     struct curl_slist *hdr = NULL;
@@ -107,16 +107,16 @@ int etcd_request(vet_etcd *c, const char *base, const char *path, const char *bo
         json_t *e = json_object_get(root, "error");
         if (e) {
             json_t *inner = json_is_object(e) ? e : root;
-            json_t *code = json_object_get(inner, json_object_get(inner, "grpc_code") ? "grpc_code"
-                                                                                     : "code");
+            json_t *code =
+                json_object_get(inner, json_object_get(inner, "grpc_code") ? "grpc_code" : "code");
             const char *msg = json_string_value(json_object_get(inner, "message"));
             if (!msg)
                 msg = json_string_value(e);
             if (grpc_code)
                 *grpc_code = json_is_integer(code) ? (int)json_integer_value(code) : 2;
             rc = vet_error_set(VET_ENET, "etcd endpoint %s: %s (gRPC code %d)", url,
-                               msg ? msg : "error", json_is_integer(code)
-                                                        ? (int)json_integer_value(code) : 2);
+                               msg ? msg : "error",
+                               json_is_integer(code) ? (int)json_integer_value(code) : 2);
             goto done;
         }
     }
@@ -149,8 +149,10 @@ static char *in_root(const char *root, const char *rel)
 static int discover_tls(vet_etcd *c, const vet_etcd_opts *o)
 {
     static const char *const pairs[][2] = {
-        {"etc/kubernetes/pki/etcd/healthcheck-client.crt", "etc/kubernetes/pki/etcd/healthcheck-client.key"},
-        {"etc/kubernetes/pki/apiserver-etcd-client.crt", "etc/kubernetes/pki/apiserver-etcd-client.key"},
+        {"etc/kubernetes/pki/etcd/healthcheck-client.crt",
+         "etc/kubernetes/pki/etcd/healthcheck-client.key"},
+        {"etc/kubernetes/pki/apiserver-etcd-client.crt",
+         "etc/kubernetes/pki/apiserver-etcd-client.key"},
     };
     if (o->cacert && !(c->cacert = strdup(o->cacert)))
         return VET_ENOMEM;
@@ -185,8 +187,10 @@ int vet_etcd_connect(vet_etcd **out, const vet_etcd_opts *o)
         return vet_error_set(VET_ENOMEM, "out of memory");
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
     if (!(c->curl = curl_easy_init())) {
-        rc = vet_curl()->loaded ? vet_error_set(VET_ENOMEM, "curl_easy_init failed")
-                                : vet_error_set(VET_ENET, "cannot load libcurl.so.4 (Debian: apt-get install libcurl4)");
+        rc = vet_curl()->loaded
+                 ? vet_error_set(VET_ENOMEM, "curl_easy_init failed")
+                 : vet_error_set(VET_ENET,
+                                 "cannot load libcurl.so.4 (Debian: apt-get install libcurl4)");
         goto done;
     }
     prc = vet_etcd_pod_load(&c->pod, o->root ? o->root : "/");

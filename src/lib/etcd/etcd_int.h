@@ -46,7 +46,7 @@ const vet_curl_api *vet_curl(void);
 struct vet_etcd {
     CURL *curl;
     vet_strv endpoints;
-    char *endpoint;           /* the one that answered */
+    char *endpoint;            /* the one that answered */
     char *cacert, *cert, *key; /* host paths or NULL */
     long timeout_ms;
     vet_etcd_pod *pod;
@@ -56,8 +56,8 @@ struct vet_etcd {
  * the URL. A gateway error object ({"error","message","code"}): VET_ENET with the message, and
  * *grpc_code (optional) set; the HTTP status differs between etcd builds, so only `code` counts.
  * On success *out (optional) is the parsed JSON object. timeout_ms 0 = the client's. */
-int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body,
-                 long timeout_ms, json_t **out, int *grpc_code);
+int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body, long timeout_ms,
+                 json_t **out, int *grpc_code);
 
 /* Apply TLS and timeout options to a curl handle. */
 void etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms);

@@ -77,7 +77,8 @@ static int json_strv(vet_strv *sv, json_t *arr, const char *key)
         return 0;
     if (!json_is_array(arr))
         return vet_error_set(VET_EINPUT, "etcd JSON: %s: expected an array", key);
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_string(v))
             return vet_error_set(VET_EINPUT, "etcd JSON: %s[%zu]: expected a string", key, i);
         if (vet_strv_push(sv, json_string_value(v)))
@@ -127,7 +128,8 @@ int etcd_parse_members_json(vet_etcd_facts *f, json_t *root)
             return vet_error_set(VET_ENOMEM, "out of memory");
         f->members = nm;
     }
-    json_array_foreach(arr, i, jm) {
+    json_array_foreach(arr, i, jm)
+    {
         vet_etcd_member *m = &f->members[f->nmembers];
         const char *name = json_string_value(json_object_get(jm, "name"));
         memset(m, 0, sizeof *m);
@@ -198,7 +200,8 @@ int etcd_parse_alarms_json(vet_etcd_facts *f, json_t *root)
         return 0; /* zero values are omitted: no alarms */
     if (!json_is_array(arr))
         return vet_error_set(VET_EINPUT, "etcd alarms: \"alarms\" is not an array");
-    json_array_foreach(arr, i, a) {
+    json_array_foreach(arr, i, a)
+    {
         uint64_t id = 0;
         json_t *jt = json_object_get(a, "alarm");
         const char *type = json_string_value(jt);
@@ -301,8 +304,8 @@ static void member_status(vet_etcd *c, vet_etcd_member *m)
         return;
     }
     for (size_t i = 0; i < m->client_urls.n && !m->status_ok; i++) {
-        if (!etcd_request(c, m->client_urls.v[i], "/v3/maintenance/status", "{}",
-                          MEMBER_TIMEOUT_MS, &root, NULL) &&
+        if (!etcd_request(c, m->client_urls.v[i], "/v3/maintenance/status", "{}", MEMBER_TIMEOUT_MS,
+                          &root, NULL) &&
             !etcd_parse_status_json(m, root)) {
             free(m->status_error);
             m->status_error = NULL;
@@ -315,8 +318,8 @@ static void member_status(vet_etcd *c, vet_etcd_member *m)
     for (size_t i = 0; i < m->client_urls.n && !m->healthy; i++) {
         /* etcd 3.4 /health: {"health":"true"}; "false" (HTTP 503) without a leader, with an
          * active alarm, or when a quorum read times out. */
-        int rc = etcd_request(c, m->client_urls.v[i], "/health", NULL, MEMBER_TIMEOUT_MS, &root,
-                              NULL);
+        int rc =
+            etcd_request(c, m->client_urls.v[i], "/health", NULL, MEMBER_TIMEOUT_MS, &root, NULL);
         const char *h = rc ? NULL : json_string_value(json_object_get(root, "health"));
         m->health_checked = 1;
         if (h && !strcmp(h, "true")) {
@@ -326,8 +329,8 @@ static void member_status(vet_etcd *c, vet_etcd_member *m)
         } else if (!m->health_error) {
             const char *reason = rc ? NULL : json_string_value(json_object_get(root, "reason"));
             m->health_error = rc ? strdup(vet_error_last())
-                                 : vet_strdupf("/health: %s%s%s", h ? h : "?",
-                                               reason ? ": " : "", reason ? reason : "");
+                                 : vet_strdupf("/health: %s%s%s", h ? h : "?", reason ? ": " : "",
+                                               reason ? reason : "");
         }
         json_decref(root);
         root = NULL;

@@ -32,9 +32,9 @@ void vet_etcd_plan_free(vet_etcd_plan *p)
 static json_t *quorum_json(const vet_etcd_quorum *q)
 {
     char *v = vet_etcd_verdict(q);
-    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:s}", "voters", q->voters, "learners",
-                          q->learners, "quorum", q->quorum, "healthy_voters", q->healthy_voters,
-                          "tolerance", q->tolerance, "verdict", v ? v : "");
+    json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:s}", "voters", q->voters, "learners", q->learners,
+                          "quorum", q->quorum, "healthy_voters", q->healthy_voters, "tolerance",
+                          q->tolerance, "verdict", v ? v : "");
     free(v);
     return o;
 }
@@ -103,7 +103,8 @@ static const char *cluster_endpoints(const vet_etcd_facts *f)
 }
 
 #define ETCDCTL_TLS                                                                                \
-    "--cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/healthcheck-client.crt " \
+    "--cacert /etc/kubernetes/pki/etcd/ca.crt --cert "                                             \
+    "/etc/kubernetes/pki/etcd/healthcheck-client.crt "                                             \
     "--key /etc/kubernetes/pki/etcd/healthcheck-client.key"
 
 int vet_etcd_plan_add_member(vet_etcd_plan **out, const vet_etcd_facts *f, const char *name,
@@ -158,15 +159,18 @@ int vet_etcd_plan_add_member(vet_etcd_plan **out, const vet_etcd_facts *f, const
     if (nunstarted)
         STEP("First deal with the %zu member(s) that never started (see `kubevet etcd plan "
              "remove-member`): a new member's --initial-cluster must list them, and they already "
-             "count against quorum.", nunstarted);
+             "count against quorum.",
+             nunstarted);
     if (nlearners)
         STEP("etcd 3.4 allows one learner at a time: promote or remove the existing learner "
              "first (etcdctl member list shows isLearner).");
     STEP("Take a snapshot first: kubevet etcd snapshot save /var/lib/etcd-backup/before-add-%s.db",
          name);
-    STEP("Add the member as a learner (etcd >= 3.4), one member at a time: etcdctl --endpoints %s "
-         ETCDCTL_TLS " member add %s --peer-urls=%s --learner   (or: kubevet etcd plan add-member "
-         "--name %s --peer-url %s --apply)", ep, name, peer_url, name, peer_url);
+    STEP("Add the member as a learner (etcd >= 3.4), one member at a time: etcdctl --endpoints "
+         "%s " ETCDCTL_TLS
+         " member add %s --peer-urls=%s --learner   (or: kubevet etcd plan add-member "
+         "--name %s --peer-url %s --apply)",
+         ep, name, peer_url, name, peer_url);
     STEP("On the new node, start etcd with an empty data dir and exactly: --name=%s "
          "--initial-advertise-peer-urls=%s --initial-cluster-state=existing "
          "--initial-cluster=%s  (kubeadm: these go into etc/kubernetes/manifests/etcd.yaml; "
@@ -174,16 +178,19 @@ int vet_etcd_plan_add_member(vet_etcd_plan **out, const vet_etcd_facts *f, const
          name, peer_url, p->initial_cluster);
     STEP("Wait until the learner has caught up (etcdctl endpoint status: its RAFT INDEX close to "
          "the leader's), then promote it: etcdctl --endpoints %s " ETCDCTL_TLS
-         " member promote <ID printed by member add>  (promote fails while it lags; retry)", ep);
+         " member promote <ID printed by member add>  (promote fails while it lags; retry)",
+         ep);
     STEP("Wait healthy: kubevet etcd status should then read \"%d voters, quorum %d, %d healthy\"; "
-         "only then add the next member.", p->before.voters + 1,
-         vet_etcd_quorum_size(p->before.voters + 1), p->before.healthy_voters + 1);
+         "only then add the next member.",
+         p->before.voters + 1, vet_etcd_quorum_size(p->before.voters + 1),
+         p->before.healthy_voters + 1);
     STEP("Update --initial-cluster in every member's static pod to list all members (KV303).");
     if ((p->before.voters + 1) % 2 == 0)
         STEP("Note: %d voters is an even size; it tolerates no more failures than %d. Plan the "
-             "next member too.", p->before.voters + 1, p->before.voters);
-    p->extra = json_pack("{s:s,s:s,s:b}", "name", name, "peer_url", peer_url, "is_learner",
-                         as_learner);
+             "next member too.",
+             p->before.voters + 1, p->before.voters);
+    p->extra =
+        json_pack("{s:s,s:s,s:b}", "name", name, "peer_url", peer_url, "is_learner", as_learner);
 done:
     if (rc) {
         vet_etcd_plan_free(p);
@@ -232,9 +239,11 @@ int vet_etcd_plan_remove_member(vet_etcd_plan **out, const vet_etcd_facts *f, co
         p->refusal = vet_strdupf(
             "quorum is already lost (%d of %d voters healthy, quorum %d): removing %s is a raft "
             "change that needs quorum itself, so `etcdctl member remove` hangs. Restore quorum "
-            "first.", p->before.healthy_voters, p->before.voters, p->before.quorum, label);
+            "first.",
+            p->before.healthy_voters, p->before.voters, p->before.quorum, label);
         STEP("Recovery A (keeps the data, preferred): start the missing member%s so quorum "
-             "returns, then remove it cleanly.", m->started ? "" : " that never started");
+             "returns, then remove it cleanly.",
+             m->started ? "" : " that never started");
         for (size_t i = 0; i < f->nmembers; i++) {
             const vet_etcd_member *u = &f->members[i];
             vet_buf ic = VET_BUF_INIT;
@@ -243,9 +252,8 @@ int vet_etcd_plan_remove_member(vet_etcd_plan **out, const vet_etcd_facts *f, co
             for (size_t j = 0; j < f->nmembers; j++)
                 for (size_t k = 0; k < f->members[j].peer_urls.n; k++)
                     vet_buf_printf(&ic, "%s%s=%s", ic.size ? "," : "",
-                                   f->members[j].id == u->id
-                                       ? (u->started ? u->name : "NEW_NAME")
-                                       : f->members[j].name,
+                                   f->members[j].id == u->id ? (u->started ? u->name : "NEW_NAME")
+                                                             : f->members[j].name,
                                    f->members[j].peer_urls.v[k]);
             STEP("  on the node for %s: etcd --name=%s --initial-advertise-peer-urls=%s "
                  "--listen-peer-urls=%s --initial-cluster-state=existing --initial-cluster=%s "
@@ -275,23 +283,26 @@ int vet_etcd_plan_remove_member(vet_etcd_plan **out, const vet_etcd_facts *f, co
         p->refusal = vet_strdupf(
             "%s is a healthy voter; without it %d of %d voters would be healthy, below the new "
             "quorum of %d: the cluster would stop. Bring the unhealthy members back (or remove "
-            "those first).", label, p->after.healthy_voters, p->after.voters, p->after.quorum);
+            "those first).",
+            label, p->after.healthy_voters, p->after.voters, p->after.quorum);
     }
     STEP("Take a snapshot first: kubevet etcd snapshot save /var/lib/etcd-backup/before-remove.db");
-    STEP("etcdctl --endpoints %s " ETCDCTL_TLS " member remove %s", ep, vet_etcd_id_hex(hex, m->id));
+    STEP("etcdctl --endpoints %s " ETCDCTL_TLS " member remove %s", ep,
+         vet_etcd_id_hex(hex, m->id));
     if (m->started)
-        STEP("On %s's node: mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml.removed "
+        STEP("On %s's node: mv /etc/kubernetes/manifests/etcd.yaml "
+             "/etc/kubernetes/etcd.yaml.removed "
              "and move its data dir away (it must not start again with the old member ID); for a "
-             "control-plane node leaving for good: kubeadm reset, kubectl delete node.", label);
+             "control-plane node leaving for good: kubeadm reset, kubectl delete node.",
+             label);
     STEP("Update --initial-cluster in the remaining static pods to: %s (KV303)",
          p->initial_cluster[0] ? p->initial_cluster : "(the remaining members)");
     if (p->after.voters > 0 && p->after.voters % 2 == 0)
         STEP("Note: %d voters is an even size; it tolerates no more failures than %d.",
              p->after.voters, p->after.voters - 1);
 extra:
-    p->extra = json_pack("{s:s,s:s,s:b,s:b}", "member", m->name, "id",
-                         vet_etcd_id_hex(hex, m->id), "is_learner", m->is_learner, "started",
-                         m->started);
+    p->extra = json_pack("{s:s,s:s,s:b,s:b}", "member", m->name, "id", vet_etcd_id_hex(hex, m->id),
+                         "is_learner", m->is_learner, "started", m->started);
 done:
     if (rc) {
         vet_etcd_plan_free(p);
@@ -339,8 +350,8 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
         if ((rc = vet_etcd_member_id(&ids[i], &u, 1, token)))
             goto done;
         vet_buf_printf(&ic, "%s%s=%s", ic.size ? "," : "", members[i].name, u);
-        json_array_append_new(jm, json_pack("{s:s,s:s,s:s}", "name", members[i].name, "peer_url",
-                                            u, "id", vet_etcd_id_hex(hex, ids[i])));
+        json_array_append_new(jm, json_pack("{s:s,s:s,s:s}", "name", members[i].name, "peer_url", u,
+                                            "id", vet_etcd_id_hex(hex, ids[i])));
     }
     if ((rc = vet_etcd_cluster_id(&cid, ids, n)))
         goto done;
@@ -359,20 +370,20 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
     for (size_t i = 0; i < n; i++)
         STEP("On %s: etcdctl snapshot restore %s --name %s --initial-cluster %s "
              "--initial-cluster-token %s --initial-advertise-peer-urls %s --data-dir %s   "
-             "(a fresh directory; expect member ID %s)", members[i].name, snapshot,
-             members[i].name, p->initial_cluster, token, members[i].peer_url, dir,
-             vet_etcd_id_hex(hex, ids[i]));
+             "(a fresh directory; expect member ID %s)",
+             members[i].name, snapshot, members[i].name, p->initial_cluster, token,
+             members[i].peer_url, dir, vet_etcd_id_hex(hex, ids[i]));
     STEP("On every member, point /etc/kubernetes/manifests-stopped/etcd.yaml at the restored "
          "directory: --data-dir=%s and the etcd-data volume's hostPath path: %s (was %s); or keep "
-         "the manifest and swap directories: mv %s %s.old && mv %s %s", dir, dir,
-         pod && pod->data_host_path ? pod->data_host_path : "/var/lib/etcd",
+         "the manifest and swap directories: mv %s %s.old && mv %s %s",
+         dir, dir, pod && pod->data_host_path ? pod->data_host_path : "/var/lib/etcd",
          pod && pod->data_host_path ? pod->data_host_path : "/var/lib/etcd",
          pod && pod->data_host_path ? pod->data_host_path : "/var/lib/etcd", dir,
          pod && pod->data_host_path ? pod->data_host_path : "/var/lib/etcd");
     STEP("Start etcd on every member: mv /etc/kubernetes/manifests-stopped/etcd.yaml "
          "/etc/kubernetes/manifests/ ; wait until kubevet etcd status reads \"%zu voters, quorum "
-         "%d, %zu healthy\", cluster ID %s", n, vet_etcd_quorum_size((int)n), n,
-         vet_etcd_id_hex(hex, cid));
+         "%d, %zu healthy\", cluster ID %s",
+         n, vet_etcd_quorum_size((int)n), n, vet_etcd_id_hex(hex, cid));
     STEP("Then the apiservers: mv /etc/kubernetes/manifests-stopped/kube-apiserver.yaml "
          "/etc/kubernetes/manifests/ ; then restart kube-controller-manager, kube-scheduler and "
          "kubelet so no component keeps state newer than the snapshot.");
@@ -439,10 +450,12 @@ int vet_etcd_snapshot_check_trailer(int *ok, char **reason, uint64_t *size, cons
     EVP_DigestFinal_ex(sha, md, &mdlen);
     if (total % 512 != 32)
         *reason = vet_strdupf("%llu bytes: not a saved snapshot (size %% 512 != 32: no SHA-256 "
-                              "trailer; a raw member/snap/db?)", (unsigned long long)total);
+                              "trailer; a raw member/snap/db?)",
+                              (unsigned long long)total);
     else if (memcmp(md, tail, 32))
         *reason = vet_strdupf("SHA-256 of the first %llu bytes does not match the trailer: the "
-                              "file is damaged or truncated", (unsigned long long)(total - 32));
+                              "file is damaged or truncated",
+                              (unsigned long long)(total - 32));
     else
         *ok = 1;
 done:

@@ -44,8 +44,9 @@ static int parse_quota(int64_t *out, const char *v, const char *path, size_t lin
     char *end = NULL;
     long long x = strtoll(v, &end, 10);
     if (!*v || *end || x < 0)
-        return vet_error_set(VET_EINPUT, "%s:%zu: --quota-backend-bytes: not a byte count: \"%.40s\"",
-                             path, line, v);
+        return vet_error_set(VET_EINPUT,
+                             "%s:%zu: --quota-backend-bytes: not a byte count: \"%.40s\"", path,
+                             line, v);
     *out = (int64_t)x;
     return 0;
 }
@@ -83,8 +84,9 @@ static int apply_flag(vet_etcd_pod *p, const char *key, size_t klen, const char 
 /* Flags that take no value in etcd (so "--flag next" must not eat "next"). */
 static int is_bool_flag(const char *key, size_t klen)
 {
-    static const char *const b[] = {"client-cert-auth", "peer-client-cert-auth",
-                                    "force-new-cluster", "strict-reconfig-check", "enable-pprof", "debug"};
+    static const char *const b[] = {"client-cert-auth",  "peer-client-cert-auth",
+                                    "force-new-cluster", "strict-reconfig-check",
+                                    "enable-pprof",      "debug"};
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
         if (strlen(b[i]) == klen && !memcmp(b[i], key, klen))
             return 1;

@@ -30,14 +30,14 @@ typedef struct {
     unsigned char tail[32]; /* the last 32 bytes seen: the trailer, once the stream ends */
     size_t tail_len;
     uint64_t total;
-    uint64_t remaining;     /* remaining_bytes of the last message */
-    int saw_last;           /* a message with remaining_bytes == 0 arrived */
-    vet_buf line;           /* partial gateway line or gRPC message */
-    unsigned char *dec;     /* base64 decode scratch */
+    uint64_t remaining; /* remaining_bytes of the last message */
+    int saw_last;       /* a message with remaining_bytes == 0 arrived */
+    vet_buf line;       /* partial gateway line or gRPC message */
+    unsigned char *dec; /* base64 decode scratch */
     size_t dec_cap;
-    int rc;                 /* error from inside a callback */
+    int rc; /* error from inside a callback */
     /* grpc-h2 */
-    int grpc_status;        /* -1 until the trailer arrives */
+    int grpc_status; /* -1 until the trailer arrives */
     char grpc_message[256];
     int content_type_ok;
 } save_ctx;
@@ -52,8 +52,7 @@ static int consume(save_ctx *s, const unsigned char *p, size_t n)
         return rc;
     s->total += n;
     if (n >= 32) {
-        if (!EVP_DigestUpdate(s->sha, s->tail, s->tail_len) ||
-            !EVP_DigestUpdate(s->sha, p, n - 32))
+        if (!EVP_DigestUpdate(s->sha, s->tail, s->tail_len) || !EVP_DigestUpdate(s->sha, p, n - 32))
             return vet_error_set(VET_ENOMEM, "SHA-256 failed");
         memcpy(s->tail, p + n - 32, 32);
         s->tail_len = 32;
@@ -93,7 +92,8 @@ static int gw_line(save_ctx *s, const char *l, size_t n)
                              s->url, (unsigned long long)s->total);
     /* Everything but the blob is small: parse it as JSON (errors, remaining_bytes). */
     if (b) {
-        if (vet_buf_put(&tmp, l, (size_t)(b - l) + sizeof key - 1) || vet_buf_put(&tmp, e, n - (size_t)(e - l)))
+        if (vet_buf_put(&tmp, l, (size_t)(b - l) + sizeof key - 1) ||
+            vet_buf_put(&tmp, e, n - (size_t)(e - l)))
             return vet_error_set(VET_ENOMEM, "out of memory");
     } else if (vet_buf_put(&tmp, l, n)) {
         return vet_error_set(VET_ENOMEM, "out of memory");
@@ -116,7 +116,8 @@ static int gw_line(save_ctx *s, const char *l, size_t n)
     {
         json_t *res = json_object_get(rest, "result");
         if (!res) {
-            rc = vet_error_set(VET_EINPUT, "%s: snapshot stream: a line without \"result\"", s->url);
+            rc =
+                vet_error_set(VET_EINPUT, "%s: snapshot stream: a line without \"result\"", s->url);
             goto done;
         }
         if ((rc = etcd_json_u64(&s->remaining, res, "remaining_bytes")))
@@ -252,8 +253,8 @@ static int grpc_msg(save_ctx *s, const unsigned char *p, size_t n)
         s->saw_last = 1;
     return blob ? consume(s, blob, (size_t)blen) : 0;
 bad:
-    return vet_error_set(VET_EINPUT, "%s: snapshot stream: malformed message at byte %llu",
-                         s->url, (unsigned long long)s->total);
+    return vet_error_set(VET_EINPUT, "%s: snapshot stream: malformed message at byte %llu", s->url,
+                         (unsigned long long)s->total);
 }
 
 static int grpc_drain(save_ctx *s)
@@ -375,9 +376,9 @@ static int run_transfer(save_ctx *s, int grpc)
         curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
         hdr = curl_slist_append(hdr, "Content-Type: application/grpc");
         hdr = curl_slist_append(hdr, "TE: trailers");
-        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, !strncmp(url, "https:", 6)
-                                                      ? (long)CURL_HTTP_VERSION_2TLS
-                                                      : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                         !strncmp(url, "https:", 6) ? (long)CURL_HTTP_VERSION_2TLS
+                                                    : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, empty_req);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 5L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, grpc_write);
@@ -404,8 +405,8 @@ static int run_transfer(save_ctx *s, int grpc)
                            s->grpc_message[0] ? s->grpc_message : "snapshot failed",
                            s->grpc_status < 0 ? 2 : s->grpc_status);
     } else if (grpc && s->line.size) {
-        rc = vet_error_set(VET_EINPUT, "%s: snapshot stream: %zu bytes of a truncated message",
-                           url, s->line.size);
+        rc = vet_error_set(VET_EINPUT, "%s: snapshot stream: %zu bytes of a truncated message", url,
+                           s->line.size);
     } else if (!grpc && s->line.size && (rc = gw_line(s, s->line.ptr, s->line.size))) {
         /* a last line without its newline */
     } else if (status != 200 && !s->total) {
@@ -437,18 +438,23 @@ static int save_once(vet_etcd_save_result *out, vet_etcd *c, const char *path, i
     if ((rc = run_transfer(&s, grpc)))
         goto done;
     if (!s.saw_last) {
-        rc = vet_error_set(VET_ENET, "etcd endpoint %s: snapshot stream ended early (%llu bytes, "
-                           "%llu remaining)", c->endpoint, (unsigned long long)s.total,
+        rc = vet_error_set(VET_ENET,
+                           "etcd endpoint %s: snapshot stream ended early (%llu bytes, "
+                           "%llu remaining)",
+                           c->endpoint, (unsigned long long)s.total,
                            (unsigned long long)s.remaining);
         goto done;
     }
     if (s.total < 32 || !EVP_DigestFinal_ex(s.sha, md, &mdlen)) {
-        rc = vet_error_set(VET_EINPUT, "etcd endpoint %s: snapshot of %llu bytes has no SHA-256 "
-                           "trailer", c->endpoint, (unsigned long long)s.total);
+        rc = vet_error_set(VET_EINPUT,
+                           "etcd endpoint %s: snapshot of %llu bytes has no SHA-256 "
+                           "trailer",
+                           c->endpoint, (unsigned long long)s.total);
         goto done;
     }
     if (memcmp(md, s.tail, 32)) {
-        rc = vet_error_set(VET_EINPUT, "etcd endpoint %s: snapshot SHA-256 mismatch: the data "
+        rc = vet_error_set(VET_EINPUT,
+                           "etcd endpoint %s: snapshot SHA-256 mismatch: the data "
                            "(%llu bytes) does not hash to the trailer etcd sent; not saved",
                            c->endpoint, (unsigned long long)(s.total - 32));
         goto done;

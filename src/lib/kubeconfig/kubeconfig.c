@@ -100,8 +100,8 @@ int vet_kubeconfig_parse(vet_kubeconfig **out, const unsigned char *data, size_t
         goto done;
     }
     if (root->type != YAML_MAPPING_NODE) {
-        rc = vet_error_set(VET_EINPUT, "%s:%zu: not a kubeconfig (top level is not a mapping)", name,
-                           vet_yaml_line(root));
+        rc = vet_error_set(VET_EINPUT, "%s:%zu: not a kubeconfig (top level is not a mapping)",
+                           name, vet_yaml_line(root));
         goto done;
     }
     if ((rc = dup_str(&kc->current_context, y, root, "current-context")))

@@ -120,8 +120,8 @@ static void merge(vet_manifest_scan *s, mf_file *f)
 static int has_manifest_ext(const char *name)
 {
     const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".yaml") || !strcasecmp(dot, ".yml") ||
-                   !strcasecmp(dot, ".json"));
+    return dot &&
+           (!strcasecmp(dot, ".yaml") || !strcasecmp(dot, ".yml") || !strcasecmp(dot, ".json"));
 }
 
 /* Small files are read into the worker's own buffer (reused, so it grows to the largest file it
@@ -191,8 +191,8 @@ static void scan_path(vet_manifest_scan *s, qitem *it, vet_buf *buf)
         if (it->explicit_arg)
             mf_error(&f, "%s: not a regular file", f.path);
     } else if ((size_t)st.st_size > s->o.max_size) {
-        mf_note(&f, "%s: skipped: %lld bytes, over the %zu-byte cap", f.path,
-                (long long)st.st_size, s->o.max_size);
+        mf_note(&f, "%s: skipped: %lld bytes, over the %zu-byte cap", f.path, (long long)st.st_size,
+                s->o.max_size);
         f.st.skipped++;
     } else {
         f.st.files++;

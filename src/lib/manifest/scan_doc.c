@@ -74,8 +74,8 @@ void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x)
     if (!keep && x->av.p && x->kind.p &&
         vet_catalog_lookupn(o->catalog, x->av.p, x->av.n, x->kind.p, x->kind.n))
         keep = 1;
-    if (!keep && (x->sel == VET_SEL_MISSING || x->sel == VET_SEL_EMPTY ||
-                  x->sel == VET_SEL_MISMATCH))
+    if (!keep &&
+        (x->sel == VET_SEL_MISSING || x->sel == VET_SEL_EMPTY || x->sel == VET_SEL_MISMATCH))
         keep = 1;
     if (!keep)
         return;
@@ -143,7 +143,8 @@ void mf_file_free(mf_file *f)
     memset(f, 0, sizeof *f);
 }
 
-/* ---- selector rule (shared with the libyaml path, so both explain a mismatch the same way) ---- */
+/* ---- selector rule (shared with the libyaml path, so both explain a mismatch the same way) ----
+ */
 
 vet_sel_state mf_match_labels(const mf_labels *sel, const mf_labels *labels, int have_labels,
                               char *detail, size_t dsize)
@@ -176,9 +177,9 @@ typedef struct {
     unsigned line0;                   /* line number of `start` */
     mf_span av, kind;
     unsigned av_line, kind_line;
-    int content;  /* any line that is not blank, a comment or a directive */
-    int odd;      /* something the extractor does not model at top level */
-    int dup;      /* apiVersion or kind twice */
+    int content; /* any line that is not blank, a comment or a directive */
+    int odd;     /* something the extractor does not model at top level */
+    int dup;     /* apiVersion or kind twice */
 } mf_doc;
 
 static size_t line_end(const unsigned char *p, const unsigned char *e, const unsigned char **next)
@@ -525,8 +526,7 @@ static int extract(const mf_doc *d, xfacts *x)
                 } else if (vt == V_SCALAR && is_null_scalar(val)) {
                     x->sel_null = 1;
                     PUSH(C_VAL);
-                }
-                else if (vt != V_EMPTYMAP)
+                } else if (vt != V_EMPTYMAP)
                     return -1;
             } else if (span_eq(key, "template")) {
                 if (vt == V_EMPTY)

@@ -70,8 +70,9 @@ static int is_null(const yaml_node_t *n)
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     s = sspan(n);
-    return s.n == 0 || (s.n == 4 && (!memcmp(s.p, "null", 4) || !memcmp(s.p, "Null", 4) ||
-                                     !memcmp(s.p, "NULL", 4))) ||
+    return s.n == 0 ||
+           (s.n == 4 &&
+            (!memcmp(s.p, "null", 4) || !memcmp(s.p, "Null", 4) || !memcmp(s.p, "NULL", 4))) ||
            (s.n == 1 && s.p[0] == '~');
 }
 
@@ -130,9 +131,9 @@ static vet_sel_state match_exprs(yctx *c, yaml_node_t *seq, const mf_labels *lab
                     in = 1;
             }
 #define OP(lit) (op.n == strlen(lit) && !memcmp(op.p, lit, op.n))
-        if (OP("In") ? !(present && in)
-            : OP("NotIn") ? (present && in)
-            : OP("Exists") ? !present
+        if (OP("In")             ? !(present && in)
+            : OP("NotIn")        ? (present && in)
+            : OP("Exists")       ? !present
             : OP("DoesNotExist") ? present
                                  : 1) {
             if (OP("In") || OP("NotIn") || OP("Exists") || OP("DoesNotExist"))
@@ -141,8 +142,8 @@ static vet_sel_state match_exprs(yctx *c, yaml_node_t *seq, const mf_labels *lab
                          present ? "the template label does not satisfy it"
                                  : "the template has no such label");
             else
-                snprintf(detail, dsize, "matchExpressions %.*s: unknown operator %.*s",
-                         (int)key.n, key.p, (int)op.n, op.p);
+                snprintf(detail, dsize, "matchExpressions %.*s: unknown operator %.*s", (int)key.n,
+                         key.p, (int)op.n, op.p);
             return VET_SEL_MISMATCH;
         }
 #undef OP
@@ -174,8 +175,7 @@ static void selector(yctx *c, yaml_node_t *obj, mf_facts *fx)
     ml = get(c, sel, "matchLabels", NULL);
     me = get(c, sel, "matchExpressions", NULL);
     labels_of(c, ml, a);
-    labels =
-        get(c, get(c, get(c, spec, "template", NULL), "metadata", NULL), "labels", NULL);
+    labels = get(c, get(c, get(c, spec, "template", NULL), "metadata", NULL), "labels", NULL);
     labels_of(c, labels, b);
     if (!a->n && !seq_len(me)) {
         fx->sel = VET_SEL_EMPTY;
@@ -215,8 +215,7 @@ static void object(yctx *c, yaml_node_t *obj, mf_span list_av, mf_span list_kind
     if (fx.av.p || fx.kind.p)
         mf_emit(c->f, c->o, &fx);
     items = get(c, obj, "items", NULL);
-    if (mf_is_list(fx.kind) && items && items->type == YAML_SEQUENCE_NODE &&
-        depth < MAX_LIST_DEPTH)
+    if (mf_is_list(fx.kind) && items && items->type == YAML_SEQUENCE_NODE && depth < MAX_LIST_DEPTH)
         for (yaml_node_item_t *it = items->data.sequence.items.start;
              it < items->data.sequence.items.top; it++)
             object(c, yaml_document_get_node(c->doc, *it), fx.av, fx.kind, depth + 1);
@@ -240,8 +239,8 @@ int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, 
         if (!yaml_parser_load(&parser, &doc)) {
             snprintf(err, errsize, "%u:%zu: %s%s%s", line0 + (unsigned)parser.problem_mark.line,
                      parser.problem_mark.column + 1,
-                     parser.problem ? parser.problem : "invalid YAML",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
+                     parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
+                     parser.context ? parser.context : "");
             rc = -1;
             break;
         }

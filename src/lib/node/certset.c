@@ -72,10 +72,10 @@ void vet_certset_clear(vet_certset *set)
 
 typedef struct {
     char *path;
-    int kubeconfig;   /* parse as kubeconfig */
-    vet_pem pem;      /* results */
+    int kubeconfig; /* parse as kubeconfig */
+    vet_pem pem;    /* results */
     vet_kubeconfig *kc;
-    vet_pem *users;   /* kubeconfig: one pem per user, then one per cluster */
+    vet_pem *users; /* kubeconfig: one pem per user, then one per cluster */
     size_t nusers;
     char *err;
 } item;
@@ -175,8 +175,8 @@ static void load_item(size_t i, void *arg)
     item *x = &((item *)arg)[i];
     vet_buf b = VET_BUF_INIT;
     int rc = vet_fs_read(&b, x->path, VET_FS_DEFAULT_CAP);
-    if (!rc && !x->kubeconfig && !vet_pki_sniff((unsigned char *)b.ptr, b.size) &&
-        b.size && memchr(b.ptr, ':', b.size))
+    if (!rc && !x->kubeconfig && !vet_pki_sniff((unsigned char *)b.ptr, b.size) && b.size &&
+        memchr(b.ptr, ':', b.size))
         x->kubeconfig = 1; /* a YAML file given by name */
     if (!rc && x->kubeconfig) {
         rc = vet_kubeconfig_parse(&x->kc, (unsigned char *)b.ptr, b.size, x->path);
@@ -295,19 +295,22 @@ int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t np
         if (x->kc) {
             for (size_t u = 0; u < x->nusers && !rc; u++) {
                 int is_user = u < x->kc->nusers;
-                const char *nm = is_user ? x->kc->users[u].name : x->kc->clusters[u - x->kc->nusers].name;
-                char *subj = vet_strdupf("kubeconfig %s %s %s", x->path, is_user ? "user" : "cluster",
-                                         nm ? nm : "");
-                char *src = vet_strdupf("%s:%s", is_user ? "kubeconfig" : "kubeconfig-ca", nm ? nm : "");
-                rc = subj && src ? vet_certset_take(set, &x->users[u], subj, x->path, src, NULL, NULL,
-                                                    NULL, NULL)
+                const char *nm =
+                    is_user ? x->kc->users[u].name : x->kc->clusters[u - x->kc->nusers].name;
+                char *subj = vet_strdupf("kubeconfig %s %s %s", x->path,
+                                         is_user ? "user" : "cluster", nm ? nm : "");
+                char *src =
+                    vet_strdupf("%s:%s", is_user ? "kubeconfig" : "kubeconfig-ca", nm ? nm : "");
+                rc = subj && src ? vet_certset_take(set, &x->users[u], subj, x->path, src, NULL,
+                                                    NULL, NULL, NULL)
                                  : vet_error_set(VET_ENOMEM, "out of memory");
                 free(subj);
                 free(src);
             }
         } else {
             char *kp = NULL;
-            vet_key *k = x->pem.ncerts && !x->pem.nkeys ? partner_key(keys, nkeys, x->path, &kp) : NULL;
+            vet_key *k =
+                x->pem.ncerts && !x->pem.nkeys ? partner_key(keys, nkeys, x->path, &kp) : NULL;
             rc = vet_certset_take(set, &x->pem, x->path, x->path, "file", NULL, NULL, k, kp);
         }
     }

@@ -8,12 +8,12 @@
 #include "parallel.h"
 
 typedef struct {
-    vet_cert_entry **e;   /* every entry in scope */
+    vet_cert_entry **e; /* every entry in scope */
     size_t n;
-    vet_cert_entry **ca;  /* the CA entries among them (few) */
+    vet_cert_entry **ca; /* the CA entries among them (few) */
     size_t nca;
-    long *which;          /* per entry: index into ca[], or -1 */
-    vet_trust **trust;    /* per CA */
+    long *which;       /* per entry: index into ca[], or -1 */
+    vet_trust **trust; /* per CA */
 } job;
 
 static void verify_one(size_t i, void *arg)
@@ -23,7 +23,8 @@ static void verify_one(size_t i, void *arg)
     long c = j->which[i];
     if (c < 0 || !j->trust[c])
         return;
-    e->chain_ok = vet_trust_verify(j->trust[c], e->cert, NULL, 0, e->chain_why, sizeof e->chain_why);
+    e->chain_ok =
+        vet_trust_verify(j->trust[c], e->cert, NULL, 0, e->chain_why, sizeof e->chain_why);
     e->chain_same_name = !e->chain_ok && vet_cert_issued_by_name(e->cert, e->chain_ca->cert);
 }
 
@@ -55,7 +56,8 @@ int vet_node_verify_chains(vet_node *n, vet_certset *files)
     for (size_t i = 0; i < j.n; i++) {
         vet_cert_entry *e = j.e[i];
         const vet_cert_entry *want = e->ca_role && n ? vet_node_role(n, e->ca_role) : NULL;
-        int root = vet_cert_is_ca(e->cert) && !strcmp(vet_cert_subject(e->cert), vet_cert_issuer(e->cert));
+        int root =
+            vet_cert_is_ca(e->cert) && !strcmp(vet_cert_subject(e->cert), vet_cert_issuer(e->cert));
         e->chain_ok = -1;
         e->chain_ca = NULL;
         j.which[i] = -1;
@@ -63,7 +65,8 @@ int vet_node_verify_chains(vet_node *n, vet_certset *files)
             if (j.ca[c] == e)
                 continue;
             /* The layout names the CA; otherwise a CA in scope whose subject is the issuer. */
-            if (want ? j.ca[c] == want : (!root && vet_cert_issued_by_name(e->cert, j.ca[c]->cert))) {
+            if (want ? j.ca[c] == want
+                     : (!root && vet_cert_issued_by_name(e->cert, j.ca[c]->cert))) {
                 j.which[i] = (long)c;
                 e->chain_ca = j.ca[c];
                 break;

@@ -21,31 +21,38 @@ static const struct {
 } pki_files[] = {
     {"ca", "ca.crt", "ca.key", NULL},
     {"apiserver", "apiserver.crt", "apiserver.key", "ca"},
-    {"apiserver-kubelet-client", "apiserver-kubelet-client.crt", "apiserver-kubelet-client.key", "ca"},
+    {"apiserver-kubelet-client", "apiserver-kubelet-client.crt", "apiserver-kubelet-client.key",
+     "ca"},
     {"front-proxy-ca", "front-proxy-ca.crt", "front-proxy-ca.key", NULL},
     {"front-proxy-client", "front-proxy-client.crt", "front-proxy-client.key", "front-proxy-ca"},
     {"etcd-ca", "etcd/ca.crt", "etcd/ca.key", NULL},
     {"etcd-server", "etcd/server.crt", "etcd/server.key", "etcd-ca"},
     {"etcd-peer", "etcd/peer.crt", "etcd/peer.key", "etcd-ca"},
-    {"etcd-healthcheck-client", "etcd/healthcheck-client.crt", "etcd/healthcheck-client.key", "etcd-ca"},
+    {"etcd-healthcheck-client", "etcd/healthcheck-client.crt", "etcd/healthcheck-client.key",
+     "etcd-ca"},
     {"apiserver-etcd-client", "apiserver-etcd-client.crt", "apiserver-etcd-client.key", "etcd-ca"},
 };
 #define NPKI (sizeof pki_files / sizeof pki_files[0])
 
 static const char *const kubeconfig_files[] = {
-    "admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf", "kubelet.conf",
-    "bootstrap-kubelet.conf",
+    "admin.conf",     "super-admin.conf", "controller-manager.conf",
+    "scheduler.conf", "kubelet.conf",     "bootstrap-kubelet.conf",
 };
 #define NKC (sizeof kubeconfig_files / sizeof kubeconfig_files[0])
 
 const char *vet_name_source_str(vet_name_source s)
 {
     switch (s) {
-    case VET_NAME_FLAG: return "--node-name";
-    case VET_NAME_HOSTNAME_OVERRIDE: return "kubelet --hostname-override (var/lib/kubelet/kubeadm-flags.env)";
-    case VET_NAME_ETC_HOSTNAME: return "etc/hostname";
-    case VET_NAME_HOST: return "host name";
-    default: return "unknown";
+    case VET_NAME_FLAG:
+        return "--node-name";
+    case VET_NAME_HOSTNAME_OVERRIDE:
+        return "kubelet --hostname-override (var/lib/kubelet/kubeadm-flags.env)";
+    case VET_NAME_ETC_HOSTNAME:
+        return "etc/hostname";
+    case VET_NAME_HOST:
+        return "host name";
+    default:
+        return "unknown";
     }
 }
 
@@ -55,19 +62,19 @@ enum { T_PEM, T_KEYPAIR, T_KUBECONFIG, T_EXTRA };
 
 typedef struct {
     int kind;
-    size_t pki;            /* index in pki_files for T_KEYPAIR */
-    char *rel;             /* certificate (or only) file, relative to root */
-    char *key_rel;         /* T_KEYPAIR: the key file */
-    const char *kc_file;   /* T_KUBECONFIG: basename */
+    size_t pki;          /* index in pki_files for T_KEYPAIR */
+    char *rel;           /* certificate (or only) file, relative to root */
+    char *key_rel;       /* T_KEYPAIR: the key file */
+    const char *kc_file; /* T_KUBECONFIG: basename */
     const char *root;
     /* results */
     int missing, key_missing;
     vet_pem pem, key_pem;
     vet_kubeconfig *kc;
-    vet_pem *user_pem;     /* per user: client certificate (+ key) */
+    vet_pem *user_pem; /* per user: client certificate (+ key) */
     size_t nusers;
-    char **user_cert_src;  /* per user: path the cert was read from (relative to root) or NULL */
-    vet_pem ca_pem;        /* current cluster's CA */
+    char **user_cert_src; /* per user: path the cert was read from (relative to root) or NULL */
+    vet_pem ca_pem;       /* current cluster's CA */
     char *ca_src;
     vet_strv errors;
 } task;
@@ -91,7 +98,9 @@ static int read_pem(vet_pem *out, const char *root, const char *rel, int *missin
             *missing = 1;
     } else if (rc) {
         /* Name the file relative to the root, as the report does. */
-        vet_error_set(rc, "%s: %s", rel, strstr(vet_error_last(), ": ") ? strstr(vet_error_last(), ": ") + 2 : vet_error_last());
+        vet_error_set(rc, "%s: %s", rel,
+                      strstr(vet_error_last(), ": ") ? strstr(vet_error_last(), ": ") + 2
+                                                     : vet_error_last());
     } else {
         rc = vet_pki_parse(out, (unsigned char *)b.ptr, b.size, rel);
     }
@@ -138,7 +147,8 @@ static void load_kubeconfig(task *t)
             char where[300];
             rc = vet_pki_parse(&t->user_pem[u], us->cert.data, us->cert.len, t->rel);
             if (rc) {
-                snprintf(where, sizeof where, "user %s client-certificate-data", us->name ? us->name : "");
+                snprintf(where, sizeof where, "user %s client-certificate-data",
+                         us->name ? us->name : "");
                 vet_error_prefix(where);
             }
             note(t, rc);
@@ -146,12 +156,14 @@ static void load_kubeconfig(task *t)
             t->user_cert_src[u] = kc_path(t->rel, us->cert_path);
             if (t->user_cert_src[u])
                 note(t, read_pem(&t->user_pem[u], t->root, t->user_cert_src[u], NULL));
-            if (t->user_cert_src[u] && !t->user_pem[u].ncerts && !vet_fs_exists(t->user_cert_src[u])) {
+            if (t->user_cert_src[u] && !t->user_pem[u].ncerts &&
+                !vet_fs_exists(t->user_cert_src[u])) {
                 /* A kubeconfig pointing at a missing file is broken input for this node. */
                 char *host = NULL;
                 if (!vet_fs_resolve(&host, t->root, t->user_cert_src[u]) && !vet_fs_exists(host))
-                    vet_strv_take(&t->errors, vet_strdupf("%s: user %s: client-certificate %s does not exist",
-                                                          t->rel, us->name ? us->name : "", us->cert_path));
+                    vet_strv_take(&t->errors,
+                                  vet_strdupf("%s: user %s: client-certificate %s does not exist",
+                                              t->rel, us->name ? us->name : "", us->cert_path));
                 free(host);
             }
         }
@@ -169,7 +181,8 @@ static void load_kubeconfig(task *t)
         }
     }
     cx = vet_kubeconfig_context(t->kc, NULL);
-    cl = cx ? vet_kubeconfig_cluster(t->kc, cx->cluster) : (t->kc->nclusters ? &t->kc->clusters[0] : NULL);
+    cl = cx ? vet_kubeconfig_cluster(t->kc, cx->cluster)
+            : (t->kc->nclusters ? &t->kc->clusters[0] : NULL);
     if (cl && cl->ca.data) {
         rc = vet_pki_parse(&t->ca_pem, cl->ca.data, cl->ca.len, t->rel);
         if (rc)
@@ -565,8 +578,9 @@ int vet_node_load(vet_node **out, const char *root, const char *node_name_flag)
                 k = t->key_pem.keys[0];
                 t->key_pem.keys[0] = NULL;
             }
-            rc = vet_certset_take(&n->certs, &t->pem, t->rel, t->rel, "file", pki_files[t->pki].role,
-                                  pki_files[t->pki].ca_role, k, k ? t->key_rel : NULL);
+            rc =
+                vet_certset_take(&n->certs, &t->pem, t->rel, t->rel, "file", pki_files[t->pki].role,
+                                 pki_files[t->pki].ca_role, k, k ? t->key_rel : NULL);
         } else if (t->kind == T_PEM) {
             if (strstr(t->rel, "sa.key") && t->pem.nkeys) {
                 n->sa_key = t->pem.keys[0];
@@ -579,7 +593,9 @@ int vet_node_load(vet_node **out, const char *root, const char *node_name_flag)
             int client = strstr(t->rel, "kubelet-client-current.pem") != NULL;
             int serving = strstr(t->rel, "var/lib/kubelet/pki/kubelet.crt") != NULL;
             rc = vet_certset_take(&n->certs, &t->pem, t->rel, t->rel, "file",
-                                  client ? "kubelet-client" : serving ? "kubelet-serving" : NULL,
+                                  client    ? "kubelet-client"
+                                  : serving ? "kubelet-serving"
+                                            : NULL,
                                   client ? "ca" : NULL, NULL, NULL);
         } else if (t->kind == T_KUBECONFIG && t->kc) {
             vet_node_kubeconfig *nk;
@@ -609,16 +625,19 @@ int vet_node_load(vet_node **out, const char *root, const char *node_name_flag)
             t->ca_src = NULL;
             for (size_t u = 0; u < nk->kc->nusers && !rc; u++) {
                 const vet_kc_user *us = &nk->kc->users[u];
-                char *subj = vet_strdupf("kubeconfig %s user %s", nk->path, us->name ? us->name : "");
+                char *subj =
+                    vet_strdupf("kubeconfig %s user %s", nk->path, us->name ? us->name : "");
                 char *src = vet_strdupf("kubeconfig:%s", us->name ? us->name : "");
                 const char *from = t->user_cert_src[u] ? t->user_cert_src[u] : nk->path;
-                int is_kubelet = !strcmp(nk->file, "kubelet.conf") || !strcmp(nk->file, "bootstrap-kubelet.conf");
+                int is_kubelet = !strcmp(nk->file, "kubelet.conf") ||
+                                 !strcmp(nk->file, "bootstrap-kubelet.conf");
                 if (us == nk->user && t->user_cert_src[u])
                     nk->client_cert_path = strdup(us->cert_path);
-                rc = subj && src ? vet_certset_take(&n->certs, &t->user_pem[u], subj, from, src,
-                                                    is_kubelet ? "kubelet-client" : "kubeconfig-client",
-                                                    "ca", NULL, NULL)
-                                 : vet_error_set(VET_ENOMEM, "out of memory");
+                rc = subj && src
+                         ? vet_certset_take(&n->certs, &t->user_pem[u], subj, from, src,
+                                            is_kubelet ? "kubelet-client" : "kubeconfig-client",
+                                            "ca", NULL, NULL)
+                         : vet_error_set(VET_ENOMEM, "out of memory");
                 free(subj);
                 free(src);
             }

@@ -48,7 +48,8 @@ int vet_report_render_sarif(const vet_report *r, FILE *out)
     }
     json_object_set_new(driver, "name", json_string("kubevet"));
     json_object_set_new(driver, "version", json_string(KV_VERSION));
-    json_object_set_new(driver, "informationUri", json_string("https://github.com/kubevet/kubevet"));
+    json_object_set_new(driver, "informationUri",
+                        json_string("https://github.com/kubevet/kubevet"));
     for (size_t i = 0; i < r->nfindings; i++) {
         const vet_finding *f = &r->findings[i];
         json_t *res = json_object(), *msg = json_object(), *file, *line;
@@ -124,7 +125,8 @@ int vet_report_render_sarif(const vet_report *r, FILE *out)
     notes = NULL;
     json_object_set_new(run, "invocations", json_pack("[o]", inv));
     inv = NULL;
-    json_object_set_new(root, "$schema", json_string("https://json.schemastore.org/sarif-2.1.0.json"));
+    json_object_set_new(root, "$schema",
+                        json_string("https://json.schemastore.org/sarif-2.1.0.json"));
     json_object_set_new(root, "version", json_string("2.1.0"));
     json_object_set_new(root, "runs", json_pack("[o]", run));
     run = NULL;

@@ -44,14 +44,14 @@
 #define BUCKET_LEAF 0x01
 #define MAGIC 0xED0CDAEDu
 #define NO_FREELIST UINT64_MAX
-#define MAX_DEPTH 64   /* a B+tree of 4 KiB pages is a handful of levels deep */
-#define MAX_NEST 16    /* buckets within buckets (etcd uses one level) */
-#define MAX_KEPT 200   /* error messages kept */
+#define MAX_DEPTH 64 /* a B+tree of 4 KiB pages is a handful of levels deep */
+#define MAX_NEST 16  /* buckets within buckets (etcd uses one level) */
+#define MAX_KEPT 200 /* error messages kept */
 
 struct vet_snapshot {
     const unsigned char *data;
     size_t len;
-    int fd;    /* -1 for memory; else pages are pread into frame buffers (see page_get) */
+    int fd; /* -1 for memory; else pages are pread into frame buffers (see page_get) */
     void *map;
     size_t maplen;
     char *name;
@@ -70,11 +70,11 @@ typedef struct {
 typedef struct {
     vet_snapshot *s;
     const unsigned char *d;
-    int fd;          /* >= 0: read pages with pread, else point into d */
-    int io_err;      /* errno of a failed read */
-    frame *frames;   /* one buffer per recursion level */
+    int fd;        /* >= 0: read pages with pread, else point into d */
+    int io_err;    /* errno of a failed read */
+    frame *frames; /* one buffer per recursion level */
     size_t nframes;
-    int depth;       /* current recursion level = frame in use */
+    int depth; /* current recursion level = frame in use */
     uint64_t psize, pgid, npages;
     unsigned char *reach, *freed;
     int freed_known; /* a valid synced freelist was read */
@@ -209,8 +209,8 @@ static void flush(walker *w)
 
 static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey);
 
-static void leaf(walker *w, const unsigned char *p, size_t span, uint64_t id, int level,
-                 int iskey, const char *what);
+static void leaf(walker *w, const unsigned char *p, size_t span, uint64_t id, int level, int iskey,
+                 const char *what);
 
 /* A sub-bucket's value: {root, sequence} then, for root 0, an inline leaf page. */
 static void sub_bucket(walker *w, const unsigned char *v, size_t vlen, uint64_t id, int level,
@@ -227,8 +227,10 @@ static void sub_bucket(walker *w, const unsigned char *v, size_t vlen, uint64_t 
         return;
     }
     if (vlen < 16) {
-        err_add(w, 0, "page %llu: bucket \"%s\": value of %zu bytes is shorter than a bucket "
-                      "header", (unsigned long long)id, show, vlen);
+        err_add(w, 0,
+                "page %llu: bucket \"%s\": value of %zu bytes is shorter than a bucket "
+                "header",
+                (unsigned long long)id, show, vlen);
         return;
     }
     uint64_t root = rd64(v);
@@ -296,8 +298,8 @@ static void elem(walker *w, uint64_t id, int level, int iskey, const unsigned ch
         sub_bucket(w, v, vs, id, level + 1, 0, k, ks);
 }
 
-static void leaf(walker *w, const unsigned char *p, size_t span, uint64_t id, int level,
-                 int iskey, const char *what)
+static void leaf(walker *w, const unsigned char *p, size_t span, uint64_t id, int level, int iskey,
+                 const char *what)
 {
     uint64_t count = rd16(p + 10);
     if (PAGE_HDR + count * ELEM > span) {
@@ -311,8 +313,9 @@ static void leaf(walker *w, const unsigned char *p, size_t span, uint64_t id, in
         uint64_t off = PAGE_HDR + i * ELEM + (uint64_t)rd32(e + 4);
         uint64_t ks = rd32(e + 8), vs = rd32(e + 12);
         if (off + ks + vs > span) {
-            err_add(w, 0, "page %llu: %s: element %llu (offset %llu, %llu+%llu bytes) lies "
-                          "outside the page",
+            err_add(w, 0,
+                    "page %llu: %s: element %llu (offset %llu, %llu+%llu bytes) lies "
+                    "outside the page",
                     (unsigned long long)id, what, (unsigned long long)i, (unsigned long long)off,
                     (unsigned long long)ks, (unsigned long long)vs);
             continue;
@@ -401,8 +404,9 @@ static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey)
         const unsigned char *e = p + PAGE_HDR + i * ELEM;
         uint64_t off = PAGE_HDR + i * ELEM + (uint64_t)rd32(e), ks = rd32(e + 4);
         if (off + ks > span) {
-            err_add(w, 0, "page %llu: branch: element %llu key (offset %llu, %llu bytes) lies "
-                          "outside the page",
+            err_add(w, 0,
+                    "page %llu: branch: element %llu key (offset %llu, %llu bytes) lies "
+                    "outside the page",
                     (unsigned long long)id, (unsigned long long)i, (unsigned long long)off,
                     (unsigned long long)ks);
             continue;
@@ -683,16 +687,18 @@ int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud)
     if (w.npages > w.pgid)
         w.npages = w.pgid;
     if (w.pgid < 2)
-        err_add(&w, 0, "page %d: high-water mark %llu is below the meta pages",
-                m == &m0 ? 0 : 1, (unsigned long long)w.pgid);
+        err_add(&w, 0, "page %d: high-water mark %llu is below the meta pages", m == &m0 ? 0 : 1,
+                (unsigned long long)w.pgid);
     if (w.npages < w.pgid)
-        err_add(&w, 0, "page %llu: past the end of the file: %zu bytes hold %llu of %llu pages "
-                       "(truncated?)",
+        err_add(&w, 0,
+                "page %llu: past the end of the file: %zu bytes hold %llu of %llu pages "
+                "(truncated?)",
                 (unsigned long long)w.npages, dlen, (unsigned long long)w.npages,
                 (unsigned long long)w.pgid);
     else if (in->trailer != VET_SNAPSHOT_TRAILER_ABSENT && dlen != w.pgid * w.psize)
-        err_add(&w, 1, "page %llu: %llu bytes between the high-water mark and the SHA-256 "
-                       "trailer",
+        err_add(&w, 1,
+                "page %llu: %llu bytes between the high-water mark and the SHA-256 "
+                "trailer",
                 (unsigned long long)w.pgid, (unsigned long long)(dlen - w.pgid * w.psize));
 
     size_t bm = (size_t)((w.npages + 8) / 8);

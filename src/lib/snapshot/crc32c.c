@@ -94,8 +94,8 @@ static uint32_t sw(uint32_t crc, const unsigned char *p, size_t len)
          * native-endian and etcd runs on little-endian hosts. */
         uint64_t v = load64(p) ^ crc;
         crc = slice[7][v & 0xff] ^ slice[6][(v >> 8) & 0xff] ^ slice[5][(v >> 16) & 0xff] ^
-              slice[4][(v >> 24) & 0xff] ^ slice[3][(v >> 32) & 0xff] ^
-              slice[2][(v >> 40) & 0xff] ^ slice[1][(v >> 48) & 0xff] ^ slice[0][v >> 56];
+              slice[4][(v >> 24) & 0xff] ^ slice[3][(v >> 32) & 0xff] ^ slice[2][(v >> 40) & 0xff] ^
+              slice[1][(v >> 48) & 0xff] ^ slice[0][v >> 56];
         p += 8;
         len -= 8;
     }

@@ -310,8 +310,8 @@ static int key_parts(strs *o, const char *key)
         rest = sl + 1;
     }
     if (!nseg)
-        return (o->resource = strdup("")) && (o->ns = strdup("")) && (o->name = strdup(""))
-                   ? 0 : -1;
+        return (o->resource = strdup("")) && (o->ns = strdup("")) && (o->name = strdup("")) ? 0
+                                                                                            : -1;
     if (nseg >= 2 && memchr(segs[0], '.', lens[0])) {
         o->resource = vet_strdupf("%.*s.%.*s", (int)lens[1], segs[1], (int)lens[0], segs[0]);
         idx = 2;
