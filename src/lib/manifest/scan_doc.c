@@ -472,6 +472,17 @@ static int extract(const mf_doc *d, xfacts *x)
         st[sp].child_indent = -1;                                                                  \
         st[sp].t = C_SKIP;                                                                         \
     } while (0)
+/* A block mapping the selector rule reads: descend into it; a templated value makes the
+ * rule "unknown"; an empty map has nothing to read; anything else goes to libyaml. */
+#define DESCEND(ty)                                                                                \
+    do {                                                                                           \
+        if (vt == V_EMPTY)                                                                         \
+            PUSH(ty);                                                                              \
+        else if (vt == V_TMPL)                                                                     \
+            x->sel_tmpl = x->tmpl = 1;                                                             \
+        else if (vt != V_EMPTYMAP)                                                                 \
+            return -1;                                                                             \
+    } while (0)
 #define PUSH(ty)                                                                                   \
     do {                                                                                           \
         if (sp + 1 >= MAX_DEPTH)                                                                   \
@@ -529,12 +540,7 @@ static int extract(const mf_doc *d, xfacts *x)
                 } else if (vt != V_EMPTYMAP)
                     return -1;
             } else if (span_eq(key, "template")) {
-                if (vt == V_EMPTY)
-                    PUSH(C_TPL);
-                else if (vt == V_TMPL)
-                    x->sel_tmpl = x->tmpl = 1;
-                else if (vt != V_EMPTYMAP)
-                    return -1;
+                DESCEND(C_TPL);
             } else {
                 SKIP_KEY();
             }
@@ -542,12 +548,7 @@ static int extract(const mf_doc *d, xfacts *x)
         case C_SEL:
             if (span_eq(key, "matchLabels")) {
                 x->ml_present = 1;
-                if (vt == V_EMPTY)
-                    PUSH(C_ML);
-                else if (vt == V_TMPL)
-                    x->sel_tmpl = x->tmpl = 1;
-                else if (vt != V_EMPTYMAP)
-                    return -1;
+                DESCEND(C_ML);
             } else if (span_eq(key, "matchExpressions")) {
                 if (vt != V_EMPTYSEQ)
                     return -1;
@@ -565,12 +566,7 @@ static int extract(const mf_doc *d, xfacts *x)
             break;
         case C_TPL:
             if (span_eq(key, "metadata")) {
-                if (vt == V_EMPTY)
-                    PUSH(C_TMETA);
-                else if (vt == V_TMPL)
-                    x->sel_tmpl = x->tmpl = 1;
-                else if (vt != V_EMPTYMAP)
-                    return -1;
+                DESCEND(C_TMETA);
             } else {
                 SKIP_KEY();
             }
@@ -578,12 +574,7 @@ static int extract(const mf_doc *d, xfacts *x)
         case C_TMETA:
             if (span_eq(key, "labels")) {
                 x->labels_present = 1;
-                if (vt == V_EMPTY)
-                    PUSH(C_LABELS);
-                else if (vt == V_TMPL)
-                    x->sel_tmpl = x->tmpl = 1;
-                else if (vt != V_EMPTYMAP)
-                    return -1;
+                DESCEND(C_LABELS);
             } else {
                 SKIP_KEY();
             }
@@ -593,6 +584,7 @@ static int extract(const mf_doc *d, xfacts *x)
         }
 #undef SKIP_KEY
 #undef PUSH
+#undef DESCEND
     }
     if (x->sel_block && !x->sel_children)
         x->sel_null = 1; /* "selector:" with nothing under it is null */
