@@ -5,7 +5,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 
-#include "etcd_int.h"
+#include "curl_dl.h"
 
 static vet_curl_api api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
