@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler
 
 import yaml
 
+import kproto
 import kselect
 import patch as kpatch
 import resources
@@ -272,6 +273,12 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 vs = resources.group_versions().get(parts[1])
                 if vs:
                     return self.send_obj(200, self.group_body(parts[1], vs))
+            if parts == ["openapi", "v3"]:
+                return self.send_body(200, resources.openapi_v3_root())
+            if parts[:2] == ["openapi", "v3"]:
+                doc = resources.openapi_v3_doc("/".join(parts[2:]), cfg.version["gitVersion"])
+                if doc:
+                    return self.send_body(200, doc)
             if parts == ["api", "v1"]:
                 return self.send_obj(200, resources.resource_list("", "v1"))
             if len(parts) == 3 and parts[0] == "apis":
@@ -352,6 +359,11 @@ def make_handler(cfg, store, faults, reqlog, want_format):
         # ------------------------------------------------------------ writes
         def parse_body(self, body):
             ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0]
+            if ctype == "application/vnd.kubernetes.protobuf":
+                try:
+                    return kproto.decode(body)
+                except (kproto.ProtoError, UnicodeDecodeError) as e:
+                    raise ApiError(415, "UnsupportedMediaType", str(e))
             try:
                 if ctype in ("application/yaml", "text/yaml", "application/apply-patch+yaml"):
                     return yaml.safe_load(body.decode())

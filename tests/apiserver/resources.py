@@ -153,3 +153,38 @@ def resource_list(group, version):
     return {"kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": version if not group else "%s/%s" % (group, version),
             "resources": rows}
+
+
+def _gv_path(group, version):
+    return "api/v1" if not group else "apis/%s/%s" % (group, version)
+
+
+def openapi_v3_root():
+    """/openapi/v3: one entry per group-version, as the real server lists them."""
+    gvs = sorted({(r.group, r.version) for r in CATALOG})
+    return {"paths": {_gv_path(g, v): {"serverRelativeURL": "/openapi/v3/%s?hash=standin%d"
+                                       % (_gv_path(g, v), len(CATALOG))} for g, v in gvs}}
+
+
+def openapi_v3_doc(gv_path, git_version):
+    """A skeleton OpenAPI v3 document for one group-version: the PATCH operation of every resource
+    with its x-kubernetes-group-version-kind and the fieldValidation parameter. kubectl and helm
+    read exactly that to decide that the server validates fields itself (cli-runtime's
+    queryParamVerifierV3), instead of downloading schemas to validate on the client. No schemas:
+    `kubectl explain` will not work against the stand-in."""
+    paths = {}
+    for r in CATALOG:
+        if _gv_path(r.group, r.version) != gv_path:
+            continue
+        base = "/" + gv_path + ("/namespaces/{namespace}" if r.namespaced else "")
+        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+        params = [{"name": n, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+                  for n in ("dryRun", "fieldManager", "fieldValidation", "force")]
+        paths["%s/%s/{name}" % (base, r.plural)] = {
+            "patch": {"operationId": "patch" + r.kind, "x-kubernetes-action": "patch",
+                      "x-kubernetes-group-version-kind": gvk, "parameters": params,
+                      "responses": {"200": {"description": "OK"}}}}
+    if not paths:
+        return None
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": git_version},
+            "paths": paths, "components": {"schemas": {}}}
