@@ -290,7 +290,9 @@ class Store:
 
     # ------------------------------------------------------------ helpers
     def _prepare_new(self, res, ns, obj):
-        obj = copy.deepcopy(obj)
+        # OBJ is always fresh (parsed from a fixture or a request body): changed in place.
+        obj = dict(obj)
+        obj["metadata"] = dict(obj.get("metadata") or {})
         obj["apiVersion"] = res.api_version
         obj["kind"] = res.kind
         meta = obj.setdefault("metadata", {})
