@@ -77,7 +77,7 @@ EOF
 /usr/bin/python3 "$KV_SRC/tests/lib/helmrec.py" "$API_TMP/releases.yaml" "$HELMFX" ||
     { echo "FAIL helmrec.py"; exit 1; }
 
-apiserver_start A --deny viewer:list:secrets:kube-system --deny viewer:update:nodes \
+apiserver_start A --deny viewer:list:secrets:kube-system --deny viewer:patch:nodes \
     "$CL/incident1-v1.12" "$HELMFX" || { echo "FAIL could not start the stand-in"; exit 1; }
 
 api GET /version
@@ -288,8 +288,21 @@ sys.exit(0 if list(d["apiEndpoints"]) == ["master-1"] else 1)' "$OUT" &&
     [ $rc = 1 ] && grep -qx 'Error from server (Forbidden): secrets is forbidden: User "viewer" cannot list resource "secrets" in API group "" in the namespace "kube-system"' "$ERR" &&
         ok kubectl-403-text || fail kubectl-403-text "exit $rc"
     "$KUBECTL" --kubeconfig "$API_TMP/viewer.conf" annotate node master-3 x=y >"$OUT" 2>"$ERR"
-    grep -q 'nodes "master-3" is forbidden: User "viewer" cannot patch resource "nodes"' "$ERR" ||
-        grep -q 'cannot update' "$ERR" && ok kubectl-403-named || true
+    grep -qx 'Error from server (Forbidden): nodes "master-3" is forbidden: User "viewer" cannot patch resource "nodes" in API group "" at the cluster scope' "$ERR" &&
+        ok kubectl-403-named || fail kubectl-403-named "message"
+    apiserver_admin A POST /_standin/faults '{"throttle_reads": 2, "retry_after": 1}' >/dev/null
+    kc get nodes -o name >"$OUT" 2>"$ERR"
+    rc=$?
+    apiserver_admin A GET /_standin/faults >"$API_TMP/faults.json"
+    [ $rc = 0 ] && [ "$(wc -l <"$OUT")" = 5 ] && [ "$(jq .fired.throttle_reads "$API_TMP/faults.json")" = 2 ] &&
+        ok kubectl-retries-429 || fail kubectl-retries-429 "exit $rc"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, namespace: default}\ndata: {a: "1"}\n' \
+        >"$API_TMP/applied.yaml"
+    kc apply -f "$API_TMP/applied.yaml" >"$OUT" 2>"$ERR" && sed -i 's/"1"/"2"/' "$API_TMP/applied.yaml" &&
+        kc apply -f "$API_TMP/applied.yaml" >>"$OUT" 2>>"$ERR" &&
+        [ "$(kc get cm applied -o jsonpath='{.data.a}')" = 2 ] && ok kubectl-apply || fail kubectl-apply "exit $?"
+    kc apply --server-side -f "$API_TMP/applied.yaml" >"$OUT" 2>"$ERR" && ok kubectl-apply-server-side ||
+        fail kubectl-apply-server-side "exit $?"
     sed 's/admin-token/wrong-token/' "$API_TMP/admin-token.conf" >"$API_TMP/bad.conf"
     "$KUBECTL" --kubeconfig "$API_TMP/bad.conf" get nodes >"$OUT" 2>"$ERR"
     rc=$?
