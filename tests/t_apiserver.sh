@@ -233,6 +233,14 @@ if [ "$codes" = "429 429 200 " ] && grep -qi '^Retry-After: 3' "$API_TMP/h1"; th
 else
     fail fault-429-then-success "codes $codes"
 fi
+apiserver_admin A POST /_standin/faults \
+    '{"rules": [{"method": "PUT", "path": "/configmaps/f1$", "nth": 2, "times": 2, "code": 503}]}' >/dev/null
+codes=""
+for i in 1 2 3 4; do
+    api PUT /api/v1/namespaces/default/configmaps/f1 -H 'Content-Type: application/json' -d '{"metadata":{"name":"f1"}}'
+    codes="$codes$CODE "
+done
+[ "$codes" = "200 503 503 200 " ] && ok fault-rule || fail fault-rule "codes $codes"
 apiserver_admin A POST /_standin/faults '{"drop_request": [1]}' >/dev/null
 curl -s -o /dev/null --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer admin-token' "$A_URL/api/v1/nodes"
 rc=$?
@@ -395,6 +403,10 @@ for c in incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
         [ "$(jq -r .metadata.uid "$OUT")" = "$owner" ] &&
             [ "$(date -u -d "$exp" +%s)" -lt "$(date +%s)" ] && ok incident3-owner-token-expired ||
             fail incident3-owner-token-expired "owner $owner expiration $exp"
+        # What the token cleaner would do next: the garbage collector takes kubeadm-certs along.
+        api DELETE /api/v1/namespaces/kube-system/secrets/bootstrap-token-q7v2lm
+        api GET /api/v1/namespaces/kube-system/secrets/kubeadm-certs
+        [ "$CODE" = 404 ] && ok incident3-gc-kubeadm-certs || fail incident3-gc-kubeadm-certs "HTTP $CODE"
         ;;
     incident4-v1.20)
         api GET /apis/certificates.k8s.io/v1/certificatesigningrequests

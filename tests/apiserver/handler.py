@@ -4,7 +4,9 @@ import copy
 import json
 import socket
 import struct
+import sys
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
@@ -15,11 +17,29 @@ import kselect
 import patch as kpatch
 import resources
 import tables
+from faults import REASONS
 from store import ApiError, conflict, details_for, dumps
 
 MAX_BODY = 32 << 20
 PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version")
 READ_VERBS = ("get", "list", "watch")
+
+
+def injected(code, retry_after):
+    """The Status a fault rule answers with: the real reason for CODE."""
+    reason = REASONS[code]
+    if code == 429:
+        return ApiError(429, reason, "Too many requests, please try again later.",
+                        {"retryAfterSeconds": retry_after},
+                        headers={"Retry-After": str(retry_after)})
+    if code == 500:
+        return ApiError(500, reason, "Internal error occurred: injected fault (standin rule)",
+                        {"causes": [{"message": "injected fault (standin rule)"}]})
+    if code == 409:
+        return ApiError(409, reason, "Operation cannot be fulfilled: the object has been "
+                        "modified; please apply your changes to the latest version and try again "
+                        "(injected by a standin rule)")
+    return ApiError(code, reason, "injected by a standin rule (HTTP %d)" % code)
 
 
 def _unauthorized():
@@ -181,7 +201,7 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             path = url.path
             query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query,
                                                                 keep_blank_values=True).items()}
-            drop, delay = faults.on_request(path)
+            drop, delay, code = faults.on_request(self.command, path)
             if drop:
                 self.drop()
                 self.record(t0, dropped=True)
@@ -190,11 +210,21 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 time.sleep(delay)
             try:
                 body = self.read_body()
+                if code is not None:
+                    raise injected(code, faults.retry_after)
                 self.handle_request(path, query, body)
             except ApiError as e:
                 self.send_error_status(e)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+            except Exception as e:  # a stand-in bug: say so loudly, answer like the real server
+                traceback.print_exc(file=sys.stderr)
+                self.close_connection = True
+                try:
+                    self.send_error_status(ApiError(500, "InternalError", "Internal error occurred:"
+                                                    " standin bug: %s" % e))
+                except OSError:
+                    pass
             self.record(t0)
 
         def record(self, t0, dropped=False):
@@ -296,6 +326,22 @@ def make_handler(cfg, store, faults, reqlog, want_format):
         # ------------------------------------------------------------ reads
         def v_get(self, res, ns, name, sub, query, body):
             e = store.get(res, ns, name)
+            if sub == "log":
+                return self.send_body(200, b"", "text/plain")
+            if sub == "scale":
+                spec = e.obj.get("spec") or {}
+                sel = (spec.get("selector") or {}).get("matchLabels") or {}
+                return self.send_obj(200, {
+                    "kind": "Scale", "apiVersion": "autoscaling/v1",
+                    "metadata": {k: e.obj["metadata"][k] for k in
+                                 ("name", "namespace", "uid", "resourceVersion",
+                                  "creationTimestamp") if k in e.obj["metadata"]},
+                    "spec": {"replicas": spec.get("replicas", 1)},
+                    "status": {"replicas": (e.obj.get("status") or {}).get("replicas", 0),
+                               "selector": ",".join("%s=%s" % kv for kv in sorted(sel.items()))}})
+            if sub not in (None, "status", "approval"):
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
+                               "on the requested resource")
             if self.fmt == "table":
                 return self.send_body(200, tables.table(res, [e], store.now(),
                                                         {"resourceVersion": str(e.rv)},
@@ -394,6 +440,12 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                                "the expected kind (%s)" % (kind, res.kind))
 
         def v_create(self, res, ns, name, sub, query, body):
+            if sub == "eviction" and name:
+                # kubectl drain: an Eviction deletes the pod (no PodDisruptionBudgets checked).
+                self.write_fault(res, name, False)
+                store.delete(res, ns, name, dry=query.get("dryRun") == "All")
+                return self.send_obj(201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                           "status": "Success", "code": 201})
             if name or sub:
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
                                "on the requested resource")

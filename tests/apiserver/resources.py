@@ -102,6 +102,7 @@ GROUP_ORDER = ["apps", "batch", "certificates.k8s.io", "coordination.k8s.io",
 
 BY_PATH = {(r.group, r.version, r.plural): r for r in CATALOG}
 BY_KIND = {(r.group, r.kind): r for r in CATALOG}
+BY_KEY = {r.key: r for r in CATALOG}
 
 
 def lookup_kind(api_version, kind):
