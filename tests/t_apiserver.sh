@@ -282,6 +282,18 @@ if [ -n "$CLIENTS" ]; then
     check kubectl-get-nodes-json-token '.kind == "List" and ([.items[].metadata.name] | length) == 5 and
         ([.items[] | select(.metadata.annotations["kubeadm.alpha.kubernetes.io/cri-socket"] == null)
           | .metadata.name] == ["master-2", "master-3"]) and .items[0].kind == "Node"'
+    for m in certfile tokenfile; do
+        apiserver_kubeconfig A "$API_TMP/$m.conf" $m admin
+        "$KUBECTL" --kubeconfig "$API_TMP/$m.conf" get nodes -o name >"$OUT" 2>"$ERR"
+        [ "$(wc -l <"$OUT")" = 5 ] && ok "kubectl-kubeconfig-$m" || fail "kubectl-kubeconfig-$m" "nodes"
+    done
+    saved=$API_PKI
+    apiserver_pki "$API_TMP/other-pki" && API_PKI=$saved &&
+        API_KC_CA=$API_TMP/other-pki/ca.crt apiserver_kubeconfig A "$API_TMP/wrong-ca.conf" token admin
+    API_PKI=$saved
+    "$KUBECTL" --kubeconfig "$API_TMP/wrong-ca.conf" get nodes >"$OUT" 2>"$ERR"
+    grep -q 'x509: certificate signed by unknown authority' "$ERR" && ok kubectl-wrong-ca ||
+        fail kubectl-wrong-ca "no x509 error"
     kc get secrets -A -l owner=helm -o json >"$OUT" 2>"$ERR"
     check kubectl-helm-secrets '[.items[].metadata.name] == ["sh.helm.release.v1.web.v1", "sh.helm.release.v1.web.v2"]
         and .items[0].type == "helm.sh/release.v1" and .items[0].metadata.namespace == "apps"'

@@ -10,8 +10,9 @@
 #                                   viewer-token=viewer; admin endpoint token standin-admin).
 #                                   Sets NAME_URL, NAME_PORT, NAME_PID; waits for /readyz.
 #   apiserver_start_http NAME [flags...] [FOLDER...]   the same over plain http (tokens only)
-#   apiserver_kubeconfig NAME FILE cert|token [USER]   kubeconfig for the stand-in NAME, using
-#                                   the client cert USER (default admin) or token USER-token
+#   apiserver_kubeconfig NAME FILE cert|certfile|token|tokenfile|none [USER]
+#                                   kubeconfig for the stand-in NAME: client cert USER (default
+#                                   admin) inline or as paths, token USER-token inline or in a file
 #   apiserver_admin NAME METHOD PATH [JSON]            call /_standin/... (faults, requests)
 #   apiserver_stop NAME             stop one stand-in
 # Every server listens on 127.0.0.1 on a free port; each is killed by its pid on exit.
@@ -160,19 +161,49 @@ apiserver_stop()
     printf -v "$v" '%s' ""
 }
 
-# apiserver_kubeconfig NAME FILE cert|token [USER]
+# apiserver_kubeconfig NAME FILE MODE [USER]
+#   MODE cert: client-certificate-data/client-key-data of $API_PKI/USER.crt/.key (default admin)
+#        certfile: client-certificate/client-key/certificate-authority as absolute file paths
+#        token: token USER-token;  tokenfile: tokenFile FILE.token holding USER-token
+#        none: no credentials
+#   API_KC_CA=/path/ca.crt embeds another CA (wrong-CA tests); API_KC_SERVER overrides the URL.
 apiserver_kubeconfig()
 {
     local name=$1 file=$2 mode=$3 user=${4:-admin} v="${1}_URL"
-    local url=${!v} ca_line="" user_block
+    local url=${API_KC_SERVER:-${!v}} ca_line="" user_block ca=${API_KC_CA:-$API_PKI/ca.crt}
     case "$url" in
-    https://*) ca_line="    certificate-authority-data: $(base64 -w0 <"$API_PKI/ca.crt")" ;;
+    https://*)
+        if [ "$mode" = certfile ]; then
+            ca_line="    certificate-authority: $ca"
+        else
+            ca_line="    certificate-authority-data: $(base64 -w0 <"$ca")"
+        fi
+        ;;
     esac
-    if [ "$mode" = cert ]; then
+    case $mode in
+    cert)
         user_block="    client-certificate-data: $(base64 -w0 <"$API_PKI/$user.crt")
     client-key-data: $(base64 -w0 <"$API_PKI/$user.key")"
-    else
-        user_block="    token: $user-token"
+        ;;
+    certfile)
+        user_block="    client-certificate: $API_PKI/$user.crt
+    client-key: $API_PKI/$user.key"
+        ;;
+    token) user_block="    token: $user-token" ;;
+    tokenfile)
+        (umask 077 && printf '%s\n' "$user-token" >"$file.token")
+        user_block="    tokenFile: $file.token"
+        ;;
+    none) user_block="" ;;
+    *)
+        echo "apiserver_kubeconfig: unknown mode $mode" >&2
+        return 1
+        ;;
+    esac
+    local user_yaml="  user: {}"
+    if [ "$mode" != none ]; then
+        user_yaml="  user:
+$user_block"
     fi
     (
         umask 077
@@ -192,8 +223,7 @@ contexts:
 current-context: $user@standin
 users:
 - name: $user
-  user:
-$user_block
+$user_yaml
 preferences: {}
 EOF
     )
