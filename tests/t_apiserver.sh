@@ -329,6 +329,12 @@ sys.exit(0 if list(d["apiEndpoints"]) == ["master-1"] else 1)' "$OUT" &&
         [ "$(kc get cm applied -o jsonpath='{.data.a}')" = 2 ] && ok kubectl-apply || fail kubectl-apply "exit $?"
     kc apply --server-side -f "$API_TMP/applied.yaml" >"$OUT" 2>"$ERR" && ok kubectl-apply-server-side ||
         fail kubectl-apply-server-side "exit $?"
+    can_ks=$("$KUBECTL" --kubeconfig "$API_TMP/viewer.conf" auth can-i list secrets -n kube-system 2>&1)
+    can_def=$("$KUBECTL" --kubeconfig "$API_TMP/viewer.conf" auth can-i list secrets -n default 2>&1)
+    who=$("$KUBECTL" --kubeconfig "$API_TMP/admin.conf" auth whoami -o jsonpath='{.status.userInfo.username} {.status.userInfo.groups}' 2>&1)
+    [ "${can_ks%% *}" = no ] && [ "$can_def" = yes ] &&
+        [ "$who" = 'kubernetes-admin ["system:masters","system:authenticated"]' ] &&
+        ok kubectl-auth-can-i-whoami || fail kubectl-auth-can-i-whoami "$can_ks / $can_def / $who"
     sed 's/admin-token/wrong-token/' "$API_TMP/admin-token.conf" >"$API_TMP/bad.conf"
     "$KUBECTL" --kubeconfig "$API_TMP/bad.conf" get nodes >"$OUT" 2>"$ERR"
     rc=$?

@@ -243,6 +243,7 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             if who is None and path not in PUBLIC_PATHS:
                 raise _unauthorized()
             self.user, groups = who if who else ("system:anonymous", [])
+            self.groups = groups
             self.fmt = want_format(self.headers.get("Accept", ""))
             if self.fmt is None:
                 raise ApiError(406, "NotAcceptable", "only the following media types are "
@@ -256,6 +257,9 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 return self.nonresource(path, parts)
             res, ns, name, sub, watch_path = r
             verb = self.verb_for(name, query, watch_path)
+            if res.virtual and verb != "create":
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
+                               "on the requested resource")
             if verb in READ_VERBS:
                 ra = faults.on_read()
                 if ra is not None:
@@ -439,7 +443,32 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 raise ApiError(400, "BadRequest", "the kind in the data (%s) does not match "
                                "the expected kind (%s)" % (kind, res.kind))
 
+        def review(self, res, body):
+            obj = self.parse_body(body)
+            self.check_kind(res, obj)
+            user, groups = self.user, self.groups
+            if res.kind == "SelfSubjectReview":
+                status = {"userInfo": {"username": user, "groups": groups}}
+            else:
+                spec = obj.get("spec") or {}
+                ra = spec.get("resourceAttributes")
+                if ra:
+                    rname = ra.get("resource", "") + ("/" + ra["subresource"]
+                                                      if ra.get("subresource") else "")
+                    allowed = cfg.allowed(user, groups, ra.get("verb", ""), rname,
+                                          ra.get("namespace"))
+                else:
+                    allowed = True  # non-resource URLs: every authenticated user may
+                status = {"allowed": allowed}
+                if not allowed:
+                    status["reason"] = "denied by a standin --deny/--allow-file rule"
+            out = dict(obj, apiVersion=res.api_version, kind=res.kind, status=status)
+            out.setdefault("metadata", {})["creationTimestamp"] = None
+            return self.send_obj(201, out)
+
         def v_create(self, res, ns, name, sub, query, body):
+            if res.virtual:
+                return self.review(res, body)
             if sub == "eviction" and name:
                 # kubectl drain: an Eviction deletes the pod (no PodDisruptionBudgets checked).
                 self.write_fault(res, name, False)
