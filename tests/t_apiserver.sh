@@ -413,12 +413,21 @@ fi
 
 # ---------------------------------------------------------------- incident clusters
 apiserver_stop A
-for c in incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
+for c in incident2-v1.16 incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
     apiserver_start A "$CL/$c" || { fail "cluster $c" "did not start"; continue; }
     api GET /version
     want=$(sed -n 's/^VERSION=//p' "$CL/$c/cluster.env")
     [ "$(jq -r .gitVersion "$OUT")" = "$want" ] && ok "cluster $c serves $want" || fail "cluster $c" "version"
     case $c in
+    incident2-v1.16)
+        api GET '/api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER%3DTILLER%2CSTATUS%3DDEPLOYED'
+        check incident2-tiller-deployed '[.items[].metadata.name] == ["agent.v2", "web.v1"]'
+        if [ -n "$CLIENTS" ]; then
+            apiserver_kubeconfig A "$API_TMP/i2.conf" cert admin
+            "$HELM" --kubeconfig "$API_TMP/i2.conf" history api -n api -o json >"$OUT" 2>"$ERR"
+            check incident2-helm3-history '[.[] | .status] == ["superseded", "deployed"]'
+        fi
+        ;;
     incident3-v1.23)
         api GET /api/v1/namespaces/kube-system/secrets/kubeadm-certs
         owner=$(jq -r '.metadata.ownerReferences[0].uid' "$OUT")
