@@ -11,6 +11,7 @@ import sys
 import threading
 from http.server import ThreadingHTTPServer
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree the tests run from
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from faults import KNOBS, Faults  # noqa: E402

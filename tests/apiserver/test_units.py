@@ -10,10 +10,12 @@ import os
 import sys
 import unittest
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import kselect  # noqa: E402
 import patch  # noqa: E402
+import standin  # noqa: E402
 import store  # noqa: E402
 from faults import Faults  # noqa: E402
 
@@ -133,6 +135,37 @@ class Store(unittest.TestCase):
         self.assertEqual((tok2, remaining), ("", None))
         items, _, _, _ = s.list(res, "a", [], [], 0, "", None)
         self.assertEqual([e.obj["metadata"]["name"] for e in items], ["x", "y"])
+
+
+class Authorisation(unittest.TestCase):
+    def test_deny_and_allow_file(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".rules", delete=False) as f:
+            f.write("# who verb resource [namespace]\n"
+                    "viewer get * \n"
+                    "viewer list secrets default\n"
+                    "group:ops * nodes/status\n")
+        try:
+            cfg = standin.Config(standin.parse_args(
+                ["--allow-file", f.name, "--deny", "viewer:get:secrets:kube-system",
+                 "--token", "t=alice:ops,dev"]))
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(cfg.tokens["t"], ("alice", ["ops", "dev"]))
+        cases = [("viewer", [], "get", "nodes", None, True),
+                 ("viewer", [], "get", "secrets", "kube-system", False),
+                 ("viewer", [], "get", "secrets", "default", True),
+                 ("viewer", [], "list", "secrets", "default", True),
+                 ("viewer", [], "list", "secrets", "kube-system", False),
+                 ("alice", ["ops"], "update", "nodes/status", None, True),
+                 ("alice", ["ops"], "update", "nodes", None, False)]
+        for user, groups, verb, res, ns, want in cases:
+            self.assertEqual(cfg.allowed(user, groups, verb, res, ns), want,
+                             (user, verb, res, ns))
+
+    def test_bad_rule(self):
+        with self.assertRaises(ValueError):
+            standin.Rule("viewer:get", "--deny")
 
 
 class FaultCounting(unittest.TestCase):

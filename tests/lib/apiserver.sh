@@ -1,8 +1,9 @@
 # Shell helpers for tests that talk to the API stand-in (tests/apiserver/standin.py). Source it:
 #   apiserver_setup                 temp dir ($API_TMP) + EXIT trap that stops what was started here
-#   apiserver_pki [DIR]             CA, server cert (127.0.0.1, localhost) and client certs with the
-#                                   openssl CLI: admin (CN kubernetes-admin, O system:masters) and
-#                                   viewer (CN viewer, no O); sets API_PKI
+#   apiserver_pki [DIR]             CA, server cert (127.0.0.1, localhost; API_SERVER_SAN=... sets
+#                                   other SANs) and client certs with the openssl CLI: admin (CN
+#                                   kubernetes-admin, O system:masters) and viewer (CN viewer, no
+#                                   O); sets API_PKI (save and restore it to make a second PKI)
 #   apiserver_client_cert NAME CN [O,O...]   one more client cert/key in $API_PKI (NAME.crt/.key)
 #   apiserver_start NAME [standin flags...] [FOLDER...]
 #                                   start a stand-in over HTTPS (client certs + tokens
@@ -22,6 +23,7 @@ API_PY=/usr/bin/python3
 API_STANDIN=$API_KV_SRC/tests/apiserver/standin.py
 API_PIDS=()
 API_ADMIN_TOKEN=standin-admin
+export PYTHONDONTWRITEBYTECODE=1
 
 apiserver_cleanup()
 {
@@ -73,7 +75,7 @@ apiserver_pki()
     chmod 600 "$d/ca.key"
     openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
         -subj "/CN=kube-apiserver" 2>/dev/null || return 1
-    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default" \
+    printf '%s\n' "subjectAltName=${API_SERVER_SAN:-IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default}" \
         "extendedKeyUsage=serverAuth" "keyUsage=critical,digitalSignature,keyEncipherment" \
         >"$d/server.ext"
     openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
