@@ -215,6 +215,24 @@ api POST /api/v1/namespaces/nowhere/configmaps -H 'Content-Type: application/jso
 [ "$CODE" = 404 ] && check create-missing-namespace '.message == "namespaces \"nowhere\" not found"' ||
     fail create-missing-namespace "HTTP $CODE"
 
+# Watch: events after a resourceVersion, then the stream ends at timeoutSeconds.
+api GET /api/v1/namespaces/default/configmaps
+RVW=$(jq -r .metadata.resourceVersion "$OUT")
+curl -s -N -m 10 --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer admin-token' \
+    "$A_URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$RVW&timeoutSeconds=2" \
+    >"$API_TMP/watch.out" &
+wpid=$!
+sleep 0.5
+api POST /api/v1/namespaces/default/configmaps -H 'Content-Type: application/json' -d '{"metadata":{"name":"w1"}}'
+api PATCH /api/v1/namespaces/default/configmaps/w1 -H 'Content-Type: application/merge-patch+json' -d '{"data":{"a":"b"}}'
+api DELETE /api/v1/namespaces/default/configmaps/w1
+wait $wpid
+[ "$(jq -r '"\(.type) \(.object.kind) \(.object.metadata.name)"' "$API_TMP/watch.out" | tr '\n' ',')" = \
+    "ADDED ConfigMap w1,MODIFIED ConfigMap w1,DELETED ConfigMap w1," ] && ok watch-events ||
+    fail watch-events "$(tr '\n' ' ' <"$API_TMP/watch.out" | head -c 300)"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer nope' "$A_URL/version")
+[ "$CODE" = 401 ] && ok bad-token-401-on-public-path || fail bad-token-401-on-public-path "HTTP $CODE"
+
 # Faults.
 apiserver_admin A POST /_standin/faults '{"fail_write": [1], "conflict_update": [1]}' >/dev/null
 api POST /api/v1/namespaces/default/configmaps -H 'Content-Type: application/json' -d '{"metadata":{"name":"f1"}}'

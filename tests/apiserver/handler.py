@@ -240,7 +240,10 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             who = self.authenticate()
             if path.startswith("/_standin/"):
                 return self.admin(path, body)
-            if who is None and path not in PUBLIC_PATHS:
+            # No credentials: 401 except on the public paths. Bad credentials: 401 everywhere,
+            # as authentication fails before any authorisation is considered.
+            if who is None and (path not in PUBLIC_PATHS or
+                                self.headers.get("Authorization")):
                 raise _unauthorized()
             self.user, groups = who if who else ("system:anonymous", [])
             self.groups = groups
