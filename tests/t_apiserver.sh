@@ -199,6 +199,10 @@ api PUT "/api/v1/namespaces/default/configmaps/$GEN" -H 'Content-Type: applicati
 api PATCH "/api/v1/namespaces/default/configmaps/$GEN" -H 'Content-Type: application/merge-patch+json' \
     -d '{"metadata":{"labels":{"a":null,"b":"2"}},"data":{"y":"1"}}'
 check merge-patch '.metadata.labels == {"b":"2"} and .data == {"x":"2","y":"1"}'
+apiserver_admin A GET /_standin/requests >"$OUT"
+check request-log-body '[.items[] | select(.method == "PATCH")][-1] | .body ==
+    "{\"metadata\":{\"labels\":{\"a\":null,\"b\":\"2\"}},\"data\":{\"y\":\"1\"}}" and
+    .content_type == "application/merge-patch+json" and .user == "kubernetes-admin"'
 api PATCH "/api/v1/namespaces/default/configmaps/$GEN" -H 'Content-Type: application/json-patch+json' \
     -d '[{"op":"test","path":"/data/x","value":"2"},{"op":"add","path":"/metadata/annotations","value":{"k/x":"v"}},{"op":"remove","path":"/data/y"}]'
 check json-patch '.metadata.annotations == {"k/x":"v"} and .data == {"x":"2"}'
@@ -218,8 +222,8 @@ api POST /api/v1/namespaces/nowhere/configmaps -H 'Content-Type: application/jso
 # Watch: events after a resourceVersion, then the stream ends at timeoutSeconds.
 api GET /api/v1/namespaces/default/configmaps
 RVW=$(jq -r .metadata.resourceVersion "$OUT")
-curl -s -N -m 10 --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer admin-token' \
-    "$A_URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$RVW&timeoutSeconds=2" \
+curl -s -N -m 20 --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer admin-token' \
+    "$A_URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$RVW&timeoutSeconds=6" \
     >"$API_TMP/watch.out" &
 wpid=$!
 sleep 0.5

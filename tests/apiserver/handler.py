@@ -1,5 +1,6 @@
 """HTTP request handling: authentication, authorisation, faults, routing, verbs."""
 
+import base64
 import copy
 import json
 import socket
@@ -195,6 +196,7 @@ def make_handler(cfg, store, faults, reqlog, want_format):
         def dispatch(self):
             t0 = time.time()
             self.code = 0
+            self.body = b""
             self.user = ""
             self.fmt = "json"
             url = urllib.parse.urlsplit(self.path)
@@ -208,8 +210,10 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 return
             if delay:
                 time.sleep(delay)
+            body = b""
             try:
                 body = self.read_body()
+                self.body = body
                 if code is not None:
                     raise injected(code, faults.retry_after)
                 self.handle_request(path, query, body)
@@ -228,12 +232,21 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             self.record(t0)
 
         def record(self, t0, dropped=False):
-            reqlog.add({"method": self.command, "path": self.path, "user": self.user,
-                        "code": self.code, "dropped": dropped,
-                        "accept": self.headers.get("Accept", ""),
-                        "content_type": self.headers.get("Content-Type", ""),
-                        "user_agent": self.headers.get("User-Agent", ""),
-                        "ms": round((time.time() - t0) * 1000, 2)})
+            rec = {"method": self.command, "path": self.path, "user": self.user,
+                   "code": self.code, "dropped": dropped,
+                   "accept": self.headers.get("Accept", ""),
+                   "content_type": self.headers.get("Content-Type", ""),
+                   "user_agent": self.headers.get("User-Agent", ""),
+                   "ms": round((time.time() - t0) * 1000, 2)}
+            body = getattr(self, "body", b"")
+            if body and not self.path.startswith("/_standin/"):
+                # What a client wrote (plan/apply tests assert on it): text, or base64 for
+                # protobuf; the first 64 KiB.
+                if rec["content_type"].startswith("application/vnd.kubernetes.protobuf"):
+                    rec["body_base64"] = base64.b64encode(body[:65536]).decode()
+                else:
+                    rec["body"] = body[:65536].decode("utf-8", "replace")
+            reqlog.add(rec)
 
         def handle_request(self, path, query, body):
             parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]

@@ -54,7 +54,8 @@ Admin endpoint (needs --admin-token T; send `Authorization: Bearer T`):
   GET  /_standin/faults            armed faults, counters and how often each fired
   POST /_standin/faults            arm faults from a JSON object: %s
   POST /_standin/reset             disarm every fault (counters keep counting)
-  GET  /_standin/requests          the last 2000 requests (method, path, user, code, headers)
+  GET  /_standin/requests          the last 2000 requests (method, path, user, code, headers,
+                                   the body a client wrote: "body", or "body_base64" for protobuf)
   DELETE /_standin/requests        forget them
   POST /_standin/objects           add objects (YAML, multi-document) as if loaded from a fixture
   GET  /_standin/state             resourceVersion and object counts per resource
