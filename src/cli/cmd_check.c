@@ -69,6 +69,7 @@ static int gather_api(vet_api_facts **out, cli_globals *g, source *s)
     vet_k8s *c = NULL;
     vet_k8s_config *cfg = NULL;
     vet_k8s_opts o;
+    /* Only flags make the API mandatory: KUBECONFIG and ~/.kube/config are found, not named. */
     int rc, named = g->kubeconfig || g->context;
     long timeout = g->request_timeout_ms;
     *out = NULL;
@@ -86,7 +87,6 @@ static int gather_api(vet_api_facts **out, cli_globals *g, source *s)
         return set_source(s, 0, "not used: %s", vet_error_last());
     if (rc)
         goto fail;
-    named = named || cfg->origin == VET_K8S_FROM_ENV;
     if (!named && !g->request_timeout_str)
         timeout = FOUND_TIMEOUT_MS;
     {
@@ -150,7 +150,7 @@ static int gather_etcd(vet_etcd_facts **out, cli_globals *g, source *s)
 
 static void print_header(const cli_pki *p, const source *src, size_t n)
 {
-    if (p->node)
+    if (p->node && src[0].used)
         printf("node %s (name from %s), root %s\n",
                p->node->node_name ? p->node->node_name : "(unknown)",
                vet_name_source_str(p->node->node_name_source), p->node->root);
@@ -183,7 +183,7 @@ int cmd_check(int argc, char **argv, cli_globals *g)
     source src[3] = {{"node", 0, NULL}, {"api", 0, NULL}, {"etcd", 0, NULL}};
     unsigned sources = 0;
     int rc, code, have_report = 0;
-    const char *root = g->root ? g->root : "/";
+    const char *root;
     memset(&p, 0, sizeof p);
     memset(&ctx, 0, sizeof ctx);
     const cli_opt opts[] = {
@@ -195,6 +195,7 @@ int cmd_check(int argc, char **argv, cli_globals *g)
     };
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
         goto out;
+    root = g->root ? g->root : "/";
     if (pos.n) {
         rc = vet_error_set(VET_EUSAGE, "check takes no paths (use 'kubevet certs check PATH')");
         code = cli_fail(rc);

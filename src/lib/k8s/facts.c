@@ -370,7 +370,10 @@ int vet_api_gather(vet_api_facts **out, vet_k8s *c)
     json_decref(o);
     o = NULL;
 
-    OPTIONAL(vet_k8s_list(c, "/api/v1/nodes", NULL, NULL, on_node, f), "nodes");
+    /* Nodes are what most API checks judge: a user that may not list them cannot check this
+     * cluster (403 names the user), so this read is not optional. */
+    if ((rc = vet_k8s_list(c, "/api/v1/nodes", NULL, NULL, on_node, f)))
+        goto done;
     OPTIONAL(vet_k8s_get(&o, c, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"),
              "ConfigMap/kube-system/kubeadm-config");
     if (ok_ && (rc = kubeadm_config(f, o)))
