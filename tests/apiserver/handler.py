@@ -420,6 +420,8 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             p = self.parse_body(body)
             self.write_fault(res, name, True)
             with store.lock:
+                if ctype == "application/apply-patch+yaml":
+                    return self.server_side_apply(res, ns, name, sub, query, p)
                 cur = copy.deepcopy(store.get(res, ns, name).obj)
                 try:
                     if ctype == "application/merge-patch+json":
@@ -433,6 +435,7 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                                        "in an unknown format - accepted media types include: "
                                        "application/json-patch+json, "
                                        "application/merge-patch+json, "
+                                       "application/apply-patch+yaml, "
                                        "application/strategic-merge-patch+json")
                 except kpatch.PatchError as e:
                     if e.code == 400:
@@ -444,6 +447,26 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 e = store.update(res, ns, name, new, dry=query.get("dryRun") == "All",
                                  subresource=sub)
             self.send_obj(200, e.full(res))
+
+        def server_side_apply(self, res, ns, name, sub, query, p):
+            """An approximation of server-side apply: create when absent, else merge the applied
+            configuration in (no managedFields, no field ownership, fields are never removed)."""
+            self.check_kind(res, p)
+            if not query.get("fieldManager"):
+                raise ApiError(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: "
+                               "fieldManager: Required value: is required for apply patch")
+            dry = query.get("dryRun") == "All"
+            try:
+                cur = copy.deepcopy(store.get(res, ns, name).obj)
+            except ApiError as e:
+                if e.code != 404 or sub:
+                    raise
+                p = dict(p, metadata=dict(p.get("metadata") or {}, name=name))
+                e = store.create(res, ns, p, dry=dry)
+                return self.send_obj(201, e.full(res))
+            new = kpatch.merge_patch(cur, p)
+            e = store.update(res, ns, name, new, dry=dry, subresource=sub)
+            return self.send_obj(200, e.full(res))
 
         def v_delete(self, res, ns, name, sub, query, body):
             opts = self.parse_body(body) if body else {}

@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from faults import KNOBS, Faults  # noqa: E402
 from handler import make_handler  # noqa: E402
-from store import Store  # noqa: E402
+from store import Store, read_env  # noqa: E402
 
 HELP_EPILOG = """
 Fixtures: every *.yaml / *.yml file of each FOLDER, in name order; multi-document; `kind: List`
@@ -23,6 +23,8 @@ Fixtures: every *.yaml / *.yml file of each FOLDER, in name order; multi-documen
   namespace go to "default"; namespaces that objects use are created. uid and creationTimestamp
   given in a fixture are kept (ownerReferences can point at them); resourceVersion is assigned.
   Secret `stringData` is folded into `data` as the real server does.
+  A folder's cluster.env (KEY=VALUE lines) sets variables for {{var:KEY}} placeholders, and
+  VERSION there is the default --version; --var NAME=VALUE overrides.
   Times relative to start-up: {{now}}, {{now+2h}}, {{now-400d}}, {{now-1d+3h}} (units s m h d w)
   become RFC 3339 UTC strings before the YAML is parsed (--now fixes "now").
 
@@ -72,8 +74,11 @@ def parse_args(argv):
     p.add_argument("--address", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="listen port; 0 picks a free one")
     p.add_argument("--port-file", help="write the port here once listening (atomically)")
-    p.add_argument("--version", dest="kversion", default="v1.31.2",
-                   help="gitVersion for /version (major/minor derived), default v1.31.2")
+    p.add_argument("--version", dest="kversion",
+                   help="gitVersion for /version (major/minor derived); default: VERSION from "
+                        "the first folder's cluster.env, else v1.31.2")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="value for {{var:NAME}} in fixtures (overrides cluster.env), repeatable")
     p.add_argument("--tls-cert", help="serving certificate (PEM); HTTPS when given")
     p.add_argument("--tls-key", help="serving key (PEM)")
     p.add_argument("--client-ca", help="CA bundle that client certificates must chain to")
@@ -104,6 +109,23 @@ def parse_args(argv):
         p.error("--tls-cert and --tls-key go together")
     if a.client_ca and not a.tls_cert:
         p.error("--client-ca needs --tls-cert/--tls-key")
+    a.variables = {}
+    for folder in a.folders:
+        env = os.path.join(folder, "cluster.env")
+        if os.path.isfile(env):
+            try:
+                vals = read_env(env)
+            except (OSError, ValueError) as e:
+                p.error(str(e))
+            for k, v in vals.items():
+                a.variables.setdefault(k, v)
+    for kv in a.var:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            p.error("--var wants NAME=VALUE, got %r" % kv)
+        a.variables[k] = v
+    if not a.kversion:
+        a.kversion = a.variables.get("VERSION", "v1.31.2")
     if not re.match(r"^v\d+\.\d+\.\d+", a.kversion):
         p.error("--version wants vMAJOR.MINOR.PATCH, got %r" % a.kversion)
     return a
@@ -236,7 +258,7 @@ def main(argv):
         for folder in a.folders:
             if not os.path.isdir(folder):
                 raise ValueError("%s: not a folder" % folder)
-            store.load_folder(folder)
+            store.load_folder(folder, a.variables)
         if a.synthesize:
             for part in a.synthesize.split(","):
                 kind, _, n = part.partition("=")

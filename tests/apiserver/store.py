@@ -84,6 +84,36 @@ _PLACEHOLDER = re.compile(r"\{\{\s*now((?:\s*[+-]\s*\d+\s*[smhdw])*)\s*\}\}")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+_VAR = re.compile(r"\{\{\s*var:([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def read_env(path):
+    """KEY=VALUE lines of a cluster.env (comments and blank lines skipped)."""
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            k, sep, v = line.partition("=")
+            if not sep or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", k):
+                raise ValueError("%s:%d: not KEY=VALUE" % (path, i))
+            out[k] = v.strip().strip('"')
+    return out
+
+
+def expand_vars(text, variables, where):
+    """`{{var:NAME}}` -> the value from --var or the folder's cluster.env."""
+
+    def sub(m):
+        if m.group(1) not in variables:
+            raise ValueError("%s: {{var:%s}} is not set (cluster.env or --var %s=...)"
+                             % (where, m.group(1), m.group(1)))
+        return variables[m.group(1)]
+
+    return _VAR.sub(sub, text)
+
+
 def expand_placeholders(text, now):
     """`{{now}}`, `{{now+2h}}`, `{{now-400d}}`, `{{now-1d+3h}}` -> RFC 3339 UTC times."""
 
@@ -180,13 +210,15 @@ class Store:
         return datetime.datetime.now(datetime.timezone.utc)
 
     # ------------------------------------------------------------ loading
-    def load_folder(self, folder):
-        """Load every *.yaml / *.yml file (multi-document, `kind: List` expanded), sorted by name."""
+    def load_folder(self, folder, variables=None):
+        """Load every *.yaml / *.yml file (multi-document, `kind: List` expanded), sorted by name.
+        VARIABLES fill `{{var:NAME}}` (the caller merges cluster.env and --var)."""
         names = sorted(n for n in os.listdir(folder) if n.endswith((".yaml", ".yml")))
         for n in names:
             path = os.path.join(folder, n)
             with open(path, encoding="utf-8") as f:
-                text = expand_placeholders(f.read(), self.now())
+                text = expand_vars(expand_placeholders(f.read(), self.now()), variables or {},
+                                   path)
             try:
                 docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader",
                                                                yaml.SafeLoader)))
@@ -258,7 +290,9 @@ class Store:
 
     # ------------------------------------------------------------ helpers
     def _prepare_new(self, res, ns, obj):
-        obj = copy.deepcopy(obj)
+        # OBJ is always fresh (parsed from a fixture or a request body): changed in place.
+        obj = dict(obj)
+        obj["metadata"] = dict(obj.get("metadata") or {})
         obj["apiVersion"] = res.api_version
         obj["kind"] = res.kind
         meta = obj.setdefault("metadata", {})

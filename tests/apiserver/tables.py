@@ -61,7 +61,10 @@ def _age(obj, now):
 
 def _node_status(o):
     conds = {c.get("type"): c.get("status") for c in (o.get("status") or {}).get("conditions", [])}
-    st = {"True": "Ready", "False": "NotReady"}.get(conds.get("Ready"), "Unknown")
+    # kubectl's printer: Ready when the condition is True, NotReady for False or Unknown,
+    # Unknown only when the node never reported a Ready condition.
+    ready = conds.get("Ready")
+    st = "Unknown" if ready is None else ("Ready" if ready == "True" else "NotReady")
     if (o.get("spec") or {}).get("unschedulable"):
         st += ",SchedulingDisabled"
     return st

@@ -6,9 +6,9 @@ ERROR event with a 410 Expired Status when N is older than that history, like th
 The stream ends after timeoutSeconds (default 300) or when the client goes away.
 """
 
-import json
 import time
 
+import tables
 from store import ApiError, dumps
 
 
@@ -37,7 +37,13 @@ def serve_watch(h, store, res, ns, name, query, match):
         return match(obj)
 
     def line(etype, e):
-        return b'{"type":"%s","object":%s}\n' % (etype.encode(), e.full(res))
+        if h.fmt == "table":
+            # kubectl get -w asks for Table: each event carries a one-row Table.
+            obj = dumps(tables.table(res, [e], store.now(), {"resourceVersion": str(e.rv)},
+                                     query.get("includeObject", "Metadata")))
+        else:
+            obj = e.full(res)
+        return b'{"type":"%s","object":%s}\n' % (etype.encode(), obj)
 
     with store.lock:
         first = []
@@ -79,4 +85,3 @@ def serve_watch(h, store, res, ns, name, query, match):
         h.wfile.flush()
     except (BrokenPipeError, ConnectionResetError, OSError):
         h.close_connection = True
-    _ = json
