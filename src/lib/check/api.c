@@ -268,7 +268,8 @@ done:
  * (ControlPlaneKubeletLocalMode, on by default) does the same for a control-plane kubelet.conf. */
 static int must_use_endpoint(const char *file, int minor, int is_cp)
 {
-    if (!strcmp(file, "admin.conf") || !strcmp(file, "super-admin.conf"))
+    /* super-admin.conf (1.29+) is break-glass, used on the node itself: not judged. */
+    if (!strcmp(file, "admin.conf"))
         return 1;
     if (!strcmp(file, "kubelet.conf"))
         return !is_cp || !minor || minor < 33;
