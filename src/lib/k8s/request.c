@@ -118,6 +118,9 @@ int vet_k8s_decode_page(const char *p, size_t len, vet_k8s_item_fn fn, void *ud,
             return page_error(vs, "truncated value");
         if (ke - ks == 7 && !memcmp(p + ks, "\"items\"", 7)) {
             size_t j = vs;
+            /* Go encodes a nil slice as null: an empty page. */
+            if (ve - vs == 4 && !memcmp(p + vs, "null", 4))
+                goto next;
             if (p[j] != '[')
                 return page_error(j, "items is not an array");
             j = skip_ws(p, j + 1, ve);
@@ -150,6 +153,7 @@ int vet_k8s_decode_page(const char *p, size_t len, vet_k8s_item_fn fn, void *ud,
         } else if (ke - ks == 6 && !memcmp(p + ks, "\"kind\"", 6)) {
             is_status = ve - vs == 8 && !memcmp(p + vs, "\"Status\"", 8);
         }
+    next:
         i = skip_ws(p, ve, len);
         if (i < len && p[i] == ',')
             i = skip_ws(p, i + 1, len);
