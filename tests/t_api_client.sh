@@ -212,7 +212,7 @@ run 403 3 -- check --root "$EMPTY" --kubeconfig "$T/viewer.conf" &&
     errhas "403: exit 3 naming the user" "$API_URL" "403 Forbidden" 'User "viewer"' 'user "viewer"'
 
 # ---------------------------------------------------------------- timeouts, unreachable
-apiserver_start_http SLOW --delay-path '^/(api|version)=5000' "$FX" || { echo "FAIL slow stand-in"; exit 1; }
+apiserver_start_http SLOW --anonymous --delay-path '^/(api|version)=5000' "$FX" || { echo "FAIL slow stand-in"; exit 1; }
 kc "$T/slow.conf" "$SLOW_URL" "    token: admin-token" "    insecure-skip-tls-verify: false"
 t0=$(date +%s%N)
 run timeout 3 -- check --root "$EMPTY" --kubeconfig "$T/slow.conf" --request-timeout 1s
@@ -228,6 +228,15 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 run "bad timeout" 2 -- check --root "$EMPTY" --kubeconfig "$T/admin.conf" --request-timeout 10x &&
     ok "--request-timeout 10x is a usage error"
 
+# Like kubectl, no credentials over plain http (kubectl issue 744).
+apiserver_start_http PLAIN "$FX" || { echo "FAIL plain stand-in"; exit 1; }
+kc "$T/plain.conf" "$PLAIN_URL" "    token: admin-token" "    insecure-skip-tls-verify: false"
+run "http no token" 3 -- check --root "$EMPTY" --kubeconfig "$T/plain.conf" &&
+    errhas "a token is never sent over http: 401 says so" "$PLAIN_URL" "https only"
+[ "$(requests PLAIN '[.[] | select(.user != "" and .user != "system:anonymous")] | length')" = 0 ] ||
+    fail "http no token" "the stand-in saw a user"
+apiserver_stop PLAIN
+
 # ---------------------------------------------------------------- 429, pagination, 410
 apiserver_admin API POST /_standin/faults '{"throttle_reads":2,"retry_after":1}' >/dev/null
 : >"$T/API.requests"
@@ -235,7 +244,7 @@ run 429 ok -- check --root "$EMPTY" --kubeconfig "$T/admin.conf" -o json &&
     [ "$(requests API '[.[] | select(.code == 429)] | length')" = 2 ] &&
     jqt "429 twice (Retry-After honoured), then success" '.sources.api.used'
 
-apiserver_start_http BIG --synthesize nodes=1200 "$FX" || { echo "FAIL big stand-in"; exit 1; }
+apiserver_start_http BIG --anonymous --synthesize nodes=1200 "$FX" || { echo "FAIL big stand-in"; exit 1; }
 kc "$T/big.conf" "$BIG_URL" "    token: admin-token" "    insecure-skip-tls-verify: false"
 run pages ok -- check --root "$EMPTY" --kubeconfig "$T/big.conf" -o json
 pages=$(requests BIG '[.[] | select(.path | startswith("/api/v1/nodes?"))] | length')

@@ -42,8 +42,8 @@ fail() {
 check() {
     local name=$1 cluster=$2 root=$3 want=$4
     shift 4
-    apiserver_start_http API "$@" "$CLUSTERS/$cluster" || { fail "$name" "stand-in"; return; }
-    apiserver_kubeconfig API "$T/k.conf" token admin
+    apiserver_start API "$@" "$CLUSTERS/$cluster" || { fail "$name" "stand-in"; return; }
+    apiserver_kubeconfig API "$T/k.conf" cert admin
     timeout 60 "$KUBEVET" check --root "$root" --kubeconfig "$T/k.conf" -o json >"$OUT" 2>"$ERR"
     local rc=$? got
     apiserver_stop API

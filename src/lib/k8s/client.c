@@ -143,6 +143,10 @@ static int credentials(vet_k8s *c, char **token)
     const vet_k8s_config *cfg = c->cfg;
     int rc;
     *token = NULL;
+    /* client-go sets the user's credentials only for TLS connections: a plain http:// server
+     * gets none (kubectl issue 744), so a token never crosses the network in the clear. */
+    if (!strncmp(cfg->server, "http://", 7))
+        return 0;
     if (cfg->token)
         return (*token = strdup(cfg->token)) ? 0 : VET_ENOMEM;
     if (cfg->token_file) {
@@ -245,7 +249,12 @@ static int status_error(vet_k8s *c, long status, const vet_buf *body, const char
                       : cfg->exec                        ? "exec plugin credential"
                       : cfg->username                    ? "basic auth"
                                                          : "no credentials";
-    if (status == 401)
+    if (status == 401 && !strncmp(cfg->server, "http://", 7))
+        rc = vet_error_set(VET_ENET,
+                           "%s: 401 Unauthorized: no credentials were sent for user \"%s\" (%s): "
+                           "like kubectl, kubevet sends them over https only",
+                           cfg->server, cfg->user, cfg->source);
+    else if (status == 401)
         rc =
             vet_error_set(VET_ENET, "%s: 401 Unauthorized: the server refused user \"%s\" (%s, %s)",
                           cfg->server, cfg->user, how, cfg->source);
@@ -369,7 +378,7 @@ int k8s_request(vet_k8s *c, const char *method, const char *path_query, const ch
             curl_easy_setopt(h, CURLOPT_CONNECT_TO, cto);
         if (cfg->proxy_url)
             curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
-        if (cfg->username && !token) {
+        if (cfg->username && !token && strncmp(cfg->server, "http://", 7)) {
             curl_easy_setopt(h, CURLOPT_USERNAME, cfg->username);
             curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");
         }
