@@ -179,6 +179,29 @@ for exp in 2099-01-01T00:00:00Z 2001-01-01T00:00:00Z; do
     fi
 done
 
+# ---------------------------------------------------------------- requests (the unit binary)
+TEST_K8S=${KV_BUILD:-$KV_SRC/build}/tests/test_k8s
+if [ -x "$TEST_K8S" ]; then
+    apiserver_admin API POST /_standin/faults '{"drop_request":[1],"fail_write":[1]}' >/dev/null
+    : >"$T/API.requests"
+    if KV_K8S_TEST_KUBECONFIG="$T/admin.conf" KV_K8S_FAIL_FIRST_WRITE=1 "$TEST_K8S" \
+        >"$OUT" 2>"$ERR" && cat "$OUT" "$ERR" | grep -q "PASSED" &&
+        ! cat "$OUT" "$ERR" | grep -q SKIPPED; then
+        log=$(requests API '[.[] | select(.path | startswith("/api/v1/namespaces/default")) |
+            .method + " " + (.code|tostring) + (if .dropped then " dropped" else "" end)] | join(",")')
+        case "$log" in
+        "GET 0 dropped,GET 200,POST 500,POST 201,PUT 200,PUT 409,PATCH 200,GET 200,"*)
+            ok "GET retried after a dropped connection; POST 500 not retried; PUT at resourceVersion, 409 Conflict; merge PATCH; selectors" ;;
+        *) fail "requests" "request log: $log" ;;
+        esac
+    else
+        fail "requests" "test_k8s against the stand-in"
+    fi
+    apiserver_admin API POST /_standin/reset >/dev/null
+else
+    echo "skip requests: $TEST_K8S not built"
+fi
+
 # ---------------------------------------------------------------- TLS failures
 mkdir -p "$T/other"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other/ca.key" -out "$T/other/ca.crt" \

@@ -402,6 +402,89 @@ static void test_kv207(void **state)
     vet_api_facts_free(f);
 }
 
+/* ---- against a live server (t_api_client.sh sets KV_K8S_TEST_KUBECONFIG and arms the
+ * stand-in: the first request is dropped, the first write fails with 500) ---- */
+
+static int count_item(void *ud, json_t *item)
+{
+    (void)item;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static void test_online(void **state)
+{
+    const char *kc = getenv("KV_K8S_TEST_KUBECONFIG");
+    const char *path = "/api/v1/namespaces/default/configmaps";
+    vet_k8s *c = NULL;
+    vet_k8s_opts o;
+    json_t *obj = NULL, *out = NULL, *stale = NULL, *patch;
+    char objpath[128];
+    int n = 0;
+    (void)state;
+    if (!kc) {
+        skip();
+        return;
+    }
+    memset(&o, 0, sizeof o);
+    o.kubeconfig = kc;
+    o.timeout_ms = 10000;
+    assert_int_equal(vet_k8s_connect(&c, &o), 0);
+    /* A read whose connection is dropped is retried. */
+    assert_int_equal(vet_k8s_get(&out, c, "/api/v1/namespaces/default"), 0);
+    json_decref(out);
+    /* A write that fails is not: the error carries the server's Status message. */
+    obj =
+        json_pack("{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
+                  "metadata", "name", "kv-test", "labels", "app", "kubevet", "data", "k", "v1");
+    if (getenv("KV_K8S_FAIL_FIRST_WRITE")) {
+        assert_int_equal(vet_k8s_create(&out, c, path, obj), VET_ENET);
+        assert_non_null(strstr(vet_error_last(), "HTTP 500"));
+    }
+    assert_int_equal(vet_k8s_create(&out, c, path, obj), 0);
+    assert_non_null(
+        json_string_value(json_object_get(json_object_get(out, "metadata"), "resourceVersion")));
+    stale = json_deep_copy(out);
+    /* PUT at the current resourceVersion succeeds and moves it ... */
+    json_object_set_new(json_object_get(out, "data"), "k", json_string("v2"));
+    snprintf(objpath, sizeof objpath, "%s/kv-test", path);
+    json_decref(obj);
+    obj = out;
+    out = NULL;
+    assert_int_equal(vet_k8s_update(&out, c, objpath, obj), 0);
+    json_decref(out);
+    /* ... so the old one is a conflict, surfaced as its own code. */
+    json_object_set_new(json_object_get(stale, "data"), "k", json_string("lost"));
+    assert_int_equal(vet_k8s_update(&out, c, objpath, stale), VET_K8S_ECONFLICT);
+    assert_non_null(strstr(vet_error_last(), "kv-test"));
+    /* Merge patch. */
+    patch = json_pack("{s:{s:s}}", "data", "k2", "patched");
+    assert_int_equal(vet_k8s_patch(&out, c, objpath, patch), 0);
+    json_decref(patch);
+    json_decref(out);
+    assert_int_equal(vet_k8s_get(&out, c, objpath), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "data"), "k")),
+                        "v2");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(out, "data"), "k2")),
+                        "patched");
+    json_decref(out);
+    /* Selectors. */
+    assert_int_equal(vet_k8s_list(c, path, "app=kubevet", NULL, count_item, &n), 0);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(vet_k8s_list(c, path, "app in (other,none)", NULL, count_item, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(vet_k8s_list(c, path, NULL, "metadata.name=kv-test", count_item, &n), 0);
+    assert_int_equal(n, 1);
+    /* 404 is VET_ENOTFOUND, naming the object. */
+    assert_int_equal(vet_k8s_get(&out, c, "/api/v1/namespaces/default/configmaps/nope"),
+                     VET_ENOTFOUND);
+    assert_non_null(strstr(vet_error_last(), "configmaps/nope"));
+    json_decref(obj);
+    json_decref(stale);
+    vet_k8s_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_kv201_window),
         cmocka_unit_test(test_kv502_skew),
         cmocka_unit_test(test_kv207),
+        cmocka_unit_test(test_online),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
