@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "kubevet/check.h"
+#include "kubevet/etcd.h"
 #include "kubevet/k8s.h"
 #include "vtime.h"
 
@@ -402,6 +403,53 @@ static void test_kv207(void **state)
     vet_api_facts_free(f);
 }
 
+static void test_kv304_nodes(void **state)
+{
+    vet_api_facts *f = facts("v1.23.3");
+    vet_etcd_facts e;
+    vet_etcd_member m[3];
+    vet_ctx ctx;
+    vet_report r;
+    const char *pre[] = {"KV304", NULL};
+    (void)state;
+    memset(&e, 0, sizeof e);
+    memset(m, 0, sizeof m);
+    add_node(f, "master-1", 1, 1, "v1.23.3");
+    add_node(f, "renamed", 1, 1, "v1.23.3");
+    f->nodes[1].internal_ip = strdup("10.0.0.12");
+    add_node(f, "worker-1", 0, 0, "v1.23.3");
+    /* master-1 by name, master-2 by its peer address (the Node was renamed), master-3 by
+     * nothing: a removed master whose member stayed. */
+    const char *names[3] = {"master-1", "master-2", "master-3"};
+    const char *peers[3] = {"https://10.0.0.11:2380", "https://10.0.0.12:2380",
+                            "https://10.0.0.13:2380"};
+    for (int i = 0; i < 3; i++) {
+        m[i].id = 0x1000 + (uint64_t)i;
+        m[i].name = (char *)names[i];
+        m[i].started = 1;
+        vet_strv_push(&m[i].peer_urls, peers[i]);
+    }
+    e.members = m;
+    e.nmembers = 3;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.api = f;
+    ctx.etcd = &e;
+    vet_report_init(&r, "check", 0);
+    assert_int_equal(vet_check_run(&ctx, &r, VET_SRC_API | VET_SRC_ETCD, pre), 0);
+    assert_int_equal(r.nfindings, 1);
+    assert_string_equal(r.findings[0].subject, "master-3");
+    vet_report_free(&r);
+    /* Without the API, nothing to match against. */
+    ctx.api = NULL;
+    vet_report_init(&r, "check", 0);
+    assert_int_equal(vet_check_run(&ctx, &r, VET_SRC_ETCD, pre), 0);
+    assert_int_equal(r.nfindings, 0);
+    vet_report_free(&r);
+    for (int i = 0; i < 3; i++)
+        vet_strv_free(&m[i].peer_urls);
+    vet_api_facts_free(f);
+}
+
 /* ---- against a live server (t_api_client.sh sets KV_K8S_TEST_KUBECONFIG and arms the
  * stand-in: the first request is dropped, the first write fails with 500) ---- */
 
@@ -496,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_kv201_window),
         cmocka_unit_test(test_kv502_skew),
         cmocka_unit_test(test_kv207),
+        cmocka_unit_test(test_kv304_nodes),
         cmocka_unit_test(test_online),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
