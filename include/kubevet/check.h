@@ -24,6 +24,7 @@ struct vet_catalog;
 struct vet_manifest_scan;
 struct vet_etcd_facts;
 struct vet_snapshot_facts;
+struct vet_api_facts;
 
 typedef struct vet_ctx {
     int64_t now;                 /* evaluation time (--at) */
@@ -36,6 +37,7 @@ typedef struct vet_ctx {
     struct vet_manifest_scan *manifests;
     struct vet_etcd_facts *etcd;
     struct vet_snapshot_facts *snapshot;
+    struct vet_api_facts *api; /* the Kubernetes API source, or NULL */
 } vet_ctx;
 
 typedef struct vet_check {

@@ -18,7 +18,20 @@ typedef struct {
     vet_blob ca;   /* certificate-authority-data */
     int insecure;  /* insecure-skip-tls-verify */
     size_t line;
+    char *tls_server_name; /* tls-server-name: the name to verify (and send as SNI) */
+    char *proxy_url;       /* proxy-url */
 } vet_kc_cluster;
+
+/* An exec credential plugin (client.authentication.k8s.io v1 / v1beta1). */
+typedef struct {
+    char *api_version; /* "client.authentication.k8s.io/v1" */
+    char *command;     /* as written: resolved against the kubeconfig's folder when it has a '/' */
+    char **args;       /* NULL-terminated */
+    size_t nargs;
+    char **env; /* "NAME=value", NULL-terminated */
+    size_t nenv;
+    int provide_cluster_info; /* provideClusterInfo */
+} vet_kc_exec;
 
 typedef struct {
     char *name;
@@ -30,6 +43,8 @@ typedef struct {
     char *token_file;
     int has_exec; /* exec or auth-provider plugin */
     size_t line;
+    vet_kc_exec *exec; /* the exec plugin, or NULL (auth-provider alone sets has_exec only) */
+    char *username, *password; /* basic auth (never printed) */
 } vet_kc_user;
 
 typedef struct {

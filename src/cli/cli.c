@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "kubevet/k8s.h"
 #include "vtime.h"
 
 /* Global options: accepted after any subcommand, with kubectl's names where they overlap. */
@@ -29,6 +30,9 @@ static cli_opt global_opts(cli_globals *g, size_t i)
         {"etcd-cert", 0, CLI_STR, &g->etcd_cert, "FILE", "client certificate for etcd"},
         {"etcd-key", 0, CLI_STR, &g->etcd_key, "FILE", "client key for etcd"},
         {"target", 0, CLI_STR, &g->target, "VERSION", "Kubernetes version being prepared for"},
+        {"namespace", 'n', CLI_STR, &g->ns, "NS", "namespace (default: the context's)"},
+        {"request-timeout", 0, CLI_STR, &g->request_timeout_str, "DURATION",
+         "give up on an API request after this long (0 = never; e.g. 10s, 1m)"},
         {"help", 'h', CLI_FLAG, &g->help, NULL, "show help"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
@@ -132,6 +136,9 @@ int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_str
         goto done;
     if (g->fail_on_str && (rc = vet_severity_parse(&g->fail_on, g->fail_on_str)))
         goto done;
+    if (g->request_timeout_str &&
+        (rc = cli_parse_request_timeout(&g->request_timeout_ms, g->request_timeout_str)))
+        goto done;
 done:
     free(globals);
     return rc;
@@ -219,4 +226,59 @@ int cli_dispatch(const cli_cmd *cmds, const char *group, int argc, char **argv, 
         fprintf(sub ? stderr : stdout, "  %-18s %s\n", c->name, c->summary);
     fprintf(sub ? stderr : stdout, "\nRun 'kubevet %s COMMAND --help' for details.\n", group);
     return sub || argc <= 1 ? 2 : 0;
+}
+
+int cli_parse_request_timeout(long *out_ms, const char *s)
+{
+    const char *p = s;
+    double total = 0;
+    /* Go's time.ParseDuration, as kubectl uses it; a bare number is seconds. */
+    if (!*s)
+        return vet_error_set(VET_EUSAGE, "--request-timeout: empty duration");
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end), unit;
+        if (end == p || v < 0)
+            return vet_error_set(VET_EUSAGE, "--request-timeout: invalid duration \"%s\"", s);
+        p = end;
+        if (!*p && p == s + strlen(s) && total == 0 && !strpbrk(s, "hmsun")) {
+            total = v * 1000; /* bare seconds */
+            break;
+        }
+        if (!strncmp(p, "ms", 2))
+            unit = 1, p += 2;
+        else if (!strncmp(p, "us", 2))
+            unit = 0.001, p += 2;
+        else if (!strncmp(p, "ns", 2))
+            unit = 0.000001, p += 2;
+        else if (*p == 'h')
+            unit = 3600000, p++;
+        else if (*p == 'm')
+            unit = 60000, p++;
+        else if (*p == 's')
+            unit = 1000, p++;
+        else
+            return vet_error_set(VET_EUSAGE,
+                                 "--request-timeout: invalid duration \"%s\" (want e.g. 10s, 1m, "
+                                 "0 for none)",
+                                 s);
+        total += v * unit;
+    }
+    if (total > 86400000.0 * 365)
+        return vet_error_set(VET_EUSAGE, "--request-timeout: \"%s\" is too long", s);
+    *out_ms = (long)total;
+    if (total > 0 && *out_ms == 0)
+        *out_ms = 1;
+    return 0;
+}
+
+int cli_k8s_connect(struct vet_k8s **out, cli_globals *g)
+{
+    vet_k8s_opts o;
+    memset(&o, 0, sizeof o);
+    o.kubeconfig = g->kubeconfig;
+    o.context = g->context;
+    o.ns = g->ns;
+    o.timeout_ms = g->request_timeout_ms;
+    return vet_k8s_connect(out, &o);
 }

@@ -23,6 +23,9 @@ typedef struct {
     const char *target; /* --target or NULL */
     int color;          /* text on a TTY without NO_COLOR */
     int help;           /* --help / -h was given */
+    const char *ns;     /* -n/--namespace or NULL (the context's) */
+    const char *request_timeout_str;
+    long request_timeout_ms; /* --request-timeout (kubectl syntax); 0 = none */
 } cli_globals;
 
 typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI } cli_opt_kind;
@@ -94,6 +97,13 @@ int cli_etcd_connect(struct vet_etcd **out, cli_globals *g);
 int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,
                     const char *syn, const char *desc, const char *const *prefixes,
                     unsigned sources);
+
+/* The Kubernetes API client from --kubeconfig/--context/-n/--request-timeout and the environment,
+ * the way kubectl finds it. VET_ENOTFOUND when nothing is configured. */
+struct vet_k8s;
+int cli_k8s_connect(struct vet_k8s **out, cli_globals *g);
+/* kubectl's --request-timeout: "0" (none), "10s", "1m30s", "500ms", or bare seconds. */
+int cli_parse_request_timeout(long *out_ms, const char *s);
 
 /* Commands (one file each: src/cli/cmd_<name>.c). */
 int cmd_check(int argc, char **argv, cli_globals *g);

@@ -1,17 +1,261 @@
-/* kubevet check: every check the available sources allow. This issue's source is the node;
- * the etcd and API sources join as they land. */
+/* kubevet check: every check the available sources allow, joined in one report. The sources:
+ * - node: the files under --root (default /) when they hold a Kubernetes node;
+ * - api:  the cluster of --kubeconfig, else KUBECONFIG, ~/.kube/config or the in-cluster service
+ *         account (those three only for the live node: a copy under --root DIR is offline);
+ * - etcd: --etcd-endpoints, else the etcd static pod of the live node.
+ * A source named by a flag must work (exit 3 otherwise); one only found is best effort and the
+ * report says why it was not used. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "error.h"
+#include "fs.h"
 #include "kubevet/check.h"
+#include "kubevet/etcd.h"
+#include "kubevet/k8s.h"
+#include "kubevet/node.h"
 
 static const char synopsis[] =
     "  kubevet check [--root DIR] [--node-name NAME] [--at TIME] [--warn-within 30d]\n"
-    "                [--expect-san NAME|IP]... [--fail-on LEVEL] [-o text|json]";
+    "                [--expect-san NAME|IP]... [--kubeconfig FILE] [--context NAME]\n"
+    "                [--request-timeout 10s] [--etcd-endpoints URLS] [--fail-on LEVEL] [-o json]";
 
 static const char description[] =
-    "Runs every check whose source is available: the node's files under --root (default /):\n"
-    "PKI, kubeconfigs, kubelet and static pods. See 'kubevet help checks' for the catalog.";
+    "Runs every check whose source is available and joins the findings in one report:\n"
+    "  node  the node's files under --root (default /): PKI, kubeconfigs, kubelet, static pods\n"
+    "  api   the cluster: --kubeconfig, else KUBECONFIG, ~/.kube/config or the in-cluster\n"
+    "        service account (the last three only when --root is the live node)\n"
+    "  etcd  --etcd-endpoints, else the etcd static pod of the live node\n"
+    "The report header says which sources were used, and why the others were not. A source\n"
+    "named by a flag that cannot be reached is exit 3. See 'kubevet help checks'.";
+
+/* A found (not flagged) cluster gets this long to answer before it is reported as not used. */
+#define FOUND_TIMEOUT_MS 5000L
+
+typedef struct {
+    const char *name;
+    int used;
+    char *detail; /* what was used, or why not */
+} source;
+
+static int set_source(source *s, int used, const char *fmt, const char *arg)
+{
+    free(s->detail);
+    s->used = used;
+    s->detail = vet_strdupf(fmt, arg);
+    return s->detail ? 0 : VET_ENOMEM;
+}
+
+static int live_root(const cli_globals *g)
+{
+    return !g->root || !strcmp(g->root, "/");
+}
+
+/* One small function so the wording stays in one place: a --root that holds no node. */
+static int no_kubernetes_files(const char *root)
+{
+    return vet_error_set(VET_EINPUT, "no Kubernetes files under %s: wrong --root?", root);
+}
+
+static int node_has_files(const vet_node *n)
+{
+    return n &&
+           (n->certs.n || n->nkubeconfigs || n->kubelet_config_present || n->apiserver_present);
+}
+
+static int gather_api(vet_api_facts **out, cli_globals *g, source *s)
+{
+    vet_k8s *c = NULL;
+    vet_k8s_config *cfg = NULL;
+    vet_k8s_opts o;
+    /* Only flags make the API mandatory: KUBECONFIG and ~/.kube/config are found, not named. */
+    int rc, named = g->kubeconfig || g->context;
+    long timeout = g->request_timeout_ms;
+    *out = NULL;
+    memset(&o, 0, sizeof o);
+    o.kubeconfig = g->kubeconfig;
+    o.context = g->context;
+    o.ns = g->ns;
+    if (!named && !live_root(g) && !getenv("KUBECONFIG"))
+        return set_source(s, 0,
+                          "not used: --root %s is a copy of a node; add --kubeconfig to "
+                          "check its cluster too",
+                          g->root);
+    rc = vet_k8s_config_load(&cfg, &o);
+    if (rc == VET_ENOTFOUND && !named)
+        return set_source(s, 0, "not used: %s", vet_error_last());
+    if (rc)
+        goto fail;
+    if (!named && !g->request_timeout_str)
+        timeout = FOUND_TIMEOUT_MS;
+    {
+        char *what = vet_strdupf("%s (context \"%s\", user \"%s\", from %s)", cfg->server,
+                                 cfg->context, cfg->user, cfg->source);
+        if (!what || (rc = vet_k8s_new(&c, cfg, timeout))) {
+            free(what);
+            if (!what)
+                vet_k8s_config_free(cfg);
+            rc = rc ? rc : vet_error_set(VET_ENOMEM, "out of memory");
+            goto fail;
+        }
+        cfg = NULL;
+        rc = vet_api_gather(out, c);
+        if (!rc) {
+            char *v = vet_strdupf("%s, Kubernetes %s", what,
+                                  (*out)->git_version ? (*out)->git_version : "?");
+            rc = v ? set_source(s, 1, "%s", v) : VET_ENOMEM;
+            free(v);
+        }
+        free(what);
+    }
+    vet_k8s_free(c);
+    if (!rc)
+        return 0;
+fail:
+    /* A kubeconfig only found (a stale ~/.kube/config) does not stop the other sources. */
+    if (!named && rc != VET_ENOMEM) {
+        char *why = strdup(vet_error_last());
+        rc = why ? set_source(s, 0, "not used: %s", why) : VET_ENOMEM;
+        free(why);
+        return rc;
+    }
+    return rc;
+}
+
+static int gather_etcd(vet_etcd_facts **out, cli_globals *g, source *s)
+{
+    vet_etcd *c = NULL;
+    int rc, live = live_root(g) && vet_fs_exists("/etc/kubernetes/manifests/etcd.yaml");
+    *out = NULL;
+    if (!g->etcd_endpoints && !live)
+        return set_source(s, 0, "%s",
+                          live_root(g) ? "not used: no --etcd-endpoints and no etcd static pod "
+                                         "on this node"
+                                       : "not used: --root is a copy of a node; add "
+                                         "--etcd-endpoints to check its etcd too");
+    rc = cli_etcd_connect(&c, g);
+    if (!rc)
+        rc = vet_etcd_status(out, c);
+    if (!rc)
+        rc = set_source(s, 1, "%s", vet_etcd_endpoint(c));
+    vet_etcd_free(c);
+    if (rc && !g->etcd_endpoints && rc != VET_ENOMEM) {
+        char *why = strdup(vet_error_last());
+        rc = why ? set_source(s, 0, "not used: %s", why) : VET_ENOMEM;
+        free(why);
+    }
+    return rc;
+}
+
+static void print_header(const cli_pki *p, const source *src, size_t n)
+{
+    if (p->node && src[0].used)
+        printf("node %s (name from %s), root %s\n",
+               p->node->node_name ? p->node->node_name : "(unknown)",
+               vet_name_source_str(p->node->node_name_source), p->node->root);
+    for (size_t i = 0; i < n; i++)
+        printf("source %-5s %s\n", src[i].name, src[i].detail ? src[i].detail : "");
+    printf("\n");
+}
+
+static json_t *sources_json(const source *src, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_object();
+        json_object_set_new(s, "used", json_boolean(src[i].used));
+        json_object_set_new(s, src[i].used ? "detail" : "reason",
+                            json_string(src[i].detail ? src[i].detail : ""));
+        json_object_set_new(o, src[i].name, s);
+    }
+    return o;
+}
 
 int cmd_check(int argc, char **argv, cli_globals *g)
 {
-    return cli_pki_command(argc, argv, g, "check", 0, synopsis, description, NULL, VET_SRC_NODE);
+    cli_pki p;
+    vet_etcd_facts *etcd = NULL;
+    vet_api_facts *api = NULL;
+    vet_strv pos = VET_STRV_INIT;
+    vet_report r;
+    vet_ctx ctx;
+    source src[3] = {{"node", 0, NULL}, {"api", 0, NULL}, {"etcd", 0, NULL}};
+    unsigned sources = 0;
+    int rc, code, have_report = 0;
+    const char *root;
+    memset(&p, 0, sizeof p);
+    memset(&ctx, 0, sizeof ctx);
+    const cli_opt opts[] = {
+        {"warn-within", 0, CLI_STR, &p.warn_within, "DURATION",
+         "warn about expiry within this window (default 30d; e.g. 720h)"},
+        {"expect-san", 0, CLI_MULTI, &p.expect_sans, "NAME|IP",
+         "a SAN the apiserver certificate must carry (repeatable)"},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
+        goto out;
+    root = g->root ? g->root : "/";
+    if (pos.n) {
+        rc = vet_error_set(VET_EUSAGE, "check takes no paths (use 'kubevet certs check PATH')");
+        code = cli_fail(rc);
+        goto out;
+    }
+    if ((rc = vet_report_init(&r, "check", g->at))) {
+        code = cli_fail(rc);
+        goto out;
+    }
+    have_report = 1;
+    if ((rc = cli_pki_load(&p, &pos, g, &ctx, &r)))
+        goto fail;
+    if (node_has_files(p.node)) {
+        sources |= VET_SRC_NODE;
+        if ((rc = set_source(&src[0], 1, "%s", p.node->root)))
+            goto fail;
+    } else {
+        ctx.node = NULL;
+        if ((rc = set_source(&src[0], 0, "not used: no Kubernetes files under %s", root)))
+            goto fail;
+    }
+    if ((rc = gather_api(&api, g, &src[1])))
+        goto fail;
+    if (api) {
+        sources |= VET_SRC_API;
+        ctx.api = api;
+    }
+    if ((rc = gather_etcd(&etcd, g, &src[2])))
+        goto fail;
+    if (etcd) {
+        sources |= VET_SRC_ETCD;
+        ctx.etcd = etcd;
+    }
+    if (!sources) {
+        rc = no_kubernetes_files(root);
+        goto fail;
+    }
+    for (size_t i = 0; api && i < api->skipped.n; i++) {
+        char *line = vet_strdupf("api: not read: %s", api->skipped.v[i]);
+        if (line)
+            fprintf(stderr, "kubevet: %s\n", line);
+        free(line);
+    }
+    if ((rc = vet_check_run(&ctx, &r, sources, NULL)) || (rc = cli_pki_describe(&p, &r, g->at)))
+        goto fail;
+    vet_report_set(&r, "sources", sources_json(src, 3));
+    if (!g->output || !strcmp(g->output, "text"))
+        print_header(&p, src, 3);
+    code = cli_emit(&r, g);
+    goto out;
+fail:
+    code = cli_fail(rc);
+out:
+    for (int i = 0; i < 3; i++)
+        free(src[i].detail);
+    vet_api_facts_free(api);
+    vet_etcd_facts_free(etcd);
+    if (have_report)
+        vet_report_free(&r);
+    cli_pki_free(&p);
+    vet_strv_free(&pos);
+    return code;
 }

@@ -34,4 +34,17 @@ VET_CHECK_FN(vet_check_kv306);
 VET_CHECK_FN(vet_check_kv503);
 VET_CHECK_FN(vet_check_kv406); /* snapshot.c: stored objects (ctx->snapshot) */
 
+/* api.c: the Kubernetes API facts (ctx->api), with the node's files where needed */
+VET_CHECK_FN(vet_check_kv201);
+VET_CHECK_FN(vet_check_kv202);
+VET_CHECK_FN(vet_check_kv203);
+VET_CHECK_FN(vet_check_kv204);
+VET_CHECK_FN(vet_check_kv205);
+VET_CHECK_FN(vet_check_kv206);
+VET_CHECK_FN(vet_check_kv207);
+VET_CHECK_FN(vet_check_kv208);
+VET_CHECK_FN(vet_check_kv209);
+VET_CHECK_FN(vet_check_kv502);
+VET_CHECK_FN(vet_check_kv304_all); /* KV304 from etcd.c, plus members matching no master */
+
 #endif

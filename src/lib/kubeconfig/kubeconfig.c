@@ -71,6 +71,81 @@ static int get_blob(vet_blob *dst, vet_yaml *y, yaml_node_t *map, const char *ke
     return rc;
 }
 
+static int push_str(char ***v, size_t *n, const char *s)
+{
+    char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+    if (!nv)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    *v = nv;
+    if (!(nv[*n] = strdup(s)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    nv[++*n] = NULL;
+    return 0;
+}
+
+static void free_strs(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_exec(vet_kc_exec *e)
+{
+    if (!e)
+        return;
+    free(e->api_version);
+    free(e->command);
+    free_strs(e->args);
+    free_strs(e->env);
+    free(e);
+}
+
+/* exec: {apiVersion, command, args: [..], env: [{name, value}], provideClusterInfo} */
+static int parse_exec(vet_kc_exec **out, vet_yaml *y, yaml_node_t *n)
+{
+    vet_kc_exec *e;
+    yaml_node_t *l;
+    int rc = 0;
+    *out = NULL;
+    if (!n || n->type != YAML_MAPPING_NODE)
+        return 0;
+    if (!(e = calloc(1, sizeof *e)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    if ((rc = dup_str(&e->api_version, y, n, "apiVersion")) ||
+        (rc = dup_str(&e->command, y, n, "command")))
+        goto done;
+    l = vet_yaml_get(y, n, "args");
+    for (size_t i = 0; l && l->type == YAML_SEQUENCE_NODE && i < vet_yaml_len(l); i++) {
+        const char *a = vet_yaml_str(vet_yaml_item(y, l, i));
+        if (a && (rc = push_str(&e->args, &e->nargs, a)))
+            goto done;
+    }
+    l = vet_yaml_get(y, n, "env");
+    for (size_t i = 0; l && l->type == YAML_SEQUENCE_NODE && i < vet_yaml_len(l); i++) {
+        yaml_node_t *it = vet_yaml_item(y, l, i);
+        const char *k = vet_yaml_str(vet_yaml_get(y, it, "name"));
+        const char *v = vet_yaml_str(vet_yaml_get(y, it, "value"));
+        char *kv;
+        if (!k || !*k || strchr(k, '='))
+            continue;
+        if (!(kv = vet_strdupf("%s=%s", k, v ? v : ""))) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = push_str(&e->env, &e->nenv, kv);
+        free(kv);
+        if (rc)
+            goto done;
+    }
+    e->provide_cluster_info = vet_yaml_bool(vet_yaml_get(y, n, "provideClusterInfo")) == 1;
+    *out = e;
+    e = NULL;
+done:
+    free_exec(e);
+    return rc;
+}
+
 /* Each list entry is {name: X, <kind>: {...}}: return the inner mapping. */
 static yaml_node_t *entry(vet_yaml *y, yaml_node_t *item, const char *kind, const char **name)
 {
@@ -128,6 +203,9 @@ int vet_kubeconfig_parse(vet_kubeconfig **out, const unsigned char *data, size_t
             (rc = get_blob(&cl->ca, y, c, "certificate-authority-data", name)))
             goto done;
         cl->insecure = vet_yaml_bool(vet_yaml_get(y, c, "insecure-skip-tls-verify")) == 1;
+        if ((rc = dup_str(&cl->tls_server_name, y, c, "tls-server-name")) ||
+            (rc = dup_str(&cl->proxy_url, y, c, "proxy-url")))
+            goto done;
     }
 
     list = vet_yaml_get(y, root, "users");
@@ -154,6 +232,10 @@ int vet_kubeconfig_parse(vet_kubeconfig **out, const unsigned char *data, size_t
             (rc = get_blob(&us->key, y, u, "client-key-data", name)))
             goto done;
         us->has_exec = vet_yaml_get(y, u, "exec") || vet_yaml_get(y, u, "auth-provider");
+        if ((rc = dup_str(&us->username, y, u, "username")) ||
+            (rc = dup_str(&us->password, y, u, "password")) ||
+            (rc = parse_exec(&us->exec, y, vet_yaml_get(y, u, "exec"))))
+            goto done;
     }
 
     list = vet_yaml_get(y, root, "contexts");
@@ -199,6 +281,8 @@ void vet_kubeconfig_free(vet_kubeconfig *kc)
         free(kc->clusters[i].server);
         free(kc->clusters[i].ca_path);
         free(kc->clusters[i].ca.data);
+        free(kc->clusters[i].tls_server_name);
+        free(kc->clusters[i].proxy_url);
     }
     for (size_t i = 0; i < kc->nusers; i++) {
         vet_kc_user *u = &kc->users[i];
@@ -211,6 +295,11 @@ void vet_kubeconfig_free(vet_kubeconfig *kc)
             OPENSSL_cleanse(u->token, strlen(u->token));
         free(u->token);
         free(u->token_file);
+        free_exec(u->exec);
+        free(u->username);
+        if (u->password)
+            OPENSSL_cleanse(u->password, strlen(u->password));
+        free(u->password);
     }
     for (size_t i = 0; i < kc->ncontexts; i++) {
         free(kc->contexts[i].name);

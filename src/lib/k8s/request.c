@@ -1,0 +1,297 @@
+/* GET, paginated LIST and writes on top of k8s_request, and the decoding of LIST pages and
+ * Status bodies. A LIST page is walked as text and each item decoded alone, so memory holds one
+ * page of bytes and one decoded object however many thousands of objects the cluster holds. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "error.h"
+#include "k8s_int.h"
+
+#define PAGE_LIMIT 500
+
+/* ---- decoding ---- */
+
+static size_t skip_ws(const char *p, size_t i, size_t len)
+{
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* End of the string starting at p[i] == '"' (index after the closing quote), or 0. */
+static size_t skip_string(const char *p, size_t i, size_t len)
+{
+    for (i++; i < len; i++) {
+        if (p[i] == '\\')
+            i++;
+        else if (p[i] == '"')
+            return i + 1;
+    }
+    return 0;
+}
+
+/* End of the JSON value at p[i] (no validation beyond bracket and string structure: the items
+ * are validated by jansson one by one), or 0 when it runs off the end. */
+static size_t skip_value(const char *p, size_t i, size_t len)
+{
+    size_t depth = 0;
+    if (i >= len)
+        return 0;
+    if (p[i] == '"')
+        return skip_string(p, i, len);
+    if (p[i] != '{' && p[i] != '[') {
+        while (i < len && !strchr(",}] \t\r\n", p[i]))
+            i++;
+        return i;
+    }
+    for (; i < len; i++) {
+        if (p[i] == '"') {
+            size_t e = skip_string(p, i, len);
+            if (!e)
+                return 0;
+            i = e - 1;
+        } else if (p[i] == '{' || p[i] == '[')
+            depth++;
+        else if (p[i] == '}' || p[i] == ']') {
+            if (--depth == 0)
+                return i + 1;
+        }
+    }
+    return 0;
+}
+
+char *vet_k8s_status_message(const char *data, size_t len, long *code, char **reason)
+{
+    json_t *root = json_loadb(data, len, 0, NULL);
+    const char *kind, *msg, *rs;
+    char *out = NULL;
+    *code = 0;
+    if (reason)
+        *reason = NULL;
+    if (!json_is_object(root))
+        goto done;
+    kind = json_string_value(json_object_get(root, "kind"));
+    if (!kind || strcmp(kind, "Status"))
+        goto done;
+    *code = json_is_integer(json_object_get(root, "code"))
+                ? (long)json_integer_value(json_object_get(root, "code"))
+                : 0;
+    msg = json_string_value(json_object_get(root, "message"));
+    rs = json_string_value(json_object_get(root, "reason"));
+    if (reason && rs)
+        *reason = strdup(rs);
+    out = strdup(msg && *msg ? msg : rs ? rs : "(Status without a message)");
+    /* One line: a message spanning lines would break the CLI's contract. */
+    for (char *q = out; q && *q; q++)
+        if (*q == '\n' || *q == '\r' || (unsigned char)*q < 0x20)
+            *q = ' ';
+done:
+    json_decref(root);
+    return out;
+}
+
+static int page_error(size_t off, const char *what)
+{
+    return vet_error_set(VET_EINPUT, "list response: offset %zu: %s", off, what);
+}
+
+int vet_k8s_decode_page(const char *p, size_t len, vet_k8s_item_fn fn, void *ud,
+                        char **out_continue)
+{
+    size_t i = skip_ws(p, 0, len);
+    int rc = 0, is_status = 0;
+    if (out_continue)
+        *out_continue = NULL;
+    if (i >= len || p[i] != '{')
+        return page_error(i, "not a JSON object");
+    i = skip_ws(p, i + 1, len);
+    while (i < len && p[i] != '}') {
+        size_t ks = i, ke, vs, ve;
+        if (p[i] != '"' || !(ke = skip_string(p, i, len)))
+            return page_error(i, "expected a key");
+        i = skip_ws(p, ke, len);
+        if (i >= len || p[i] != ':')
+            return page_error(i, "expected ':'");
+        vs = skip_ws(p, i + 1, len);
+        if (!(ve = skip_value(p, vs, len)) || ve == vs)
+            return page_error(vs, "truncated value");
+        if (ke - ks == 7 && !memcmp(p + ks, "\"items\"", 7)) {
+            size_t j = vs;
+            /* Go encodes a nil slice as null: an empty page. */
+            if (ve - vs == 4 && !memcmp(p + vs, "null", 4))
+                goto next;
+            if (p[j] != '[')
+                return page_error(j, "items is not an array");
+            j = skip_ws(p, j + 1, ve);
+            while (j < ve - 1) {
+                size_t e = skip_value(p, j, ve);
+                json_error_t jerr;
+                json_t *item;
+                if (!e || e == j)
+                    return page_error(j, "bad item");
+                if (!(item = json_loadb(p + j, e - j, 0, &jerr)))
+                    return vet_error_set(VET_EINPUT, "list response: offset %zu: %s",
+                                         j + (size_t)(jerr.position > 0 ? jerr.position : 0),
+                                         jerr.text);
+                rc = json_is_object(item) ? fn(ud, item) : page_error(j, "item is not an object");
+                json_decref(item);
+                if (rc)
+                    return rc;
+                j = skip_ws(p, e, ve);
+                if (j < ve - 1 && p[j] == ',')
+                    j = skip_ws(p, j + 1, ve);
+                else if (j != ve - 1)
+                    return page_error(j, "expected ',' between items");
+            }
+        } else if (ke - ks == 10 && !memcmp(p + ks, "\"metadata\"", 10) && out_continue) {
+            json_t *m = json_loadb(p + vs, ve - vs, 0, NULL);
+            const char *cont = json_string_value(json_object_get(m, "continue"));
+            free(*out_continue);
+            *out_continue = cont && *cont ? strdup(cont) : NULL;
+            json_decref(m);
+        } else if (ke - ks == 6 && !memcmp(p + ks, "\"kind\"", 6)) {
+            is_status = ve - vs == 8 && !memcmp(p + vs, "\"Status\"", 8);
+        }
+    next:
+        i = skip_ws(p, ve, len);
+        if (i < len && p[i] == ',')
+            i = skip_ws(p, i + 1, len);
+        else if (i >= len || p[i] != '}')
+            return page_error(i, "expected ',' or '}'");
+    }
+    if (i >= len)
+        return page_error(i, "truncated object");
+    if (is_status) {
+        long code;
+        char *msg = vet_k8s_status_message(p, len, &code, NULL);
+        rc = vet_error_set(VET_ENET, "Status %ld: %s", code, msg ? msg : "?");
+        free(msg);
+        if (out_continue) {
+            free(*out_continue);
+            *out_continue = NULL;
+        }
+    }
+    return rc;
+}
+
+/* ---- requests ---- */
+
+int vet_k8s_get(json_t **out, vet_k8s *c, const char *path)
+{
+    vet_buf b = VET_BUF_INIT;
+    json_error_t jerr;
+    int rc;
+    *out = NULL;
+    if ((rc = k8s_request(c, "GET", path, NULL, NULL, &b, NULL, path)))
+        goto done;
+    if (!(*out = json_loadb(b.ptr ? b.ptr : "", b.size, 0, &jerr)))
+        rc = vet_error_set(VET_ENET, "%s: GET %s: response is not JSON (offset %d: %s)",
+                           c->cfg->server, path, jerr.position, jerr.text);
+done:
+    vet_buf_free(&b);
+    return rc;
+}
+
+static int append_query(vet_buf *q, const char *key, const char *val)
+{
+    vet_buf tmp = VET_BUF_INIT;
+    const char *esc;
+    int rc = 0;
+    /* Percent-encode by hand: curl_easy_escape is not among the loaded entry points. */
+    for (const unsigned char *s = (const unsigned char *)val; *s; s++) {
+        if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+            strchr("-_.~", *s))
+            rc = vet_buf_put(&tmp, s, 1);
+        else
+            rc = vet_buf_printf(&tmp, "%%%02X", *s);
+        if (rc) {
+            vet_buf_free(&tmp);
+            return rc;
+        }
+    }
+    esc = tmp.ptr ? tmp.ptr : "";
+    rc = vet_buf_printf(q, "%c%s=%s", q->size && strchr(q->ptr, '?') ? '&' : '?', key, esc);
+    vet_buf_free(&tmp);
+    return rc;
+}
+
+int vet_k8s_list(vet_k8s *c, const char *path, const char *label_selector,
+                 const char *field_selector, vet_k8s_item_fn fn, void *ud)
+{
+    vet_buf q = VET_BUF_INIT, body = VET_BUF_INIT;
+    char *cont = NULL;
+    int rc = 0, restarted = 0;
+    long status = 0;
+    for (;;) {
+        vet_buf_clear(&q);
+        if ((rc = vet_buf_puts(&q, path)) ||
+            (label_selector && *label_selector &&
+             (rc = append_query(&q, "labelSelector", label_selector))) ||
+            (field_selector && *field_selector &&
+             (rc = append_query(&q, "fieldSelector", field_selector))) ||
+            (rc = vet_buf_printf(&q, "%climit=%d", strchr(q.ptr, '?') ? '&' : '?', PAGE_LIMIT)) ||
+            (cont && (rc = append_query(&q, "continue", cont))))
+            goto done;
+        rc = k8s_request(c, "GET", q.ptr, NULL, NULL, &body, &status, path);
+        if (rc && status == 410 && cont && !restarted) {
+            /* The continue token expired (etcd compacted past it): kubectl restarts the list
+             * from the top once; items may repeat, callers key on names. */
+            restarted = 1;
+            free(cont);
+            cont = NULL;
+            vet_error_clear();
+            continue;
+        }
+        if (rc)
+            goto done;
+        free(cont);
+        cont = NULL;
+        if ((rc = vet_k8s_decode_page(body.ptr ? body.ptr : "", body.size, fn, ud, &cont))) {
+            if (rc == VET_EINPUT || rc == VET_ENET)
+                vet_error_prefix(c->cfg->server);
+            goto done;
+        }
+        if (!cont)
+            break;
+    }
+done:
+    free(cont);
+    vet_buf_free(&q);
+    vet_buf_free(&body);
+    return rc;
+}
+
+static int write_obj(json_t **out, vet_k8s *c, const char *method, const char *path,
+                     const json_t *obj, const char *ctype)
+{
+    vet_buf b = VET_BUF_INIT;
+    char *text = json_dumps(obj, JSON_COMPACT);
+    int rc;
+    if (out)
+        *out = NULL;
+    if (!text)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    rc = k8s_request(c, method, path, text, ctype, &b, NULL, path);
+    if (!rc && out && !(*out = json_loadb(b.ptr ? b.ptr : "", b.size, 0, NULL)))
+        rc = vet_error_set(VET_ENET, "%s: %s %s: response is not JSON", c->cfg->server, method,
+                           path);
+    free(text);
+    vet_buf_free(&b);
+    return rc;
+}
+
+int vet_k8s_create(json_t **out, vet_k8s *c, const char *path, const json_t *obj)
+{
+    return write_obj(out, c, "POST", path, obj, "application/json");
+}
+
+int vet_k8s_update(json_t **out, vet_k8s *c, const char *path, const json_t *obj)
+{
+    return write_obj(out, c, "PUT", path, obj, "application/json");
+}
+
+int vet_k8s_patch(json_t **out, vet_k8s *c, const char *path, const json_t *patch)
+{
+    return write_obj(out, c, "PATCH", path, patch, "application/merge-patch+json");
+}
