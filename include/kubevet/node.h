@@ -127,6 +127,15 @@ int vet_node_is_control_plane(const vet_node *n);
  * config, or a file that exists but could not be read)? 0 means --root is probably wrong. */
 int vet_node_has_files(const vet_node *n);
 
+/* kubeadm's name for a certificate of the node, as `kubeadm certs check-expiration` lists it
+ * ("apiserver", "etcd-server", "admin.conf", "ca"), "kubelet-client"/"kubelet-serving" for the
+ * kubelet's own, or NULL (not part of kubeadm's layout). */
+const char *vet_node_cert_name(const vet_cert_entry *e);
+/* The name of the CA that signs e ("ca", "etcd-ca", "front-proxy-ca"), or NULL when unknown. */
+const char *vet_node_cert_ca_name(const vet_node *n, const vet_cert_entry *e);
+/* 1 when e's CA key is not on the node: kubeadm's "externally managed" (it cannot renew e). */
+int vet_node_cert_external(const vet_node *n, const vet_cert_entry *e);
+
 /* The entry of a kubeadm role ("apiserver", "ca", "front-proxy-ca", ...), or NULL. */
 const vet_cert_entry *vet_node_role(const vet_node *n, const char *role);
 /* The node's kubeconfig with this basename ("kubelet.conf"), or NULL. */
