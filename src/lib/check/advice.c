@@ -199,8 +199,8 @@ int vet_advice_renew(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
     if (vet_advice_ca_key_missing(ctx, e)) {
         rc = vet_buf_printf(
             out,
-            "%s is not on this node (external CA mode, or never copied here), so 'kubeadm certs "
-            "renew' cannot sign: get a new %s from whoever holds that key:\n  kubeadm certs "
+            "%s is not on this node (external CA mode, or never copied here), so kubeadm cannot "
+            "sign a renewal: get a new %s from whoever holds that key:\n  kubeadm certs "
             "generate-csr --cert-dir /root/kv-csr/pki --kubeconfig-dir /root/kv-csr\nhave the "
             "CA sign /root/kv-csr/%s%s.csr with the same subject and SANs, install the "
             "certificate and its new key in place of /%s",

@@ -54,9 +54,10 @@ static int expiry_check(const vet_ctx *ctx, vet_report *r, int which)
                 return VET_ENOMEM;
             vet_finding_message(
                 f,
-                "certificate '%s' expired on %s (%lld days ago): whatever presents it is refused "
-                "('x509: certificate has expired or is not yet valid')",
-                who(e), when, (long long)-vet_time_days_between(ctx->now, na));
+                "certificate '%s' expired on %s (%lld day%s ago): whatever presents it is "
+                "refused ('x509: certificate has expired or is not yet valid')",
+                who(e), when, (long long)-vet_time_days_between(ctx->now, na),
+                vet_time_days_between(ctx->now, na) == -1 ? "" : "s");
         } else if (which == 102 && na >= ctx->now && na < ctx->now + ctx->warn_within &&
                    !(vet_cert_is_ca(e->cert) && na < ctx->now + 365 * DAY && ctx->node)) {
             int64_t days = vet_time_days_between(ctx->now, na);

@@ -239,11 +239,12 @@ VET_CHECK_FN(vet_check_kv107)
         vet_buf_printf(&m, "%s%s (%s)", i ? ", " : "", need.names.v[i], need.why.v[i]);
         vet_buf_printf(&list, "%s%s", i ? "," : "", need.names.v[i]);
     }
-    vet_finding_set_str(f, "missing_san", need.names.v[0]);
-    if (f->fields || !vet_finding_set_int(f, "missing_count", (long long)need.names.n))
-        json_object_set_new(f->fields, "missing_sans", arr);
-    else
+    if ((rc = vet_finding_set_str(f, "missing_san", need.names.v[0])) ||
+        (rc = vet_finding_set_int(f, "missing_count", (long long)need.names.n))) {
         json_decref(arr);
+        goto done;
+    }
+    json_object_set_new(f->fields, "missing_sans", arr);
     vet_finding_message(f,
                         "the apiserver certificate has no SAN for %s: clients connecting by %s "
                         "fail with 'x509: certificate is valid for ..., not %s'",
