@@ -87,7 +87,7 @@ typedef struct vet_node {
     int server_tls_bootstrap;
     int rotate_flag; /* --rotate-certificates in kubeadm-flags.env: 1/0/-1 absent */
     char *hostname_override;
-    char *kubelet_client_link; /* target of kubelet-client-current.pem, when a symlink */
+    char *kubelet_client_link;   /* target of kubelet-client-current.pem, when a symlink */
     int kubelet_client_dangling; /* ...and that target does not exist (the kubelet cannot start) */
 
     /* kube-apiserver static pod */
@@ -101,9 +101,10 @@ typedef struct vet_node {
 
     /* etcd static pod */
     int etcd_present;
-    char *etcd_name;                         /* --name */
-    char *etcd_peer_urls, *etcd_client_urls; /* --initial-advertise-peer-urls, --advertise-client-urls */
-    char *etcd_advertise_ip;                 /* host of the first peer (else client) URL */
+    char *etcd_name; /* --name */
+    char *etcd_peer_urls,
+        *etcd_client_urls;   /* --initial-advertise-peer-urls, --advertise-client-urls */
+    char *etcd_advertise_ip; /* host of the first peer (else client) URL */
     /* the other control-plane static pods: present and parsed */
     int controller_manager_present, scheduler_present;
 

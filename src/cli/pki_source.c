@@ -68,11 +68,11 @@ static json_t *cert_row(const vet_node *n, const vet_cert_entry *e, int64_t now)
     vet_time_format(nb, vet_cert_not_before(e->cert));
     vet_time_format(na, vet_cert_not_after(e->cert));
     json_object_set_new(o, "path", json_string(e->path));
-    json_object_set_new(o, "name", vet_node_cert_name(e) ? json_string(vet_node_cert_name(e))
-                                                          : json_null());
-    json_object_set_new(o, "ca", vet_node_cert_ca_name(n, e)
-                                     ? json_string(vet_node_cert_ca_name(n, e))
-                                     : json_null());
+    json_object_set_new(o, "name",
+                        vet_node_cert_name(e) ? json_string(vet_node_cert_name(e)) : json_null());
+    json_object_set_new(o, "ca",
+                        vet_node_cert_ca_name(n, e) ? json_string(vet_node_cert_ca_name(n, e))
+                                                    : json_null());
     json_object_set_new(o, "externally_managed", json_boolean(vet_node_cert_external(n, e)));
     json_object_set_new(o, "source", json_string(e->source));
     if (e->role)
@@ -135,8 +135,8 @@ static void print_inventory(const cli_pki *p, int64_t now)
     size_t n = 0, k = 0;
     row *rows;
     vet_table *t = NULL;
-    const char *hdr[] = {"CERTIFICATE", "EXPIRES",   "RESIDUAL TIME", "CERTIFICATE AUTHORITY",
-                         "EXTERNALLY MANAGED", "KEY", "WHERE"};
+    const char *hdr[] = {"CERTIFICATE",        "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY",
+                         "EXTERNALLY MANAGED", "KEY",     "WHERE"};
     for (int s = 0; s < 2; s++)
         n += sets[s] ? sets[s]->n : 0;
     if (!(rows = calloc(n ? n : 1, sizeof *rows)) || vet_table_new(&t, 7, hdr)) {
@@ -151,10 +151,9 @@ static void print_inventory(const cli_pki *p, int64_t now)
     qsort(rows, n, sizeof *rows, cmp_row);
     for (size_t i = 0; i < n; i++) {
         const vet_cert_entry *e = rows[i].e;
-        const vet_node *node = p->node && e >= p->node->certs.v &&
-                                       e < p->node->certs.v + p->node->certs.n
-                                   ? p->node
-                                   : NULL;
+        const vet_node *node =
+            p->node && e >= p->node->certs.v && e < p->node->certs.v + p->node->certs.n ? p->node
+                                                                                        : NULL;
         const char *name = vet_node_cert_name(e), *ca = vet_node_cert_ca_name(node, e);
         char left[32], iso[32], when[40], cabuf[256];
         const char *cells[7];
@@ -179,9 +178,9 @@ static void print_inventory(const cli_pki *p, int64_t now)
             cabuf[strcspn(cabuf, ",")] = '\0';
             ca = cabuf;
         }
-        cells[0] = name ? name
-               : *vet_cert_cn(e->cert) ? vet_cert_cn(e->cert)
-                                       : vet_cert_subject(e->cert);
+        cells[0] = name                    ? name
+                   : *vet_cert_cn(e->cert) ? vet_cert_cn(e->cert)
+                                           : vet_cert_subject(e->cert);
         cells[1] = when;
         cells[2] = left;
         cells[3] = *ca ? ca : "-";

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "error.h"
+
 #include "kubevet/pki.h"
 
 /* kubeadm's certificate names (kubeadm certs check-expiration / renew) and who uses each: kubeadm
@@ -86,10 +88,11 @@ int vet_advice_restart(vet_buf *out, const char *pods)
     /* The kubelet restarts a static pod when its manifest leaves and comes back (kubeadm's
      * documented way); 20 s lets it notice the removal. */
     if (!strchr(pods, ' '))
-        return vet_buf_printf(out,
-                              "\n  mv /etc/kubernetes/manifests/%s.yaml /etc/kubernetes/ && sleep 20 "
-                              "&& mv /etc/kubernetes/%s.yaml /etc/kubernetes/manifests/",
-                              pods, pods);
+        return vet_buf_printf(
+            out,
+            "\n  mv /etc/kubernetes/manifests/%s.yaml /etc/kubernetes/ && sleep 20 "
+            "&& mv /etc/kubernetes/%s.yaml /etc/kubernetes/manifests/",
+            pods, pods);
     return vet_buf_printf(out,
                           "\n  for p in %s; do mv /etc/kubernetes/manifests/$p.yaml "
                           "/etc/kubernetes/ && sleep 20 && mv /etc/kubernetes/$p.yaml "
@@ -123,8 +126,8 @@ int vet_advice_kubelet_rebootstrap(vet_buf *out, const vet_ctx *ctx)
     const vet_node *n = ctx->node;
     const vet_cert_entry *ca = vet_node_role(n, "ca");
     const char *name = vet_advice_node_name(ctx), *server = server_of(ctx);
-    int rc = vet_buf_printf(out, "give the kubelet a new client credential (rotation cannot: it "
-                                 "needs a valid one); on this node:\n  mkdir -p /root/kv-backup && "
+    int rc = vet_buf_printf(out, "give this node's kubelet a new client credential of its own; "
+                                 "on this node:\n  mkdir -p /root/kv-backup && "
                                  "mv /etc/kubernetes/kubelet.conf /var/lib/kubelet/pki/"
                                  "kubelet-client-* /root/kv-backup/");
     if (rc)
@@ -157,8 +160,9 @@ int vet_advice_kubelet_rebootstrap(vet_buf *out, const vet_ctx *ctx)
     }
     if (!rc && !strcmp(name, "<node-name>"))
         rc = vet_buf_printf(out, "\n<node-name>: this node's name as 'kubectl get nodes' shows it");
-    return rc ? rc : vet_buf_printf(out, "\nnever copy kubelet.conf or kubelet-client-*.pem "
-                                         "from another node");
+    return rc ? rc
+              : vet_buf_printf(out, "\nnever copy kubelet.conf or kubelet-client-*.pem "
+                                    "from another node");
 }
 
 static int kubelet_client(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
@@ -171,6 +175,9 @@ static int kubelet_client(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry
                  "rotateCertificates: true in /var/lib/kubelet/config.yaml (KV110 says when it is "
                  "off), then\n  systemctl restart kubelet\nthe new certificate needs its CSR "
                  "approved (automatic with kubeadm's bindings, KV209)");
+    if (vet_buf_puts(out, "rotation cannot renew it (it needs a valid credential the cluster "
+                          "trusts): "))
+        return VET_ENOMEM;
     return vet_advice_kubelet_rebootstrap(out, ctx);
 }
 
@@ -193,9 +200,10 @@ int vet_advice_renew(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
                               "'Manual rotation of CA certificates'): new CA added to every trust "
                               "bundle first, leaves re-issued, old CA removed last");
     if (!name || !ctx->node)
-        return vet_buf_printf(out, "re-issue it from its CA with the same subject and SANs "
-                                   "(openssl x509 -req ... or cfssl gencert ...), then restart what "
-                                   "uses it");
+        return vet_buf_printf(out,
+                              "re-issue it from its CA with the same subject and SANs "
+                              "(openssl x509 -req ... or cfssl gencert ...), then restart what "
+                              "uses it");
     if (vet_advice_ca_key_missing(ctx, e)) {
         rc = vet_buf_printf(
             out,
@@ -205,14 +213,15 @@ int vet_advice_renew(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
             "CA sign /root/kv-csr/%s%s.csr with the same subject and SANs, install the "
             "certificate and its new key in place of /%s",
             ca_file(e->ca_role), name, strstr(name, ".conf") ? "" : "pki/",
-            !strcmp(name, "etcd-server")   ? "etcd/server"
-            : !strcmp(name, "etcd-peer")   ? "etcd/peer"
+            !strcmp(name, "etcd-server")               ? "etcd/server"
+            : !strcmp(name, "etcd-peer")               ? "etcd/peer"
             : !strcmp(name, "etcd-healthcheck-client") ? "etcd/healthcheck-client"
                                                        : name,
             e->path);
     } else {
-        rc = vet_buf_printf(out, "on this node (backs up the old one under "
-                                 "/etc/kubernetes/tmp):\n  kubeadm certs renew %s",
+        rc = vet_buf_printf(out,
+                            "on this node (backs up the old one under "
+                            "/etc/kubernetes/tmp):\n  kubeadm certs renew %s",
                             name);
     }
     if (!rc && pods) {

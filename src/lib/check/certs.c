@@ -153,8 +153,8 @@ static int replaced_fix(vet_finding *f, const vet_cert_entry *ca, const char *le
         "verifies this node's certificates (or copy both files from a backup); check with\n  "
         "openssl verify -CAfile /%s /%s\nthen restart the static pods that load it:",
         stem, ca->subject, stem, ca->subject, stem, ca->subject, stem, ca->subject,
-        (int)(strrchr(ca->subject, '/') ? strrchr(ca->subject, '/') - ca->subject : 0),
-        ca->subject, ca->subject, leaf);
+        (int)(strrchr(ca->subject, '/') ? strrchr(ca->subject, '/') - ca->subject : 0), ca->subject,
+        ca->subject, leaf);
     if (!rc)
         rc = vet_advice_restart(&b, ca_pods(ca->role));
     if (!rc && etc_ca)
@@ -358,7 +358,8 @@ VET_CHECK_FN(vet_check_kv111)
         vet_finding_set_int(f, "key_bits", bits);
         vet_finding_message(f, "%s", m.ptr ? m.ptr : "");
         vet_buf_free(&m);
-        if (vet_advice_fix(f, ctx, e, "re-issue with a new RSA-2048+ or ECDSA P-256 key and SHA-256: "))
+        if (vet_advice_fix(f, ctx, e,
+                           "re-issue with a new RSA-2048+ or ECDSA P-256 key and SHA-256: "))
             return VET_ENOMEM;
     }
     return 0;

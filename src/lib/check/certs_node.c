@@ -31,24 +31,28 @@ static int apiserver_reissue(vet_buf *b, const vet_ctx *ctx, const char *add)
     int rc;
     if (ca && !ca->key)
         return vet_buf_printf(
-            b, "/etc/kubernetes/pki/ca.key is not on this node (external CA), so kubeadm cannot "
-               "sign: create a CSR for this node's apiserver certificate (kubeadm certs "
-               "generate-csr --cert-dir /root/kv-csr/pki --kubeconfig-dir /root/kv-csr, with this "
-               "node's name and address%s%s), have the CA sign /root/kv-csr/pki/apiserver.csr, "
-               "install the certificate and key as /etc/kubernetes/pki/apiserver.{crt,key}, then "
-               "restart kube-apiserver",
+            b,
+            "/etc/kubernetes/pki/ca.key is not on this node (external CA), so kubeadm cannot "
+            "sign: create a CSR for this node's apiserver certificate (kubeadm certs "
+            "generate-csr --cert-dir /root/kv-csr/pki --kubeconfig-dir /root/kv-csr, with this "
+            "node's name and address%s%s), have the CA sign /root/kv-csr/pki/apiserver.csr, "
+            "install the certificate and key as /etc/kubernetes/pki/apiserver.{crt,key}, then "
+            "restart kube-apiserver",
             add ? " plus " : "", add ? add : "");
-    rc = vet_buf_printf(b, "on this node:\n  kubectl -n kube-system get cm kubeadm-config -o "
-                           "jsonpath='{.data.ClusterConfiguration}' > /root/kv-cc.yaml");
+    rc = vet_buf_printf(
+        b, "on this node:\n  kubectl --kubeconfig=/etc/kubernetes/admin.conf -n kube-system "
+           "get cm kubeadm-config -o "
+           "jsonpath='{.data.ClusterConfiguration}' > /root/kv-cc.yaml");
     if (!rc && add)
         rc = vet_buf_printf(b, "\nedit /root/kv-cc.yaml: add %s under apiServer.certSANs", add);
     if (!rc)
         rc = init_config(b, ctx, n->advertise_address ? n->advertise_address : n->etcd_advertise_ip,
                          "/root/kv-cc.yaml");
     if (!rc)
-        rc = vet_buf_printf(b, "\n  mkdir -p /root/kv-backup && mv /etc/kubernetes/pki/apiserver.crt "
-                               "/etc/kubernetes/pki/apiserver.key /root/kv-backup/\n  kubeadm init "
-                               "phase certs apiserver --config /root/kv-cc.yaml");
+        rc = vet_buf_printf(b,
+                            "\n  mkdir -p /root/kv-backup && mv /etc/kubernetes/pki/apiserver.crt "
+                            "/etc/kubernetes/pki/apiserver.key /root/kv-backup/\n  kubeadm init "
+                            "phase certs apiserver --config /root/kv-cc.yaml");
     if (!rc)
         rc = vet_advice_restart(b, "kube-apiserver");
     if (!rc && add)
@@ -192,7 +196,8 @@ typedef struct {
 
 static int need_san(san_need *need, const vet_cert_entry *api, const char *name, const char *why)
 {
-    if (!name || !*name || vet_cert_covers(api->cert, name) || vet_strv_find(&need->names, name, 1) >= 0)
+    if (!name || !*name || vet_cert_covers(api->cert, name) ||
+        vet_strv_find(&need->names, name, 1) >= 0)
         return 0;
     if (vet_strv_push(&need->names, name) || vet_strv_push(&need->why, why))
         return VET_ENOMEM;
@@ -302,7 +307,6 @@ int vet_check_kv108_kubeconfigs(const vet_ctx *ctx, vet_report *r)
     return 0;
 }
 
-
 VET_CHECK_FN(vet_check_kv110)
 {
     const vet_node *n = ctx->node;
@@ -323,11 +327,12 @@ VET_CHECK_FN(vet_check_kv110)
                             "'Unauthorized'); the file was deleted or the link was copied from "
                             "another node",
                             n->kubelet_client_link);
-        rc = vet_buf_printf(&b, "if a valid kubelet-client-<date>.pem of this node is still in "
-                                "/var/lib/kubelet/pki (ls -l /var/lib/kubelet/pki), point the "
-                                "link at it:\n  ln -sfn /var/lib/kubelet/pki/kubelet-client-<date>.pem "
-                                "/var/lib/kubelet/pki/kubelet-client-current.pem && systemctl "
-                                "restart kubelet\n<date>: the newest one; otherwise ");
+        rc = vet_buf_printf(&b,
+                            "if a valid kubelet-client-<date>.pem of this node is still in "
+                            "/var/lib/kubelet/pki (ls -l /var/lib/kubelet/pki), point the "
+                            "link at it:\n  ln -sfn /var/lib/kubelet/pki/kubelet-client-<date>.pem "
+                            "/var/lib/kubelet/pki/kubelet-client-current.pem && systemctl "
+                            "restart kubelet\n<date>: the newest one; otherwise ");
         if (!rc)
             rc = vet_advice_kubelet_rebootstrap(&b, ctx);
         if (!rc)
@@ -367,7 +372,6 @@ VET_CHECK_FN(vet_check_kv110)
     }
     return 0;
 }
-
 
 /* Names in a per-node certificate that belong to no shared endpoint: what says which node it was
  * issued for. */
@@ -451,11 +455,12 @@ VET_CHECK_FN(vet_check_kv112)
         if (api) {
             rc = apiserver_reissue(&b, ctx, NULL);
         } else if (vet_advice_ca_key_missing(ctx, e)) {
-            rc = vet_buf_printf(&b, "/etc/kubernetes/pki/etcd/ca.key is not on this node: create "
-                                    "CSRs for etcd/server and etcd/peer with this node's name and "
-                                    "address (kubeadm certs generate-csr --cert-dir "
-                                    "/root/kv-csr/pki --kubeconfig-dir /root/kv-csr), have the etcd "
-                                    "CA sign them, install them, then restart etcd");
+            rc =
+                vet_buf_printf(&b, "/etc/kubernetes/pki/etcd/ca.key is not on this node: create "
+                                   "CSRs for etcd/server and etcd/peer with this node's name and "
+                                   "address (kubeadm certs generate-csr --cert-dir "
+                                   "/root/kv-csr/pki --kubeconfig-dir /root/kv-csr), have the etcd "
+                                   "CA sign them, install them, then restart etcd");
         } else {
             rc = vet_buf_printf(&b, "on this node:\n  : > /root/kv-init.yaml");
             if (!rc)

@@ -51,8 +51,8 @@ int vet_explain_ca_replaced(const vet_ctx *ctx, const vet_finding *cause, vet_fi
     if (strcmp(field(cause, "kind"), "ca-replaced"))
         return 0;
     if (!strcmp(effect->id, "KV108")) {
-        if (strcmp(field(effect, "kind"), "kubeconfig-ca") ||
-            !(dn = ca_dn(ctx, cause->subject)) || strcmp(field(effect, "trusted_ca"), dn))
+        if (strcmp(field(effect, "kind"), "kubeconfig-ca") || !(dn = ca_dn(ctx, cause->subject)) ||
+            strcmp(field(effect, "trusted_ca"), dn))
             return 0;
         rc = vet_finding_set_cause(effect, cause,
                                    "nothing to change in this kubeconfig: it still trusts the "

@@ -47,27 +47,28 @@ static int emit(vet_report *r, const vet_snapshot_stored *st, const vet_api *a, 
                                  n, st->resource, n == 1 ? "" : "s", n == 1 ? "is" : "are",
                                  st->api_version, st->kind, a->removed_in, target,
                                  ex.ptr ? ex.ptr : "", st->count > st->nexamples ? ", ..." : "")) ||
-        (rc = no_successor
-                  ? vet_finding_fix(f,
-                                    "no newer version of %s exists, so rewriting cannot help: %s%s"
-                                    "move to its successor before upgrading, then delete the "
-                                    "objects:\n  kubectl delete %s --all%s\nthen take a new "
-                                    "snapshot and re-run 'kubevet etcd snapshot objects'",
-                                    st->kind, *a->note ? a->note : "",
-                                    *a->note ? "; " : "", st->resource,
-                                    st->kind && !strcmp(st->kind, "PodSecurityPolicy")
-                                        ? "\n(PodSecurityPolicy: label each namespace with "
-                                          "pod-security.kubernetes.io/enforce=<level> for Pod "
-                                          "Security Admission first, and remove PodSecurityPolicy "
-                                          "from the apiserver's --enable-admission-plugins; "
-                                          "<level>: privileged, baseline or restricted)"
-                                        : "")
-                  : vet_finding_fix(f,
-                                    "before upgrading, rewrite them at the current storage version: "
-                                    "'kubectl get %s --all-namespaces -o json | kubectl replace -f "
-                                    "-' (or run kube-storage-version-migrator), then take a new "
-                                    "snapshot and re-run 'kubevet etcd snapshot objects'",
-                                    st->resource)) ||
+        (rc =
+             no_successor
+                 ? vet_finding_fix(f,
+                                   "no newer version of %s exists, so rewriting cannot help: %s%s"
+                                   "move to its successor before upgrading, then delete the "
+                                   "objects:\n  kubectl delete %s --all%s\nthen take a new "
+                                   "snapshot and re-run 'kubevet etcd snapshot objects'",
+                                   st->kind, *a->note ? a->note : "", *a->note ? "; " : "",
+                                   st->resource,
+                                   st->kind && !strcmp(st->kind, "PodSecurityPolicy")
+                                       ? "\n(PodSecurityPolicy: label each namespace with "
+                                         "pod-security.kubernetes.io/enforce=<level> for Pod "
+                                         "Security Admission first, and remove PodSecurityPolicy "
+                                         "from the apiserver's --enable-admission-plugins; "
+                                         "<level>: privileged, baseline or restricted)"
+                                       : "")
+                 : vet_finding_fix(f,
+                                   "before upgrading, rewrite them at the current storage version: "
+                                   "'kubectl get %s --all-namespaces -o json | kubectl replace -f "
+                                   "-' (or run kube-storage-version-migrator), then take a new "
+                                   "snapshot and re-run 'kubevet etcd snapshot objects'",
+                                   st->resource)) ||
         (rc = vet_finding_set_str(f, "resource", st->resource)) ||
         (rc = vet_finding_set_str(f, "api_version", st->api_version)) ||
         (rc = vet_finding_set_str(f, "kind", st->kind)) ||

@@ -5,10 +5,11 @@
 
 const char *vet_node_cert_name(const vet_cert_entry *e)
 {
-    static const char *const kubeconfigs[] = {"admin.conf", "super-admin.conf",
-                                              "controller-manager.conf", "scheduler.conf",
-                                              "kubelet.conf", "bootstrap-kubelet.conf"};
-    if (!strncmp(e->source, "kubeconfig:", 11) && !strncmp(e->subject, "kubeconfig etc/kubernetes/", 26)) {
+    static const char *const kubeconfigs[] = {
+        "admin.conf",     "super-admin.conf", "controller-manager.conf",
+        "scheduler.conf", "kubelet.conf",     "bootstrap-kubelet.conf"};
+    if (!strncmp(e->source, "kubeconfig:", 11) &&
+        !strncmp(e->subject, "kubeconfig etc/kubernetes/", 26)) {
         const char *file = e->subject + 26;
         for (size_t i = 0; i < sizeof kubeconfigs / sizeof kubeconfigs[0]; i++) {
             size_t l = strlen(kubeconfigs[i]);

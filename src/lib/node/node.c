@@ -677,6 +677,6 @@ int vet_node_is_control_plane(const vet_node *n)
 int vet_node_has_files(const vet_node *n)
 {
     return n && (n->certs.n || n->nkubeconfigs || vet_node_is_control_plane(n) ||
-                 n->kubelet_config_present || n->kubelet_client_link || n->sa_key ||
-                 n->sa_pub || n->errors.n);
+                 n->kubelet_config_present || n->kubelet_client_link || n->sa_key || n->sa_pub ||
+                 n->errors.n);
 }

@@ -116,7 +116,6 @@ void vet_node_load_pods(vet_node *n)
         n->etcd_advertise_ip = url_host(n->etcd_peer_urls);
     if (!n->etcd_advertise_ip && n->etcd_client_urls)
         n->etcd_advertise_ip = url_host(n->etcd_client_urls);
-    n->controller_manager_present =
-        read_pod(n, MANIFESTS "kube-controller-manager.yaml", NULL, 0);
+    n->controller_manager_present = read_pod(n, MANIFESTS "kube-controller-manager.yaml", NULL, 0);
     n->scheduler_present = read_pod(n, MANIFESTS "kube-scheduler.yaml", NULL, 0);
 }

@@ -145,7 +145,8 @@ int vet_finding_set_cause(vet_finding *f, const vet_finding *cause, const char *
 vet_finding *vet_report_find(vet_report *r, const char *id, const char *subject)
 {
     for (size_t i = 0; i < r->nfindings; i++)
-        if (!strcmp(r->findings[i].id, id) && (!subject || !strcmp(r->findings[i].subject, subject)))
+        if (!strcmp(r->findings[i].id, id) &&
+            (!subject || !strcmp(r->findings[i].subject, subject)))
             return &r->findings[i];
     return NULL;
 }
