@@ -81,7 +81,8 @@ int vet_report_set(vet_report *r, const char *key, json_t *value);
 
 /* Causes first: each finding another explains follows its cause (vet_finding_set_cause); among
  * causes and unexplained findings, severity descending (a cause counts with the most severe
- * finding it explains), then id, then subject: stable output for diffs and tests. */
+ * finding it explains; at one severity, causes before unexplained findings), then id, then
+ * subject: stable output for diffs and tests. */
 void vet_report_sort(vet_report *r);
 /* 3 if any input error, else 1 if any finding at or above fail_on, else 0. */
 int vet_report_exit_code(const vet_report *r, vet_severity fail_on);

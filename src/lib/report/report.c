@@ -231,28 +231,30 @@ static int caused_by(const vet_finding *f, const vet_finding *c)
 /* Append `i` and, depth first, the findings it explains (sorted order) to `out`. Depth is bounded
  * by the number of findings, and `done` stops cycles. */
 static void emit_tree(const seq_finding *v, size_t n, const size_t *parent, size_t i,
-                      unsigned char *done, vet_finding *out, size_t *k)
+                      unsigned char *done, const unsigned char *explainer, vet_finding *out,
+                      size_t *k)
 {
     done[i] = 1;
     out[(*k)++] = v[i].f;
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; explainer[i] && j < n; j++)
         if (!done[j] && parent[j] == i)
-            emit_tree(v, n, parent, j, done, out, k);
+            emit_tree(v, n, parent, j, done, explainer, out, k);
 }
 
 void vet_report_sort(vet_report *r)
 {
     size_t n = r->nfindings, k = 0, *parent = NULL;
     seq_finding *tmp = NULL;
-    unsigned char *done = NULL;
+    unsigned char *done = NULL, *explainer = NULL;
     int *rank = NULL;
     if (n < 2)
         return;
     tmp = malloc(n * sizeof *tmp);
     parent = malloc(n * sizeof *parent);
     done = calloc(n, 1);
+    explainer = calloc(n, 1);
     rank = malloc(n * sizeof *rank);
-    if (!tmp || !parent || !done || !rank)
+    if (!tmp || !parent || !done || !explainer || !rank)
         goto done;
     for (size_t i = 0; i < n; i++) {
         tmp[i].f = r->findings[i];
@@ -268,6 +270,9 @@ void vet_report_sort(vet_report *r)
                 break;
             }
     }
+    for (size_t i = 0; i < n; i++)
+        if (parent[i] < n)
+            explainer[parent[i]] = 1;
     /* A root (no cause in the report, or a cycle) ranks with its most severe descendant. */
     for (size_t i = 0; i < n; i++)
         rank[i] = (int)tmp[i].f.severity;
@@ -278,19 +283,22 @@ void vet_report_sort(vet_report *r)
         if ((int)tmp[i].f.severity > rank[p])
             rank[p] = (int)tmp[i].f.severity;
     }
-    /* Roots in sorted order, stable by rank descending. */
+    /* Roots by rank descending; at one rank, roots that explain others first (root cause
+     * first), then sorted order. */
     for (int sev = VET_SEV_NEVER; sev >= 0; sev--)
-        for (size_t i = 0; i < n; i++)
-            if (parent[i] == n && rank[i] == sev && !done[i])
-                emit_tree(tmp, n, parent, i, done, r->findings, &k);
+        for (int explains = 1; explains >= 0; explains--)
+            for (size_t i = 0; i < n; i++)
+                if (parent[i] == n && rank[i] == sev && !done[i] && explainer[i] == explains)
+                    emit_tree(tmp, n, parent, i, done, explainer, r->findings, &k);
     /* Whatever a cycle left out, in sorted order. */
     for (size_t i = 0; i < n; i++)
         if (!done[i])
-            emit_tree(tmp, n, parent, i, done, r->findings, &k);
+            emit_tree(tmp, n, parent, i, done, explainer, r->findings, &k);
 done: /* on allocation failure the findings keep the order they were found in */
     free(tmp);
     free(parent);
     free(done);
+    free(explainer);
     free(rank);
 }
 
