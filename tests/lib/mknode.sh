@@ -76,6 +76,7 @@
 #   ca_key_removed DIR [CA]        CA.key (ca) deleted: kubeadm's external CA mode
 #   copied_from DIR NAME IP LEAF.. LEAF (etcd/server, etcd/peer, apiserver) re-issued by the same CA
 #                                  for node NAME at IP, as if copied from that master (KV112)
+#   copied_cert_only DIR NAME IP LEAF  as copied_from, but only LEAF.crt came over (key stays) (KV112/KV105)
 #   apiserver_sans DIR LIST        apiserver.crt re-issued (same key) with only the SANs in LIST (KV107)
 #   remove DIR FILE                delete FILE (etc/kubernetes/scheduler.conf) (KV106)
 #   dangling_current DIR           delete the file kubelet-client-current.pem points at (KV110)
@@ -1053,6 +1054,20 @@ mut_copied_from() (
         rm -f "$root/etc/kubernetes/pki/$leaf.key"
         _kv_issue_leaf "$root" "$leaf"
     done
+)
+
+mut_copied_cert_only() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local root=$1 name=$2 ip=$3 leaf=$4 t keep
+    _kv_params "$root"
+    # Only the .crt came over: this node's key stays, so they no longer pair.
+    t=$(mktemp -d)
+    keep=$root/etc/kubernetes/pki/$leaf.key
+    mv "$keep" "$t/keep.key"
+    KV_NAME=$name KV_IP=$ip _kv_issue_leaf "$root" "$leaf"
+    mv -f "$t/keep.key" "$keep"
+    rm -rf "$t"
 )
 
 mut_apiserver_sans() (

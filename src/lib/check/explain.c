@@ -71,8 +71,9 @@ int vet_explain_ca_replaced(const vet_ctx *ctx, const vet_finding *cause, vet_fi
     return rc < 0 ? rc : 0;
 }
 
-/* A per-node certificate copied from another master lacks this node's names: its re-issue for
- * this node adds them, and certSANs must not keep the other node's identity. */
+/* A per-node certificate copied from another master lacks this node's names (KV107): its re-issue
+ * for this node adds them, and certSANs must not keep the other node's identity. Copied without
+ * its key, it does not match this node's key (KV105): the same re-issue makes a new pair. */
 int vet_explain_cert_copied(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect)
 {
     int rc;
@@ -80,8 +81,12 @@ int vet_explain_cert_copied(const vet_ctx *ctx, const vet_finding *cause, vet_fi
     if (strcmp(cause->subject, effect->subject))
         return 0;
     rc = vet_finding_set_cause(effect, cause,
-                               "re-issue the certificate for this node (fix of %s %s) instead of "
-                               "adding names to a copy of another node's certificate",
+                               !strcmp(effect->id, "KV107")
+                                   ? "re-issue the certificate for this node (fix of %s %s) "
+                                     "instead of adding names to a copy of another node's "
+                                     "certificate"
+                                   : "re-issue certificate and key for this node (fix of %s %s); "
+                                     "do not look for the key of another node's certificate",
                                cause->id, cause->subject);
     return rc < 0 ? rc : 0;
 }

@@ -109,6 +109,7 @@ const vet_relation vet_relations[] = {
     {"KV108", "KV102", vet_explain_ca_replaced},
     {"KV108", "KV108", vet_explain_ca_replaced}, /* kubeconfigs still trusting the original */
     {"KV112", "KV107", vet_explain_cert_copied}, /* a copied apiserver cert lacks this node */
+    {"KV112", "KV105", vet_explain_cert_copied}, /* ... copied without its key */
 };
 const size_t vet_relations_len = sizeof vet_relations / sizeof vet_relations[0];
 
