@@ -313,8 +313,11 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
     if (list && (!g->output || !strcmp(g->output, "text"))) {
         print_node_line(&p);
         print_inventory(&p, g->at);
-        for (size_t i = 0; i < r.errors.n; i++)
-            fprintf(stderr, "kubevet: %s\n", r.errors.v[i]);
+        for (size_t i = 0; i < r.errors.n; i++) {
+            fputs("kubevet: ", stderr);
+            vet_text_fputs(r.errors.v[i], stderr, 0);
+            fputc('\n', stderr);
+        }
         code = vet_report_exit_code(&r, g->fail_on);
     } else {
         if (!g->output || !strcmp(g->output, "text"))

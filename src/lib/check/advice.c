@@ -208,11 +208,17 @@ int vet_advice_renew(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
         rc = vet_buf_printf(
             out,
             "%s is not on this node (external CA mode, or never copied here), so kubeadm cannot "
-            "sign a renewal: get a new %s from whoever holds that key:\n  kubeadm certs "
-            "generate-csr --cert-dir /root/kv-csr/pki --kubeconfig-dir /root/kv-csr\nhave the "
-            "CA sign /root/kv-csr/%s%s.csr with the same subject and SANs, install the "
+            "sign a renewal: get a new %s certificate from whoever holds that key:\n  kubeadm "
+            "certs generate-csr --cert-dir /root/kv-csr/pki --kubeconfig-dir /root/kv-csr%s\nhave "
+            "the CA sign /root/kv-csr/%s%s.csr with the same subject and SANs, install the "
             "certificate and its new key in place of /%s",
-            ca_file(e->ca_role), name, strstr(name, ".conf") ? "" : "pki/",
+            ca_file(e->ca_role), name,
+            !strcmp(name, "apiserver") || !strncmp(name, "etcd-", 5)
+                ? " --config <kubeadm-config>\n<kubeadm-config>: this node's kubeadm configuration "
+                  "(ClusterConfiguration from the kubeadm-config ConfigMap plus an "
+                  "InitConfiguration with this node's name and address), so the SANs are right"
+                : "",
+            strstr(name, ".conf") ? "" : "pki/",
             !strcmp(name, "etcd-server")               ? "etcd/server"
             : !strcmp(name, "etcd-peer")               ? "etcd/peer"
             : !strcmp(name, "etcd-healthcheck-client") ? "etcd/healthcheck-client"

@@ -408,7 +408,7 @@ VET_CHECK_FN(vet_check_kv112)
         const char *me = n->node_name;
         vet_strv other = VET_STRV_INIT;
         vet_buf m = VET_BUF_INIT, b = VET_BUF_INIT;
-        const char *cn;
+        const char *cn, *file = i == 0 ? "server" : "peer";
         vet_finding *f;
         int rc = 0;
         if (!e || (!ip && !me))
@@ -467,11 +467,11 @@ VET_CHECK_FN(vet_check_kv112)
                 rc = init_config(&b, ctx, ip, "/root/kv-init.yaml");
             if (!rc)
                 rc = vet_buf_printf(
-                    &b, "\n  mkdir -p /root/kv-backup && mv /etc/kubernetes/pki/etcd/server.crt "
-                        "/etc/kubernetes/pki/etcd/server.key /etc/kubernetes/pki/etcd/peer.crt "
-                        "/etc/kubernetes/pki/etcd/peer.key /root/kv-backup/\n  kubeadm init phase "
-                        "certs etcd-server --config /root/kv-init.yaml\n  kubeadm init phase certs "
-                        "etcd-peer --config /root/kv-init.yaml\nthen restart the etcd static pod:");
+                    &b,
+                    "\n  mkdir -p /root/kv-backup && mv /etc/kubernetes/pki/etcd/%s.crt "
+                    "/etc/kubernetes/pki/etcd/%s.key /root/kv-backup/\n  kubeadm init phase "
+                    "certs %s --config /root/kv-init.yaml\nthen restart the etcd static pod:",
+                    file, file, roles[i]);
             if (!rc)
                 rc = vet_advice_restart(&b, "etcd");
             if (!rc && (!me || !ip))
