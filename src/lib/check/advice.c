@@ -225,10 +225,7 @@ int vet_advice_renew(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
                                                        : name,
             e->path);
     } else {
-        rc = vet_buf_printf(out,
-                            "on this node (backs up the old one under "
-                            "/etc/kubernetes/tmp):\n  kubeadm certs renew %s",
-                            name);
+        rc = vet_buf_printf(out, "on this node:\n  kubeadm certs renew %s", name);
     }
     if (!rc && pods) {
         rc = vet_buf_printf(out, "\nthen restart the %s static pod%s:", pods,
