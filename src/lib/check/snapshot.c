@@ -49,20 +49,20 @@ static int emit(vet_report *r, const vet_snapshot_stored *st, const vet_api *a, 
                                  ex.ptr ? ex.ptr : "", st->count > st->nexamples ? ", ..." : "")) ||
         (rc =
              no_successor
-                 ? vet_finding_fix(f,
-                                   "no newer version of %s exists, so rewriting cannot help: %s%s"
-                                   "move to its successor before upgrading, then delete the "
-                                   "objects:\n  kubectl delete %s --all%s\nthen take a new "
-                                   "snapshot and re-run 'kubevet etcd snapshot objects'",
-                                   st->kind, *a->note ? a->note : "", *a->note ? "; " : "",
-                                   st->resource,
-                                   st->kind && !strcmp(st->kind, "PodSecurityPolicy")
-                                       ? "\n(PodSecurityPolicy: label each namespace with "
-                                         "pod-security.kubernetes.io/enforce=<level> for Pod "
-                                         "Security Admission first, and remove PodSecurityPolicy "
-                                         "from the apiserver's --enable-admission-plugins; "
-                                         "<level>: privileged, baseline or restricted)"
-                                       : "")
+                 ? vet_finding_fix(
+                       f,
+                       "no newer version of %s exists, so rewriting cannot help: %s%s"
+                       "move to its successor before upgrading, then delete the "
+                       "objects:\n  kubectl delete %s --all --all-namespaces%s\nthen take a new "
+                       "snapshot and re-run 'kubevet etcd snapshot objects'",
+                       st->kind, *a->note ? a->note : "", *a->note ? "; " : "", st->resource,
+                       st->kind && !strcmp(st->kind, "PodSecurityPolicy")
+                           ? "\n(PodSecurityPolicy: label each namespace with "
+                             "pod-security.kubernetes.io/enforce=<level> for Pod "
+                             "Security Admission first, and remove PodSecurityPolicy "
+                             "from the apiserver's --enable-admission-plugins; "
+                             "<level>: privileged, baseline or restricted)"
+                           : "")
                  : vet_finding_fix(f,
                                    "before upgrading, rewrite them at the current storage version: "
                                    "'kubectl get %s --all-namespaces -o json | kubectl replace -f "
