@@ -24,6 +24,20 @@
 #   count:    N                      number of entries in "certificates"
 #   cert:     FIELD VALUE            some certificate has FIELD == VALUE (case and ':' ignored)
 #   stderr:   TEXT[|TEXT]            stderr contains one of them
+#   stderr-lines: N                  stderr has exactly N lines
+#   first:    ID                     the first finding has ID
+#   before:   ID1 ID2                the first ID1 finding comes before every ID2 finding
+#   cause:    ID PATTERN CAUSE       every finding with ID whose subject matches PATTERN (glob)
+#                                    has "cause" matching CAUSE (glob), and there is one
+#   number:   ID N                   exactly N findings with ID
+#   field:    ID KEY VALUE           some finding with ID has KEY == VALUE (JSON scalar as text)
+#   message:  ID TEXT                some finding with ID has TEXT in its message
+#   no-message: ID TEXT              no finding with ID has TEXT in its message
+#   fix:      ID TEXT                some finding with ID has TEXT in its fix
+#   no-fix:   TEXT                   no finding's fix contains TEXT
+#   stdout:   TEXT                   stdout contains TEXT (with "-o text" the report is not JSON)
+#   no-control: stdout               stdout holds no control character but newline and tab
+#   as-user:  nobody                 run as uid/gid 65534 (setpriv or runuser; skip when not root)
 # Always checked: no crash (exit >= 128) or hang; exit 0/1 come with a JSON report whose
 # findings carry id/name/severity/subject/message/fix and whose exit code agrees with
 # --fail-on; exit 3 comes with a message on stderr; no PEM private key in any output.
@@ -150,7 +164,9 @@ def judge(case, out, err, rc, argv):
   stderr = open(err, encoding="utf-8", errors="replace").read()
   LEVELS = {"info": 0, "warning": 1, "critical": 2}
   KEYS = {"build", "mutate", "run", "exit", "expect", "absent", "subject", "severity",
-          "no-severity", "count", "cert", "stderr"}
+          "no-severity", "count", "cert", "stderr", "stderr-lines", "first", "before", "cause",
+          "number", "field", "message", "no-message", "fix", "no-fix", "stdout", "no-control",
+          "as-user"}
   spec = []
   for n, line in enumerate(open(case, encoding="utf-8"), 1):
       line = line.strip()
@@ -176,7 +192,9 @@ def judge(case, out, err, rc, argv):
           probs.append(f"a private key appears on {where}")
 
   report = None
-  if rc in (0, 1):
+  text_mode = any(argv[i] in ("-o", "--output") and i + 1 < len(argv) and argv[i + 1] == "text"
+                  for i in range(len(argv)))
+  if rc in (0, 1) and not text_mode:
       try:
           report = json.loads(stdout)
           if not isinstance(report, dict):
@@ -259,6 +277,53 @@ def judge(case, out, err, rc, argv):
       elif k == "stderr":
           if not any(t.strip() and t.strip() in stderr for t in v.split("|")):
               probs.append(f"stderr does not name {v}: {first_line(stderr)!r}")
+      elif k == "stderr-lines":
+          if len(stderr.splitlines()) != int(v):
+              probs.append(f"stderr has {len(stderr.splitlines())} lines, want {v}: {stderr[:300]!r}")
+      elif k == "first":
+          if not ids or ids[0] != v:
+              probs.append(f"first finding is {ids[0] if ids else None}, want {v}")
+      elif k == "before":
+          a, _, b = v.partition(" ")
+          b = b.strip()
+          ia = [i for i, x in enumerate(ids) if x == a]
+          ib = [i for i, x in enumerate(ids) if x == b]
+          if not ia or not ib or ia[0] > ib[0]:
+              probs.append(f"{a} not listed before {b}: {ids}")
+      elif k == "cause":
+          i, pat, want = (v.split(" ", 2) + ["", ""])[:3]
+          hit = [f for f in findings if f.get("id") == i and fnmatch.fnmatchcase(str(f.get("subject")), pat)]
+          bad = [(f.get("subject"), f.get("cause")) for f in hit
+                 if not fnmatch.fnmatchcase(str(f.get("cause")), want)]
+          if not hit or bad:
+              probs.append(f"{i} {pat}: cause {bad or 'no such finding'}, want {want}")
+      elif k == "number":
+          i, _, n = v.partition(" ")
+          if ids.count(i) != int(n):
+              probs.append(f"{ids.count(i)} {i} findings, want {n}")
+      elif k == "field":
+          i, key, want = (v.split(" ", 2) + ["", ""])[:3]
+          got = [f.get(key) for f in findings if f.get("id") == i]
+          if not any(str(g).lower() == want.lower() or json.dumps(g) == want for g in got):
+              probs.append(f"{i} {key} = {got}, want {want}")
+      elif k in ("message", "fix", "no-message"):
+          i, _, t = v.partition(" ")
+          key = "fix" if k == "fix" else "message"
+          got = [str(f.get(key)) for f in findings if f.get("id") == i]
+          has = any(t in g for g in got)
+          if has == (k == "no-message"):
+              probs.append(f"{i} {key} {'has' if has else 'lacks'} {t!r}: {[g[:200] for g in got]}")
+      elif k == "no-fix":
+          bad = [f.get("id") for f in findings if v in str(f.get("fix"))]
+          if bad:
+              probs.append(f"fix of {bad} contains {v!r}")
+      elif k == "stdout":
+          if v not in stdout:
+              probs.append(f"stdout lacks {v!r}")
+      elif k == "no-control":
+          bad = sorted(set(hex(ord(c)) for c in stdout if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127))
+          if bad:
+              probs.append(f"stdout holds control characters {bad}")
   if probs:
       return "; ".join(probs) + f" [seen: {seen}]"
   return None
@@ -293,7 +358,7 @@ PYEOF
 : >"$W/manifest"
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "${3//$'\t'/ }" >>"$W/manifest"; }
 run_case() {
-    local file=$1 name build="" muts="" run="" k v line d root fix
+    local file=$1 name build="" muts="" run="" as_user="" k v line d root fix
     name=$(basename "$(dirname "$file")")/$(basename "$file" .case)
     while IFS= read -r line || [ -n "$line" ]; do
         case $line in '#'* | '') continue ;; esac
@@ -304,6 +369,7 @@ run_case() {
         build) build=$v ;;
         mutate) muts+="$v"$'\n' ;;
         run) run=$v ;;
+        as-user) as_user=$v ;;
         esac
     done <"$file"
     if [ -z "$build" ] || [ -z "$run" ]; then
@@ -327,8 +393,25 @@ run_case() {
     done
     [ $has_root = 1 ] || args+=(--root "$root")
     [ $has_o = 1 ] || args+=(-o json)
-    local o=$W/out/${name//\//_}
-    timeout 60 "$KUBEVET" "${args[@]}" >"$o.out" 2>"$o.err" </dev/null
+    local o=$W/out/${name//\//_} pre=()
+    if [ -n "$as_user" ]; then
+        # Another user must reach the fixture (not its files: mknode's modes decide those).
+        if [ "$(id -u)" != 0 ]; then
+            record "$name" skip "as-user needs root to switch users (running as uid $(id -u))"; return
+        elif command -v setpriv >/dev/null; then
+            pre=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+        elif command -v runuser >/dev/null; then
+            pre=(runuser -u nobody --)
+        else
+            record "$name" skip "as-user needs setpriv or runuser"; return
+        fi
+        local up=$fix
+        while [ "$up" != / ] && [ -n "$up" ]; do chmod o+x "$up" 2>/dev/null; up=$(dirname "$up"); done
+        if ! "${pre[@]}" test -x "$KUBEVET"; then
+            record "$name" skip "$KUBEVET is not executable by uid 65534"; return
+        fi
+    fi
+    timeout 60 ${pre[@]+"${pre[@]}"} "$KUBEVET" "${args[@]}" >"$o.out" 2>"$o.err" </dev/null
     local rc=$? IFS=$'\x1f'
     printf '%s\trun\t\t%s\t%s\t%s\t%s\t%s\n' "$name" "$file" "$o.out" "$o.err" "$rc" "${args[*]}" >>"$W/manifest"
 }

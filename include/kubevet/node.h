@@ -87,7 +87,8 @@ typedef struct vet_node {
     int server_tls_bootstrap;
     int rotate_flag; /* --rotate-certificates in kubeadm-flags.env: 1/0/-1 absent */
     char *hostname_override;
-    char *kubelet_client_link; /* target of kubelet-client-current.pem, when a symlink */
+    char *kubelet_client_link;   /* target of kubelet-client-current.pem, when a symlink */
+    int kubelet_client_dangling; /* ...and that target does not exist (the kubelet cannot start) */
 
     /* kube-apiserver static pod */
     int apiserver_present;
@@ -97,6 +98,15 @@ typedef struct vet_node {
     char *tls_cert_file, *client_ca_file, *requestheader_ca_file, *proxy_client_cert_file;
     vet_strv
         server_hosts; /* host of every kubeconfig `server:` (controlPlaneEndpoint shows here) */
+
+    /* etcd static pod */
+    int etcd_present;
+    char *etcd_name; /* --name */
+    char *etcd_peer_urls,
+        *etcd_client_urls;   /* --initial-advertise-peer-urls, --advertise-client-urls */
+    char *etcd_advertise_ip; /* host of the first peer (else client) URL */
+    /* the other control-plane static pods: present and parsed */
+    int controller_manager_present, scheduler_present;
 
     vet_strv errors; /* unreadable or malformed node files */
 } vet_node;
@@ -110,6 +120,22 @@ void vet_node_free(vet_node *n);
 /* Verify every certificate of the node and of `files` (either may be NULL) against its CA,
  * on all cores, once; the checks read the verdicts. */
 int vet_node_verify_chains(vet_node *n, vet_certset *files);
+
+/* A control-plane node: it runs a control-plane static pod (kube-apiserver, etcd,
+ * kube-controller-manager or kube-scheduler). */
+int vet_node_is_control_plane(const vet_node *n);
+/* Does the node hold any Kubernetes file at all (certificate, kubeconfig, static pod, kubelet
+ * config, or a file that exists but could not be read)? 0 means --root is probably wrong. */
+int vet_node_has_files(const vet_node *n);
+
+/* kubeadm's name for a certificate of the node, as `kubeadm certs check-expiration` lists it
+ * ("apiserver", "etcd-server", "admin.conf", "ca"), "kubelet-client"/"kubelet-serving" for the
+ * kubelet's own, or NULL (not part of kubeadm's layout). */
+const char *vet_node_cert_name(const vet_cert_entry *e);
+/* The name of the CA that signs e ("ca", "etcd-ca", "front-proxy-ca"), or NULL when unknown. */
+const char *vet_node_cert_ca_name(const vet_node *n, const vet_cert_entry *e);
+/* 1 when e's CA key is not on the node: kubeadm's "externally managed" (it cannot renew e). */
+int vet_node_cert_external(const vet_node *n, const vet_cert_entry *e);
 
 /* The entry of a kubeadm role ("apiserver", "ca", "front-proxy-ca", ...), or NULL. */
 const vet_cert_entry *vet_node_role(const vet_node *n, const char *role);

@@ -9,6 +9,7 @@
 #include "kubevet/check.h"
 #include "kubevet/etcd.h"
 #include "kubevet/node.h"
+#include "text.h"
 #include "vtime.h"
 
 int cli_pki_load(cli_pki *p, const vet_strv *paths, cli_globals *g, vet_ctx *ctx, vet_report *r)
@@ -60,13 +61,19 @@ static json_t *strv_json(const vet_strv *sv)
     return a;
 }
 
-static json_t *cert_row(const vet_cert_entry *e, int64_t now)
+static json_t *cert_row(const vet_node *n, const vet_cert_entry *e, int64_t now)
 {
     char nb[32], na[32];
     json_t *o = json_object();
     vet_time_format(nb, vet_cert_not_before(e->cert));
     vet_time_format(na, vet_cert_not_after(e->cert));
     json_object_set_new(o, "path", json_string(e->path));
+    json_object_set_new(o, "name",
+                        vet_node_cert_name(e) ? json_string(vet_node_cert_name(e)) : json_null());
+    json_object_set_new(o, "ca",
+                        vet_node_cert_ca_name(n, e) ? json_string(vet_node_cert_ca_name(n, e))
+                                                    : json_null());
+    json_object_set_new(o, "externally_managed", json_boolean(vet_node_cert_external(n, e)));
     json_object_set_new(o, "source", json_string(e->source));
     if (e->role)
         json_object_set_new(o, "role", json_string(e->role));
@@ -101,7 +108,7 @@ int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now)
     }
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; sets[s] && i < sets[s]->n; i++)
-            json_array_append_new(rows, cert_row(&sets[s]->v[i], now));
+            json_array_append_new(rows, cert_row(s ? NULL : p->node, &sets[s]->v[i], now));
     return vet_report_set(r, "certificates", rows);
 }
 
@@ -120,16 +127,19 @@ static int cmp_row(const void *a, const void *b)
     return strcmp(x->e->subject, y->e->subject);
 }
 
+/* The columns of `kubeadm certs check-expiration` (CERTIFICATE, EXPIRES, RESIDUAL TIME,
+ * CERTIFICATE AUTHORITY, EXTERNALLY MANAGED), plus the key and where the certificate was found. */
 static void print_inventory(const cli_pki *p, int64_t now)
 {
     const vet_certset *sets[2] = {p->node ? &p->node->certs : NULL, p->files};
     size_t n = 0, k = 0;
     row *rows;
     vet_table *t = NULL;
-    const char *hdr[] = {"DAYS LEFT", "EXPIRES", "CN", "KEY", "CA", "WHERE"};
+    const char *hdr[] = {"CERTIFICATE",        "EXPIRES", "RESIDUAL TIME", "CERTIFICATE AUTHORITY",
+                         "EXTERNALLY MANAGED", "KEY",     "WHERE"};
     for (int s = 0; s < 2; s++)
         n += sets[s] ? sets[s]->n : 0;
-    if (!(rows = calloc(n ? n : 1, sizeof *rows)) || vet_table_new(&t, 6, hdr)) {
+    if (!(rows = calloc(n ? n : 1, sizeof *rows)) || vet_table_new(&t, 7, hdr)) {
         free(rows);
         return;
     }
@@ -140,18 +150,43 @@ static void print_inventory(const cli_pki *p, int64_t now)
         }
     qsort(rows, n, sizeof *rows, cmp_row);
     for (size_t i = 0; i < n; i++) {
-        char days[32], when[32];
-        const char *cells[6];
-        snprintf(days, sizeof days, "%lld", (long long)vet_time_days_between(now, rows[i].na));
-        vet_time_format(when, rows[i].na);
-        when[10] = '\0';
-        cells[0] = days;
+        const vet_cert_entry *e = rows[i].e;
+        const vet_node *node =
+            p->node && e >= p->node->certs.v && e < p->node->certs.v + p->node->certs.n ? p->node
+                                                                                        : NULL;
+        const char *name = vet_node_cert_name(e), *ca = vet_node_cert_ca_name(node, e);
+        char left[32], iso[32], when[40], cabuf[256];
+        const char *cells[7];
+        int64_t secs = rows[i].na - now, days = vet_time_days_between(now, rows[i].na);
+        vet_time_format(iso, rows[i].na);
+        /* "2027-01-02T03:04:05Z" -> "2027-01-02 03:04 UTC" */
+        snprintf(when, sizeof when, "%.10s %.5s UTC", iso, iso + 11);
+        if (secs < 0)
+            snprintf(left, sizeof left, "expired");
+        else if (days >= 365)
+            snprintf(left, sizeof left, "%lldy %lldd", (long long)(days / 365),
+                     (long long)(days % 365));
+        else if (days >= 1)
+            snprintf(left, sizeof left, "%lldd", (long long)days);
+        else
+            snprintf(left, sizeof left, "%lldh", (long long)(secs / 3600));
+        if (!ca && vet_cert_is_ca(e->cert) && vet_cert_issued_by_name(e->cert, e->cert))
+            ca = "";
+        if (!ca) {
+            const char *iss = vet_cert_issuer(e->cert);
+            snprintf(cabuf, sizeof cabuf, "%s", !strncmp(iss, "CN=", 3) ? iss + 3 : iss);
+            cabuf[strcspn(cabuf, ",")] = '\0';
+            ca = cabuf;
+        }
+        cells[0] = name                    ? name
+                   : *vet_cert_cn(e->cert) ? vet_cert_cn(e->cert)
+                                           : vet_cert_subject(e->cert);
         cells[1] = when;
-        cells[2] = *vet_cert_cn(rows[i].e->cert) ? vet_cert_cn(rows[i].e->cert)
-                                                 : vet_cert_subject(rows[i].e->cert);
-        cells[3] = vet_cert_key_type(rows[i].e->cert);
-        cells[4] = vet_cert_is_ca(rows[i].e->cert) ? "yes" : "no";
-        cells[5] = rows[i].e->subject;
+        cells[2] = left;
+        cells[3] = *ca ? ca : "-";
+        cells[4] = vet_node_cert_external(node, e) ? "yes" : "no";
+        cells[5] = vet_cert_key_type(e->cert);
+        cells[6] = e->subject;
         vet_table_row(t, cells);
     }
     vet_table_print(t, stdout);
@@ -163,14 +198,48 @@ static void print_node_line(const cli_pki *p)
 {
     if (!p->node)
         return;
-    printf("node %s (name from %s), root %s\n\n",
-           p->node->node_name ? p->node->node_name : "(unknown)",
-           vet_name_source_str(p->node->node_name_source), p->node->root);
-    if (!p->node->certs.n && !p->node->nkubeconfigs)
+    printf("node ");
+    vet_text_fputs(p->node->node_name ? p->node->node_name : "(unknown)", stdout, 0);
+    printf(" (name from %s), root ", vet_name_source_str(p->node->node_name_source));
+    vet_text_fputs(p->node->root, stdout, 0);
+    printf("\n\n");
+}
+
+/* Whether the node's inputs can give an answer at all; else one line on stderr and exit 3, so
+ * neither an empty report ("0 critical") nor one error per file passes for a verdict. Sources
+ * other than the node (certificate paths, etcd; later the API) override "no Kubernetes files":
+ * they answer on their own. */
+static int inputs_unusable(const cli_pki *p, const vet_report *r, size_t npaths, unsigned sources)
+{
+    const char *root = p->node ? p->node->root : NULL;
+    size_t denied = 0;
+    const char *first = NULL;
+    if (!p->node)
+        return 0;
+    for (size_t i = 0; i < r->errors.n; i++)
+        if (strstr(r->errors.v[i], "Permission denied")) {
+            if (!denied++)
+                first = r->errors.v[i];
+        }
+    /* One unreadable file is that file's problem (reported with the rest); several mean kubevet
+     * lacks the rights to look. */
+    if (denied >= 2) {
+        char *esc = vet_text_escape(first, 0);
         fprintf(stderr,
-                "kubevet: no certificates or kubeconfigs under %s/etc/kubernetes: is --root a "
-                "control-plane node (or a copy of one)?\n",
-                strcmp(p->node->root, "/") ? p->node->root : "");
+                "kubevet: cannot read %zu files under %s (permission denied, first: %s): run as "
+                "root (or with read access to %s/etc/kubernetes and %s/var/lib/kubelet)\n",
+                denied, root, esc ? esc : "?", strcmp(root, "/") ? root : "",
+                strcmp(root, "/") ? root : "");
+        free(esc);
+        return 1;
+    }
+    if (!npaths && !(sources & VET_SRC_ETCD) && !vet_node_has_files(p->node)) {
+        char *esc = vet_text_escape(root, 0);
+        fprintf(stderr, "kubevet: no Kubernetes files under %s: wrong --root?\n", esc ? esc : "?");
+        free(esc);
+        return 1;
+    }
+    return 0;
 }
 
 /* `check` draws on etcd when it is configured (--etcd-endpoints: required) or when this is a live
@@ -232,6 +301,10 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
     if (!(rc = cli_pki_load(&p, &pos, g, &ctx, &r)) && !list && !prefixes)
         rc = gather_etcd(&etcd, g, &r, &sources);
     ctx.etcd = etcd;
+    if (!rc && inputs_unusable(&p, &r, pos.n, sources)) {
+        code = 3;
+        goto done;
+    }
     if (rc || (!list && (rc = vet_check_run(&ctx, &r, sources, prefixes))) ||
         (rc = cli_pki_describe(&p, &r, g->at))) {
         code = cli_fail(rc);
@@ -240,8 +313,11 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
     if (list && (!g->output || !strcmp(g->output, "text"))) {
         print_node_line(&p);
         print_inventory(&p, g->at);
-        for (size_t i = 0; i < r.errors.n; i++)
-            fprintf(stderr, "kubevet: %s\n", r.errors.v[i]);
+        for (size_t i = 0; i < r.errors.n; i++) {
+            fputs("kubevet: ", stderr);
+            vet_text_fputs(r.errors.v[i], stderr, 0);
+            fputc('\n', stderr);
+        }
         code = vet_report_exit_code(&r, g->fail_on);
     } else {
         if (!g->output || !strcmp(g->output, "text"))

@@ -71,6 +71,17 @@
 #   kubeconfig_client_other_ca DIR CONF  CONF's client cert from another "kubernetes" CA (KV104)
 #   unreadable DIR [FILE]          chmod 000 FILE (apiserver.key); writes DIR/../SKIP when the
 #                                  current user can still read it (root)
+#   ca_replaced DIR [CA]           CA (ca) and its key re-created with the same name now; every leaf
+#                                  stays signed by the original (incident 3's panic renewal, KV108)
+#   ca_key_removed DIR [CA]        CA.key (ca) deleted: kubeadm's external CA mode
+#   copied_from DIR NAME IP LEAF.. LEAF (etcd/server, etcd/peer, apiserver) re-issued by the same CA
+#                                  for node NAME at IP, as if copied from that master (KV112)
+#   copied_cert_only DIR NAME IP LEAF  as copied_from, but only LEAF.crt came over (key stays) (KV112/KV105)
+#   apiserver_sans DIR LIST        apiserver.crt re-issued (same key) with only the SANs in LIST (KV107)
+#   remove DIR FILE                delete FILE (etc/kubernetes/scheduler.conf) (KV106)
+#   dangling_current DIR           delete the file kubelet-client-current.pem points at (KV110)
+#   weak_both DIR [LEAF]           LEAF re-keyed with RSA-1024 and signed with SHA-1 (KV111)
+#   hostile_name DIR               an expired certificate under pki/ whose file name holds ESC [2J
 # Build parameters are kept in DIR/.mknode/params (kubevet never reads that path).
 
 KV_MKNODE_LIB="${BASH_SOURCE[0]}"
@@ -1016,6 +1027,86 @@ mut_unreadable() (
     if head -c1 "$f" >/dev/null 2>&1; then
         echo "running as uid $(id -u): chmod 000 does not stop reads" >"$(dirname "$1")/SKIP"
     fi
+)
+
+mut_ca_replaced() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local pki=$1/etc/kubernetes/pki ca=${2:-ca} cn
+    cn=$(openssl x509 -in "$pki/$ca.crt" -noout -subject -nameopt multiline | sed -n 's/^ *commonName *= *//p')
+    rm -f "$pki/$ca.crt" "$pki/$ca.key"
+    # Minted now: younger than every leaf it is supposed to have signed.
+    _kv_mkca "$pki/$ca.crt" "$pki/$ca.key" "$cn" 3650 +0m
+    chmod 600 "$pki/$ca.key"
+)
+
+mut_ca_key_removed() ( set -e; _kv_root_ok "$1"; rm -f "$1/etc/kubernetes/pki/${2:-ca}.key"; )
+
+mut_copied_from() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local root=$1 name=$2 ip=$3 leaf
+    shift 3
+    _kv_params "$root"
+    # What another master's files look like here: its name and address, the cluster's CA.
+    KV_NAME=$name KV_IP=$ip
+    for leaf in "$@"; do
+        rm -f "$root/etc/kubernetes/pki/$leaf.key"
+        _kv_issue_leaf "$root" "$leaf"
+    done
+)
+
+mut_copied_cert_only() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local root=$1 name=$2 ip=$3 leaf=$4 t keep
+    _kv_params "$root"
+    # Only the .crt came over: this node's key stays, so they no longer pair.
+    t=$(mktemp -d)
+    keep=$root/etc/kubernetes/pki/$leaf.key
+    mv "$keep" "$t/keep.key"
+    KV_NAME=$name KV_IP=$ip _kv_issue_leaf "$root" "$leaf"
+    mv -f "$t/keep.key" "$keep"
+    rm -rf "$t"
+)
+
+mut_apiserver_sans() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local pki=$1/etc/kubernetes/pki
+    _kv_params "$1"
+    _kv_cert "$pki/apiserver.crt" "$pki/apiserver.key" /CN=kube-apiserver \
+        "$(_kv_ext_leaf server "$(_kv_sans "$2")")" "$pki/ca.crt" "$pki/ca.key" \
+        "$(_kv_when "$KV_LEAF_START")" "$(_kv_when "$KV_LEAF_END")"
+)
+
+mut_remove() ( set -e; _kv_root_ok "$1"; rm -f "$1/$2"; )
+
+mut_dangling_current() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    rm -f "$(_kv_current_pem "$1")"
+)
+
+mut_weak_both() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local root=$1 leaf=${2:-front-proxy-client}
+    _kv_params "$root"
+    rm -f "$root/etc/kubernetes/pki/$leaf.key"
+    _kv_key "$root/etc/kubernetes/pki/$leaf.key" rsa1024
+    KV_ISSUE_MD=sha1 _kv_issue_leaf "$root" "$leaf"
+)
+
+mut_hostile_name() (
+    set -euo pipefail
+    _kv_root_ok "$1"
+    local pki=$1/etc/kubernetes/pki t
+    t=$(mktemp -d)
+    _kv_key "$t/k"
+    _kv_cert "$pki/evil"$'\e'"[2Jname.crt" "$t/k" "/CN=evil"$'\e'"]0;pwned"$'\a' "$(_kv_ext_leaf client)" \
+        "$pki/ca.crt" "$pki/ca.key" "$(_kv_when -400d)" "$(_kv_when -1d)"
+    rm -rf "$t"
 )
 
 # ---- command-line entry -----------------------------------------------------------------

@@ -18,6 +18,22 @@ VET_CHECK_FN(vet_check_kv108);
 VET_CHECK_FN(vet_check_kv109);
 VET_CHECK_FN(vet_check_kv110);
 VET_CHECK_FN(vet_check_kv111);
+/* certs_node.c: the node's identity, names and kubelet (KV106, KV107, KV110, KV112), and the
+ * kubeconfig half of KV108 */
+VET_CHECK_FN(vet_check_kv112);
+int vet_check_kv108_kubeconfigs(const vet_ctx *ctx, vet_report *r);
+
+/* explain.c: relations between findings (which finding explains which), run after every check */
+typedef struct {
+    const char *cause_id, *effect_id;
+    /* Mark `effect` as explained by `cause` (vet_finding_set_cause) when it is; 0 or VET_ENOMEM. */
+    int (*explain)(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect);
+} vet_relation;
+extern const vet_relation vet_relations[];
+extern const size_t vet_relations_len;
+int vet_check_explain(const vet_ctx *ctx, vet_report *r);
+int vet_explain_ca_replaced(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect);
+int vet_explain_cert_copied(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect);
 
 /* apis.c: removed/deprecated APIs and the apps/v1 selector rule (manifests) */
 VET_CHECK_FN(vet_check_kv401);

@@ -37,6 +37,8 @@ const vet_check vet_checks[] = {
      "kubelet client certificate rotation is not in effect"},
     {"KV111", "weak-crypto", W, N | F, vet_check_kv111,
      "RSA under 2048 bits, or a SHA-1/MD5 signature"},
+    {"KV112", "node-cert-copied", C, N, vet_check_kv112,
+     "a per-node serving cert names another node, not this one"},
     {"KV201", "cri-socket-annotation-missing", C, A, vet_check_kv201,
      "a control-plane node lacks the cri-socket annotation"},
     {"KV202", "api-endpoint-missing", C, A, vet_check_kv202,
@@ -101,11 +103,25 @@ vet_finding *vet_check_emit(vet_report *r, const char *id, const char *subject)
     return vet_report_add(r, id, c ? c->name : "", c ? c->severity : VET_SEV_WARNING, subject);
 }
 
+/* Which finding explains which: one row per (cause, consequence) pair; the function decides for
+ * one pair and marks the consequence (vet_finding_set_cause), so the report lists the cause first
+ * and the consequence's fix points at it. Rows run in order; the first explanation wins. */
+const vet_relation vet_relations[] = {
+    {"KV108", "KV104", vet_explain_ca_replaced}, /* leaves of a replaced CA */
+    {"KV108", "KV101", vet_explain_ca_replaced}, /* ... expired: renewing signs onto the new CA */
+    {"KV108", "KV102", vet_explain_ca_replaced},
+    {"KV108", "KV108", vet_explain_ca_replaced}, /* kubeconfigs still trusting the original */
+    {"KV112", "KV107", vet_explain_cert_copied}, /* a copied apiserver cert lacks this node */
+    {"KV112", "KV105", vet_explain_cert_copied}, /* ... copied without its key */
+};
+const size_t vet_relations_len = sizeof vet_relations / sizeof vet_relations[0];
+
 int vet_check_run(const vet_ctx *ctx, vet_report *r, unsigned sources, const char *const *prefixes)
 {
+    int rc;
     for (size_t i = 0; i < vet_checks_len; i++) {
         const vet_check *c = &vet_checks[i];
-        int rc, match = !prefixes;
+        int match = !prefixes;
         if (!c->run || !(c->sources & sources))
             continue;
         for (size_t p = 0; prefixes && prefixes[p]; p++)
@@ -116,6 +132,8 @@ int vet_check_run(const vet_ctx *ctx, vet_report *r, unsigned sources, const cha
         if ((rc = c->run(ctx, r)) < 0)
             return rc;
     }
+    if ((rc = vet_check_explain(ctx, r)) < 0)
+        return rc;
     vet_report_sort(r);
     return 0;
 }

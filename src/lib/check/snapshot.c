@@ -18,7 +18,8 @@
 
 #define OOM() vet_error_set(VET_ENOMEM, "out of memory")
 
-static int emit(vet_report *r, const vet_snapshot_stored *st, const vet_api *a, const char *target)
+static int emit(vet_report *r, const vet_snapshot_stored *st, const vet_api *a, const char *target,
+                int no_successor)
 {
     vet_buf ex = VET_BUF_INIT;
     vet_finding *f;
@@ -46,12 +47,28 @@ static int emit(vet_report *r, const vet_snapshot_stored *st, const vet_api *a, 
                                  n, st->resource, n == 1 ? "" : "s", n == 1 ? "is" : "are",
                                  st->api_version, st->kind, a->removed_in, target,
                                  ex.ptr ? ex.ptr : "", st->count > st->nexamples ? ", ..." : "")) ||
-        (rc = vet_finding_fix(f,
-                              "before upgrading, rewrite them at the current storage version: "
-                              "'kubectl get %s --all-namespaces -o json | kubectl replace -f -' "
-                              "(or run kube-storage-version-migrator), then take a new snapshot "
-                              "and re-run 'kubevet etcd snapshot objects'",
-                              st->resource)) ||
+        (rc =
+             no_successor
+                 ? vet_finding_fix(
+                       f,
+                       "no newer version of %s exists, so rewriting cannot help: %s%s"
+                       "move to its successor before upgrading, then delete the "
+                       "objects:\n  kubectl delete %s --all --all-namespaces%s\nthen take a new "
+                       "snapshot and re-run 'kubevet etcd snapshot objects'",
+                       st->kind, *a->note ? a->note : "", *a->note ? "; " : "", st->resource,
+                       st->kind && !strcmp(st->kind, "PodSecurityPolicy")
+                           ? "\n(PodSecurityPolicy: label each namespace with "
+                             "pod-security.kubernetes.io/enforce=<level> for Pod "
+                             "Security Admission first, and remove PodSecurityPolicy "
+                             "from the apiserver's --enable-admission-plugins; "
+                             "<level>: privileged, baseline or restricted)"
+                           : "")
+                 : vet_finding_fix(f,
+                                   "before upgrading, rewrite them at the current storage version: "
+                                   "'kubectl get %s --all-namespaces -o json | kubectl replace -f "
+                                   "-' (or run kube-storage-version-migrator), then take a new "
+                                   "snapshot and re-run 'kubevet etcd snapshot objects'",
+                                   st->resource)) ||
         (rc = vet_finding_set_str(f, "resource", st->resource)) ||
         (rc = vet_finding_set_str(f, "api_version", st->api_version)) ||
         (rc = vet_finding_set_str(f, "kind", st->kind)) ||
@@ -72,6 +89,23 @@ done:
     vet_buf_free(&ex);
     free(subject);
     return rc;
+}
+
+/* A removed version whose replacement is "none", or is itself removed at the target
+ * (extensions/v1beta1 PodSecurityPolicy -> policy/v1beta1, gone in 1.25): a storage rewrite has
+ * nothing to rewrite to. */
+static int no_successor(const vet_ctx *ctx, const vet_api *a, const char *kind,
+                        const vet_version *target)
+{
+    char gv[128], k[128] = "";
+    const vet_api *next;
+    if (!strcmp(a->replacement, "none") || !*a->replacement)
+        return 1;
+    if (sscanf(a->replacement, "%127s %127s", gv, k) < 1)
+        return 0;
+    next = vet_catalog_lookup(ctx->catalog, gv, *k ? k : kind);
+    return next && vet_api_status_at(next, target) == VET_API_REMOVED &&
+           (!strcmp(next->replacement, "none") || !*next->replacement);
 }
 
 VET_CHECK_FN(vet_check_kv406)
@@ -95,7 +129,7 @@ VET_CHECK_FN(vet_check_kv406)
         a = vet_catalog_lookup(ctx->catalog, st->api_version, st->kind);
         if (!a || vet_api_status_at(a, &target) != VET_API_REMOVED)
             continue;
-        if ((rc = emit(r, st, a, t)))
+        if ((rc = emit(r, st, a, t, no_successor(ctx, a, st->kind, &target))))
             return rc;
     }
     return 0;

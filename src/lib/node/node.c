@@ -1,5 +1,4 @@
 /* The node source: kubeadm's files under --root. Reads and parses, never judges. */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,84 +279,20 @@ static void load_kubelet(vet_node *n)
             char *p = vet_path_join(host, "kubelet-client-current.pem");
             ssize_t l = p ? readlink(p, link, sizeof link - 1) : -1;
             if (l > 0) {
+                char *target = NULL;
                 link[l] = '\0';
                 n->kubelet_client_link = strdup(link);
+                /* Resolved the way the node sees it (absolute targets under --root). */
+                if (!vet_fs_resolve(&target, n->root,
+                                    "var/lib/kubelet/pki/kubelet-client-current.pem") &&
+                    !vet_fs_exists(target))
+                    n->kubelet_client_dangling = 1;
+                free(target);
             }
             free(p);
         }
         free(host);
     }
-}
-
-/* First address of a CIDR (the `kubernetes` Service takes it): 10.96.0.0/12 -> 10.96.0.1. */
-static char *first_ip(const char *cidr)
-{
-    unsigned char a[16];
-    char ip[64], out[64];
-    size_t n = strcspn(cidr, "/,");
-    int af;
-    if (n >= sizeof ip)
-        return NULL;
-    memcpy(ip, cidr, n);
-    ip[n] = '\0';
-    af = strchr(ip, ':') ? AF_INET6 : AF_INET;
-    if (inet_pton(af, ip, a) != 1)
-        return NULL;
-    for (int i = af == AF_INET ? 3 : 15; i >= 0; i--)
-        if (++a[i])
-            break;
-    return inet_ntop(af, a, out, sizeof out) ? strdup(out) : NULL;
-}
-
-static void load_apiserver(vet_node *n)
-{
-    vet_buf b = VET_BUF_INIT;
-    vet_yaml *y = NULL;
-    const char *rel = "etc/kubernetes/manifests/kube-apiserver.yaml";
-    yaml_node_t *cmd;
-    int rc = vet_fs_read_in_root(&b, n->root, rel, 4 << 20);
-    if (rc) {
-        if (rc != VET_ENOTFOUND)
-            vet_strv_push(&n->errors, vet_error_last());
-        goto done;
-    }
-    if (vet_yaml_load(&y, (unsigned char *)b.ptr, b.size, rel)) {
-        vet_strv_push(&n->errors, vet_error_last());
-        goto done;
-    }
-    n->apiserver_present = 1;
-    cmd = vet_yaml_path(y, vet_yaml_root(y, 0), "spec", "containers", NULL);
-    cmd = vet_yaml_item(y, cmd, 0);
-    for (int pass = 0; pass < 2; pass++) {
-        yaml_node_t *list = vet_yaml_get(y, cmd, pass ? "args" : "command");
-        for (size_t i = 0; i < vet_yaml_len(list); i++) {
-            const char *s = vet_yaml_str(vet_yaml_item(y, list, i));
-            static const struct {
-                const char *flag;
-                size_t off;
-            } want[] = {
-                {"--advertise-address=", offsetof(vet_node, advertise_address)},
-                {"--service-cluster-ip-range=", offsetof(vet_node, service_cidr)},
-                {"--tls-cert-file=", offsetof(vet_node, tls_cert_file)},
-                {"--client-ca-file=", offsetof(vet_node, client_ca_file)},
-                {"--requestheader-client-ca-file=", offsetof(vet_node, requestheader_ca_file)},
-                {"--proxy-client-cert-file=", offsetof(vet_node, proxy_client_cert_file)},
-            };
-            for (size_t w = 0; s && w < sizeof want / sizeof want[0]; w++) {
-                size_t l = strlen(want[w].flag);
-                char **dst = (char **)((char *)n + want[w].off);
-                if (!strncmp(s, want[w].flag, l) && !*dst)
-                    *dst = strdup(s + l);
-            }
-        }
-    }
-    /* kubeadm's default when the flag is absent. */
-    if (!n->service_cidr)
-        n->service_cidr = strdup("10.96.0.0/12");
-    n->service_ip = first_ip(n->service_cidr);
-done:
-    vet_yaml_free(y);
-    vet_buf_free(&b);
 }
 
 static void resolve_name(vet_node *n, const char *flag)
@@ -522,7 +457,7 @@ int vet_node_load(vet_node **out, const char *root, const char *node_name_flag)
         goto done;
     }
     load_kubelet(n);
-    load_apiserver(n);
+    vet_node_load_pods(n);
     list_extra(&extra, root, PKI, 0);
 
     cap = NPKI + 2 + NKC + 3 + extra.n;
@@ -570,8 +505,14 @@ int vet_node_load(vet_node **out, const char *root, const char *node_name_flag)
     /* Assemble in table order so output is stable. */
     for (size_t i = 0; i < nt && !rc; i++) {
         task *t = &tasks[i];
-        for (size_t e = 0; e < t->errors.n; e++)
+        for (size_t e = 0; e < t->errors.n; e++) {
+            /* A dangling kubelet-client-current.pem is a finding about the node (KV110), not
+             * an input kubevet failed to read. */
+            if (n->kubelet_client_dangling &&
+                strstr(t->errors.v[e], "kubelet-client-current.pem does not exist"))
+                continue;
             vet_strv_push(&n->errors, t->errors.v[e]);
+        }
         if (t->kind == T_KEYPAIR) {
             vet_key *k = NULL;
             if (t->key_pem.nkeys) {
@@ -700,6 +641,10 @@ void vet_node_free(vet_node *n)
     free(n->client_ca_file);
     free(n->requestheader_ca_file);
     free(n->proxy_client_cert_file);
+    free(n->etcd_name);
+    free(n->etcd_peer_urls);
+    free(n->etcd_client_urls);
+    free(n->etcd_advertise_ip);
     vet_strv_free(&n->server_hosts);
     vet_strv_free(&n->errors);
     free(n->node_name);
@@ -721,4 +666,17 @@ const vet_node_kubeconfig *vet_node_kubeconfig_get(const vet_node *n, const char
         if (!strcmp(n->kubeconfigs[i].file, file))
             return &n->kubeconfigs[i];
     return NULL;
+}
+
+int vet_node_is_control_plane(const vet_node *n)
+{
+    return n && (n->apiserver_present || n->etcd_present || n->controller_manager_present ||
+                 n->scheduler_present);
+}
+
+int vet_node_has_files(const vet_node *n)
+{
+    return n && (n->certs.n || n->nkubeconfigs || vet_node_is_control_plane(n) ||
+                 n->kubelet_config_present || n->kubelet_client_link || n->sa_key || n->sa_pub ||
+                 n->errors.n);
 }

@@ -11,4 +11,8 @@ int vet_certset_take(vet_certset *set, vet_pem *pem, const char *subject, const 
                      const char *source, const char *role, const char *ca_role, vet_key *key,
                      const char *key_path);
 
+/* pods.c: the static pods under etc/kubernetes/manifests (apiserver flags, etcd identity, which
+ * control-plane components this node runs). */
+void vet_node_load_pods(vet_node *n);
+
 #endif

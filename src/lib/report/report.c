@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "text.h"
 #include "vtime.h"
 #include "kv_version.h"
 
@@ -47,6 +48,7 @@ void vet_report_free(vet_report *r)
         free(f->subject);
         free(f->message);
         free(f->fix);
+        free(f->cause);
         json_decref(f->fields);
     }
     free(r->findings);
@@ -115,6 +117,38 @@ int vet_finding_fix(vet_finding *f, const char *fmt, ...)
     rc = set_fmt(&f->fix, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int vet_finding_set_cause(vet_finding *f, const vet_finding *cause, const char *fix_fmt, ...)
+{
+    char *c;
+    if (f->cause || f == cause ||
+        (!strcmp(f->id, cause->id) && !strcmp(f->subject, cause->subject)))
+        return 1;
+    if (!(c = vet_strdupf("%s %s", cause->id, cause->subject)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    if (fix_fmt) {
+        va_list ap;
+        int rc;
+        va_start(ap, fix_fmt);
+        rc = set_fmt(&f->fix, fix_fmt, ap);
+        va_end(ap);
+        if (rc) {
+            free(c);
+            return rc;
+        }
+    }
+    f->cause = c;
+    return 0;
+}
+
+vet_finding *vet_report_find(vet_report *r, const char *id, const char *subject)
+{
+    for (size_t i = 0; i < r->nfindings; i++)
+        if (!strcmp(r->findings[i].id, id) &&
+            (!subject || !strcmp(r->findings[i].subject, subject)))
+            return &r->findings[i];
+    return NULL;
 }
 
 static int set_field(vet_finding *f, const char *key, json_t *v)
@@ -186,19 +220,86 @@ static int cmp_finding(const void *pa, const void *pb)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Does `f` name `c` as its cause ("<ID> <subject>")? */
+static int caused_by(const vet_finding *f, const vet_finding *c)
+{
+    size_t l = strlen(c->id);
+    return f->cause && !strncmp(f->cause, c->id, l) && f->cause[l] == ' ' &&
+           !strcmp(f->cause + l + 1, c->subject);
+}
+
+/* Append `i` and, depth first, the findings it explains (sorted order) to `out`. Depth is bounded
+ * by the number of findings, and `done` stops cycles. */
+static void emit_tree(const seq_finding *v, size_t n, const size_t *parent, size_t i,
+                      unsigned char *done, const unsigned char *explainer, vet_finding *out,
+                      size_t *k)
+{
+    done[i] = 1;
+    out[(*k)++] = v[i].f;
+    for (size_t j = 0; explainer[i] && j < n; j++)
+        if (!done[j] && parent[j] == i)
+            emit_tree(v, n, parent, j, done, explainer, out, k);
+}
+
 void vet_report_sort(vet_report *r)
 {
-    seq_finding *tmp;
-    if (r->nfindings < 2 || !(tmp = malloc(r->nfindings * sizeof *tmp)))
+    size_t n = r->nfindings, k = 0, *parent = NULL;
+    seq_finding *tmp = NULL;
+    unsigned char *done = NULL, *explainer = NULL;
+    int *rank = NULL;
+    if (n < 2)
         return;
-    for (size_t i = 0; i < r->nfindings; i++) {
+    tmp = malloc(n * sizeof *tmp);
+    parent = malloc(n * sizeof *parent);
+    done = calloc(n, 1);
+    explainer = calloc(n, 1);
+    rank = malloc(n * sizeof *rank);
+    if (!tmp || !parent || !done || !explainer || !rank)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
         tmp[i].f = r->findings[i];
         tmp[i].seq = i;
     }
-    qsort(tmp, r->nfindings, sizeof *tmp, cmp_finding);
-    for (size_t i = 0; i < r->nfindings; i++)
-        r->findings[i] = tmp[i].f;
+    qsort(tmp, n, sizeof *tmp, cmp_finding);
+    /* Each finding's cause, when it is in the report (the first finding it names). */
+    for (size_t i = 0; i < n; i++) {
+        parent[i] = n;
+        for (size_t j = 0; tmp[i].f.cause && j < n; j++)
+            if (j != i && caused_by(&tmp[i].f, &tmp[j].f)) {
+                parent[i] = j;
+                break;
+            }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (parent[i] < n)
+            explainer[parent[i]] = 1;
+    /* A root (no cause in the report, or a cycle) ranks with its most severe descendant. */
+    for (size_t i = 0; i < n; i++)
+        rank[i] = (int)tmp[i].f.severity;
+    for (size_t i = 0; i < n; i++) {
+        size_t p = i, steps = 0;
+        while (parent[p] < n && steps++ < n)
+            p = parent[p];
+        if ((int)tmp[i].f.severity > rank[p])
+            rank[p] = (int)tmp[i].f.severity;
+    }
+    /* Roots by rank descending; at one rank, roots that explain others first (root cause
+     * first), then sorted order. */
+    for (int sev = VET_SEV_NEVER; sev >= 0; sev--)
+        for (int explains = 1; explains >= 0; explains--)
+            for (size_t i = 0; i < n; i++)
+                if (parent[i] == n && rank[i] == sev && !done[i] && explainer[i] == explains)
+                    emit_tree(tmp, n, parent, i, done, explainer, r->findings, &k);
+    /* Whatever a cycle left out, in sorted order. */
+    for (size_t i = 0; i < n; i++)
+        if (!done[i])
+            emit_tree(tmp, n, parent, i, done, explainer, r->findings, &k);
+done: /* on allocation failure the findings keep the order they were found in */
     free(tmp);
+    free(parent);
+    free(done);
+    free(explainer);
+    free(rank);
 }
 
 int vet_report_exit_code(const vet_report *r, vet_severity fail_on)
@@ -234,6 +335,8 @@ json_t *vet_report_to_json(const vet_report *r)
         json_object_set_new(jf, "subject", json_string(f->subject));
         json_object_set_new(jf, "message", json_string(f->message ? f->message : ""));
         json_object_set_new(jf, "fix", json_string(f->fix ? f->fix : ""));
+        if (f->cause)
+            json_object_set_new(jf, "cause", json_string(f->cause));
         if (f->fields)
             json_object_update(jf, f->fields);
         json_array_append_new(arr, jf);
@@ -264,32 +367,68 @@ int vet_report_render_json(const vet_report *r, FILE *out)
     return rc ? vet_error_set(VET_EIO, "cannot write output") : 0;
 }
 
-/* Wrap text at width, indenting continuation lines, so a message reads well in a terminal. */
-static void print_wrapped(FILE *out, const char *label, const char *text, int indent, int width)
+/* Length of the next unbreakable word at text: up to a space or newline, except that a quoted
+ * command ('...') stays whole when it fits in `room` (a command broken over two lines runs half of
+ * itself when pasted). */
+static size_t word_len(const char *text, int room)
 {
-    int col = indent;
-    fprintf(out, "%*s%s", indent, "", label);
-    col += (int)strlen(label);
-    while (*text) {
-        size_t wl = strcspn(text, " \n");
-        if (col + (int)wl > width && col > indent + (int)strlen(label)) {
-            fprintf(out, "\n%*s", indent + (int)strlen(label), "");
-            col = indent + (int)strlen(label);
+    size_t wl = strcspn(text, " \n");
+    const char *q = memchr(text, '\'', wl);
+    if (q) {
+        const char *end = strchr(q + 1, '\'');
+        if (end && !memchr(q, '\n', (size_t)(end - q))) {
+            size_t whole = (size_t)(end - text) + 1;
+            whole += strcspn(text + whole, " \n");
+            if ((int)whole <= room)
+                return whole;
         }
-        fwrite(text, 1, wl, out);
-        col += (int)wl;
-        text += wl;
+    }
+    return wl;
+}
+
+/* Wrap text at width, continuation lines under the first character after the label, so a message
+ * or fix reads well in a terminal. A line of the text that starts with two spaces is a command: it
+ * is printed whole, never wrapped, so it pastes as one line. Control characters are escaped. */
+static void print_wrapped(FILE *out, const char *label, const char *raw, int indent, int width)
+{
+    char *esc = vet_text_escape(raw, VET_TEXT_KEEP_NL);
+    const char *text = esc ? esc : "";
+    int lead = indent + (int)strlen(label), col = lead, space = 0;
+    fprintf(out, "%*s%s", indent, "", label);
+    while (*text) {
+        size_t wl;
+        if (col == lead && !strncmp(text, "  ", 2)) {
+            wl = strcspn(text, "\n");
+            fwrite(text, 1, wl, out);
+            text += wl;
+        } else {
+            wl = word_len(text, width - lead);
+            if (col + space + (int)wl > width && col > lead) {
+                fprintf(out, "\n%*s", lead, "");
+                col = lead;
+            } else if (space) {
+                fputc(' ', out);
+                col++;
+            }
+            space = 0;
+            fwrite(text, 1, wl, out);
+            col += (int)wl;
+            text += wl;
+            if (*text == ' ') {
+                space = 1;
+                text++;
+                continue;
+            }
+        }
         if (*text == '\n') {
-            fprintf(out, "\n%*s", indent + (int)strlen(label), "");
-            col = indent + (int)strlen(label);
-            text++;
-        } else if (*text == ' ') {
-            fputc(' ', out);
-            col++;
+            fprintf(out, "\n%*s", lead, "");
+            col = lead;
+            space = 0;
             text++;
         }
     }
     fputc('\n', out);
+    free(esc);
 }
 
 int vet_report_render_text(const vet_report *r, FILE *out, int color)
@@ -306,17 +445,22 @@ int vet_report_render_text(const vet_report *r, FILE *out, int color)
         up[j] = '\0';
         if ((unsigned)f->severity < 3)
             counts[f->severity]++;
-        fprintf(out, "%s%-8s%s %s %s  %s\n", color ? colors[f->severity % 3] : "", up,
-                color ? "\033[0m" : "", f->id, f->name ? f->name : "", f->subject);
+        fprintf(out, "%s%-8s%s %s %s  ", color ? colors[f->severity % 3] : "", up,
+                color ? "\033[0m" : "", f->id, f->name ? f->name : "");
+        vet_text_fputs(f->subject, out, 0);
+        fputc('\n', out);
+        if (f->cause)
+            print_wrapped(out, "caused by ", f->cause, 9, 100);
         if (f->message && *f->message)
             print_wrapped(out, "", f->message, 9, 100);
-        /* Not wrapped: a fix holds commands, and a wrapped command breaks when pasted. */
         if (f->fix && *f->fix)
-            fprintf(out, "%9sfix: %s\n", "", f->fix);
+            print_wrapped(out, "fix: ", f->fix, 9, 100);
     }
-    for (size_t i = 0; i < r->errors.n; i++)
-        fprintf(out, "%sERROR%s    %s\n", color ? "\033[1;31m" : "", color ? "\033[0m" : "",
-                r->errors.v[i]);
+    for (size_t i = 0; i < r->errors.n; i++) {
+        fprintf(out, "%sERROR%s    ", color ? "\033[1;31m" : "", color ? "\033[0m" : "");
+        vet_text_fputs(r->errors.v[i], out, 0);
+        fputc('\n', out);
+    }
     fprintf(out, "%s%zu critical, %zu warning, %zu info", r->nfindings || r->errors.n ? "\n" : "",
             counts[2], counts[1], counts[0]);
     if (r->errors.n)

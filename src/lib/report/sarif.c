@@ -74,6 +74,8 @@ int vet_report_render_sarif(const vet_report *r, FILE *out)
         {
             vet_buf t = VET_BUF_INIT;
             vet_buf_printf(&t, "%s: %s", f->subject, f->message ? f->message : "");
+            if (f->cause)
+                vet_buf_printf(&t, " (caused by %s)", f->cause);
             if (f->fix && *f->fix)
                 vet_buf_printf(&t, " Fix: %s", f->fix);
             json_object_set_new(msg, "text", json_string(t.ptr ? t.ptr : f->subject));

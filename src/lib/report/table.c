@@ -4,6 +4,7 @@
 #include "error.h"
 #include "kubevet/report.h"
 #include "strv.h"
+#include "text.h"
 
 struct vet_table {
     size_t ncols;
@@ -38,19 +39,30 @@ int vet_table_print(const vet_table *t, FILE *out)
     size_t *w = calloc(t->ncols, sizeof *w);
     if (!w)
         return vet_error_set(VET_ENOMEM, "out of memory");
+    vet_strv esc = VET_STRV_INIT;
+    /* Escape first, so widths are measured on what is printed. */
     for (size_t i = 0; i < t->cells.n; i++) {
-        size_t l = strlen(t->cells.v[i]);
+        char *e = vet_text_escape(t->cells.v[i], 0);
+        if (!e || vet_strv_take(&esc, e)) {
+            free(w);
+            vet_strv_free(&esc);
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < esc.n; i++) {
+        size_t l = strlen(esc.v[i]);
         if (l > w[i % t->ncols])
             w[i % t->ncols] = l;
     }
-    for (size_t i = 0; i < t->cells.n; i++) {
+    for (size_t i = 0; i < esc.n; i++) {
         size_t c = i % t->ncols;
         if (c + 1 == t->ncols)
-            fprintf(out, "%s\n", t->cells.v[i]);
+            fprintf(out, "%s\n", esc.v[i]);
         else
-            fprintf(out, "%-*s  ", (int)w[c], t->cells.v[i]);
+            fprintf(out, "%-*s  ", (int)w[c], esc.v[i]);
     }
     free(w);
+    vet_strv_free(&esc);
     return 0;
 }
 
