@@ -286,8 +286,10 @@ static void print_plan(const char *title, const vet_etcd_plan *p, const char *af
 {
     char *b = vet_etcd_verdict(&p->before), *a = vet_etcd_verdict(&p->after);
     vet_text_fputs(title, stdout, 0);
-    printf("\n  quorum now:   %s\n", b ? b : "");
-    printf("  %-13s %s\n", after_label, a ? a : "");
+    printf("\n");
+    if (p->before.voters || p->before.learners) /* a restore has no "before" */
+        printf("  %-14s %s\n", "quorum now:", b ? b : "");
+    printf("  %-14s %s\n", after_label, a ? a : "");
     if (p->refused) {
         printf("\nREFUSED: ");
         vet_text_fputs(p->refusal ? p->refusal : "", stdout, 0);

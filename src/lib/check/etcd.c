@@ -120,7 +120,7 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
     }
     if (f->have_status && q.voters > 0 && q.tolerance < 0) {
         vet_buf names = VET_BUF_INIT, down = VET_BUF_INIT;
-        int ndown = 0;
+        int ndown = 0, ran = 0;
         for (size_t i = 0; i < f->nmembers; i++) {
             const vet_etcd_member *m = &f->members[i];
             if (!m->is_learner && !counts(f, m)) {
@@ -131,6 +131,7 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
                     vet_buf_printf(&down, "%s%s", down.size ? ", " : "",
                                    subject_of(m, sub, sizeof sub));
                     ndown++;
+                    ran += m->started;
                 }
             }
         }
@@ -148,14 +149,17 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
                             q.healthy_voters == 1 ? "is" : "are", q.quorum,
                             names.ptr ? names.ptr : "?");
         vet_finding_fix(fi,
-                        "bring %s back with %s data directory as it is, until %d %s healthy; "
-                        "until then leave membership and data directories alone (a removal "
-                        "needs quorum). If %s cannot be started: `kubevet etcd plan remove-member "
-                        "--id <its ID>` prints the recovery from a survivor's data "
-                        "(--force-new-cluster) or from a verified snapshot",
+                        "bring %s %s, until %d %s healthy; until then leave membership and data "
+                        "directories alone (a removal needs quorum). If %s cannot be started: "
+                        "`kubevet etcd plan remove-member --id <its ID>` prints the recovery "
+                        "from a survivor's data (--force-new-cluster) or from a verified snapshot",
                         down.ptr ? down.ptr : "the members that do not answer",
-                        ndown == 1 ? "its" : "their", q.quorum, q.quorum == 1 ? "is" : "are",
-                        ndown == 1 ? "it" : "they");
+                        ran == ndown ? (ndown == 1 ? "back with its data directory as it is"
+                                                   : "back with their data directories as they are")
+                        : !ran       ? "up for the first time (never started: no data yet)"
+                                     : "back (those that ran with their data directories as they "
+                                       "are, the never-started ones for the first time)",
+                        q.quorum, q.quorum == 1 ? "is" : "are", ndown == 1 ? "it" : "they");
         vet_buf_free(&names);
         vet_buf_free(&down);
     }

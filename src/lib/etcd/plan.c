@@ -282,9 +282,11 @@ static int alt_quorum_lost(vet_etcd_plan *p, const vet_etcd_facts *f, vet_strv *
 {
     const vet_etcd_member *s = best_survivor(f);
     vet_buf down = VET_BUF_INIT, others = VET_BUF_INIT, members = VET_BUF_INIT;
-    int need = p->before.quorum, rc = 0, n = 1;
+    int need = p->before.quorum, rc = 0, n = 1, ran = 0, fresh = 0;
+    const char *back;
     char *ic = initial_cluster(f, 0, 0, NULL, NULL);
     const char *all = endpoints(ar, f, 0);
+    char hex[17];
 
     if (!ic)
         return OOM();
@@ -303,6 +305,8 @@ static int alt_quorum_lost(vet_etcd_plan *p, const vet_etcd_facts *f, vet_strv *
         if (m->is_learner || counted(f, m) || reachable(f, m))
             continue;
         vet_buf_printf(&down, "%s%s", down.size ? ", " : "", label_of(ar, m));
+        ran += m->started;
+        fresh += !m->started;
         if (m->started)
             ALT("   - %s (peer %s): start etcd again on its node with its data directory as it "
                 "is. On a kubeadm node the kubelet runs it from "
@@ -310,11 +314,11 @@ static int alt_quorum_lost(vet_etcd_plan *p, const vet_etcd_facts *f, vet_strv *
                 "then crictl logs <container ID>.",
                 m->name, m->peer_urls.n ? m->peer_urls.v[0] : "?");
         else
-            ALT("   - %s (peer %s) was added but never started, so it holds no data: start it "
-                "for the first time on the node that owns %s, as a new member: etcd "
+            ALT("   - member %s (peer %s) was added but never started, so it holds no data: start "
+                "it for the first time on the node that owns %s, as a new member: etcd "
                 "--name=NEW_NAME --initial-advertise-peer-urls=%s --initial-cluster-state=existing "
                 "--initial-cluster=%s  (NEW_NAME: the name it was added for).",
-                label_of(ar, m), m->peer_urls.n ? m->peer_urls.v[0] : "?",
+                vet_etcd_id_hex(hex, m->id), m->peer_urls.n ? m->peer_urls.v[0] : "?",
                 m->peer_urls.n ? m->peer_urls.v[0] : "?",
                 m->peer_urls.n ? q(ar, m->peer_urls.v[0]) : "?", q(ar, ic));
     }
@@ -367,14 +371,19 @@ static int alt_quorum_lost(vet_etcd_plan *p, const vet_etcd_facts *f, vet_strv *
         "taken): kubevet etcd snapshot verify FILE, then kubevet etcd plan restore --snapshot "
         "FILE%s",
         members.ptr ? members.ptr : " --member NAME=PEER_URL");
+    back = !fresh ? (ran == 1 ? "back with its data directory as it is"
+                              : "back with their data directories as they are")
+           : !ran ? "up for the first time (it never ran, so it holds no data)"
+                  : "back (those that ran with their data directories as they are, the "
+                    "never-started ones for the first time)";
     free(p->fix);
-    p->fix = s ? vet_strdupf("bring %s back with the data directory as it is; if that is "
-                             "impossible, rebuild from %s with --force-new-cluster, or restore a "
-                             "verified snapshot (the alternatives printed with the plan)",
-                             down.ptr ? down.ptr : "the missing members", s->name)
-               : vet_strdupf("bring %s back with their data as it is, or restore a verified "
-                             "snapshot (the alternatives printed with the plan)",
-                             down.ptr ? down.ptr : "the missing members");
+    p->fix = s ? vet_strdupf("bring %s %s; if that is impossible, rebuild from %s with "
+                             "--force-new-cluster, or restore a verified snapshot (the "
+                             "alternatives printed with the plan)",
+                             down.ptr ? down.ptr : "the missing members", back, s->name)
+               : vet_strdupf("bring %s %s, or restore a verified snapshot (the alternatives "
+                             "printed with the plan)",
+                             down.ptr ? down.ptr : "the missing members", back);
 done:
     free(ic);
     vet_buf_free(&down);

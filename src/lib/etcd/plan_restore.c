@@ -99,10 +99,10 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
     if ((rc = vet_etcd_cluster_id(&cid, ids, n)))
         goto done;
     p->initial_cluster = vet_buf_detach(&ic);
-    p->before.voters = p->after.voters = (int)n;
-    p->before.health_known = p->after.health_known = 0;
+    /* No "before": the cluster being restored is stopped, or gone. */
+    p->after.voters = (int)n;
+    p->after.health_known = 0;
     p->after.healthy_voters = p->after.started_voters = (int)n;
-    recompute(&p->before);
     recompute(&p->after);
 
     STEP("On every control-plane node, stop the kube-apiserver and etcd (the kubelet stops a "
