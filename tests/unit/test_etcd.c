@@ -347,6 +347,34 @@ static void test_plan_remove_branches(void **st)
     vet_etcd_plan_free(p);
     vet_etcd_facts_free(f);
 
+    /* 3 healthy + 1 voter that never started (quorum 3 of 4): removing it is fine and prints
+     * no data-dir step (it has none); with quorum lost (the 1 -> 2 trap) it is refused and the
+     * fix starts it for the first time instead of "bringing it back with its data" */
+    f = cluster(4, 3, 0, "http");
+    free(f->members[3].name);
+    f->members[3].name = strdup("");
+    f->members[3].started = 0;
+    vet_strv_free(&f->members[3].client_urls);
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "1003"), 0);
+    assert_false(p->refused);
+    assert_true(plan_has(p, "member remove 1003"));
+    assert_true(plan_has(p, "never started, so no node holds data for it"));
+    assert_int_equal(p->after.voters, 3);
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+    f = facts_from(trap_list);
+    f->have_status = 1;
+    f->members[0].status_ok = 1;
+    f->members[0].health_checked = 1;
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "23f3e5b7c031016"), 0);
+    assert_true(p->refused);
+    assert_false(plan_has(p, "member remove"));
+    assert_true(plan_has(p, "--initial-cluster-state=existing"));
+    assert_non_null(strstr(p->fix, "for the first time"));
+    assert_null(strstr(p->fix, "data directory as it is"));
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+
     /* the only voter: refused */
     f = cluster(1, 1, 0, "http");
     assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m1"), 0);
