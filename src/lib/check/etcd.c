@@ -412,10 +412,31 @@ int vet_check_kv306(const vet_ctx *ctx, vet_report *r)
             f->pod && f->pod->quota_backend_bytes ? " (--quota-backend-bytes)"
                                                   : " (etcd's default; no --quota-backend-bytes)",
             (long long)m->db_size_in_use);
-        vet_finding_fix(fi, "compact old revisions and defragment one member at a time "
-                            "(etcdctl compact $(etcdctl endpoint status -w json | ...revision); "
-                            "etcdctl defrag --endpoints <one>), raise --quota-backend-bytes (max "
-                            "8 GiB recommended), then etcdctl alarm disarm");
+        /* Pasteable: this cluster's revision and this member's endpoint; the TLS flags are the
+         * node's (kubeadm: --cacert/--cert/--key under /etc/kubernetes/pki/etcd). */
+        {
+            char rev[32];
+            if (f->revision > 0)
+                snprintf(rev, sizeof rev, "%lld", (long long)f->revision);
+            vet_finding_fix(
+                fi,
+                "compact old revisions, then defragment one member at a time: etcdctl "
+                "--endpoints=%s compact %s ; etcdctl --endpoints=%s defrag ; if it is still above "
+                "80%%, raise --quota-backend-bytes in etcd.yaml (8 GiB at most is advised); then "
+                "etcdctl --endpoints=%s alarm disarm (https endpoints: add the node's --cacert, "
+                "--cert and --key%s)",
+                m->client_urls.n ? m->client_urls.v[0]
+                : f->endpoint    ? f->endpoint
+                                 : "<endpoint>",
+                f->revision > 0 ? rev : "<current revision>",
+                m->client_urls.n ? m->client_urls.v[0]
+                : f->endpoint    ? f->endpoint
+                                 : "<endpoint>",
+                f->endpoint ? f->endpoint : "<endpoint>",
+                f->revision > 0 ? ""
+                                : "; <current revision>: the revision etcdctl endpoint "
+                                  "status -w json prints");
+        }
         vet_finding_set_int(fi, "db_size", (long long)m->db_size);
         vet_finding_set_int(fi, "quota_bytes", (long long)f->quota_bytes);
     }
