@@ -112,6 +112,9 @@ struct vet_etcd_facts {
     int pod_is_member;             /* pod's peer URL or name matches a live member */
     int64_t quota_bytes;           /* --quota-backend-bytes or etcd's default 2 GiB */
     vet_etcd_planned_add *planned; /* set by plan add-member, else NULL */
+    /* TLS files the client used, as the node names them (kubeadm's paths under --root, or the
+     * --etcd-* flags as given); NULL when none. For commands printed to operators. */
+    char *tls_cacert, *tls_cert, *tls_key;
 };
 typedef struct vet_etcd_facts vet_etcd_facts;
 
@@ -178,24 +181,33 @@ int vet_etcd_snapshot_check_trailer(int *ok, char **reason, uint64_t *size, cons
 
 typedef struct vet_etcd_plan {
     vet_etcd_quorum before, after;
-    int refused;           /* the plan would make quorum unreachable: KV301 */
+    int refused;           /* the change would stop the cluster or cannot complete: KV301 */
     char *refusal;         /* why, in words */
-    vet_strv steps;        /* numbered by the renderer; commands verbatim */
+    vet_strv steps;        /* numbered by the renderer; commands verbatim. Empty when refused */
     char *initial_cluster; /* the --initial-cluster string the new/restored members use */
     json_t *extra;         /* plan-specific JSON (expected IDs, ...) or NULL */
+    /* Refused plans: the safe ways forward, preferred first; each line is printed as is
+     * (headers "A. ...", their steps indented). Never the refused operation itself. */
+    vet_strv alternatives;
+    char *fix; /* refused plans: one line for KV301's fix, naming the first alternative */
 } vet_etcd_plan;
 
 void vet_etcd_plan_free(vet_etcd_plan *p);
 json_t *vet_etcd_plan_to_json(const vet_etcd_plan *p);
 
-/* add-member: quorum before/after a voting add whose member does not start; refused when that
- * makes quorum unreachable (1 -> 2). Always lists the learner path (3.4+): add --learner, start
- * with --initial-cluster-state existing and the printed --initial-cluster, promote, wait. */
+/* add-member: quorum before and right after `member add` (the new member not started yet;
+ * learners do not vote). Refused when quorum is already lost (member add needs it), when a voting
+ * add would make quorum unreachable (the 1 -> 2 trap), or when a learner add meets etcd 3.4's
+ * one-learner limit; the alternatives then say what to do instead. Otherwise the steps are the
+ * learner path (3.4+): add --learner, start with --initial-cluster-state existing and the
+ * printed --initial-cluster, promote, wait. name and peer_url are checked (VET_EINPUT). */
 int vet_etcd_plan_add_member(vet_etcd_plan **out, const vet_etcd_facts *f, const char *name,
                              const char *peer_url, int as_learner);
-/* remove-member by name or hex ID. Refused when removing a healthy voter would leave fewer
- * healthy voters than the new quorum; when quorum is already lost (an unstarted member), explains
- * that the removal hangs and prints both recoveries. */
+/* remove-member by name or hex ID. Refused when quorum is already lost (the removal would hang:
+ * the alternatives bring members back, recover from the survivor's data with
+ * --force-new-cluster, or restore a verified snapshot), when removing a healthy voter would leave
+ * fewer healthy voters than the new quorum, or when it is the last voter. No plan ever tells the
+ * operator to empty the data dir of a member that holds data. */
 int vet_etcd_plan_remove_member(vet_etcd_plan **out, const vet_etcd_facts *f, const char *key);
 
 typedef struct vet_etcd_restore_member {
@@ -203,7 +215,8 @@ typedef struct vet_etcd_restore_member {
 } vet_etcd_restore_member;
 
 /* restore: per-member `etcdctl snapshot restore` commands and the kubeadm steps around them, with
- * the member and cluster IDs etcd will derive. pod (may be NULL) supplies data dir and image. */
+ * the member and cluster IDs etcd will derive. pod (may be NULL) supplies data dir and image.
+ * Names must be plain (no ',', '=', spaces or controls) and peer URLs http(s): VET_EINPUT. */
 int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
                           const vet_etcd_restore_member *members, size_t n, const char *token,
                           const char *data_dir, const vet_etcd_pod *pod);

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cmd_etcd_snapshot.h"
 #include "error.h"
+#include "text.h"
 #include "kubevet/check.h"
 #include "kubevet/etcd.h"
 #include "kubevet/snapshot.h"
@@ -56,8 +57,20 @@ static void join(char *buf, size_t n, const vet_strv *sv)
         off += (size_t)snprintf(buf + off, n - off, "%s%s", i ? "," : "", sv->v[i]);
 }
 
+/* A table cell from etcd data, control characters escaped; the copy lives in arena. */
+static const char *esc(vet_strv *arena, const char *s)
+{
+    char *e;
+    if (!vet_text_needs_escape(s, strlen(s), 0))
+        return s;
+    if (!(e = vet_text_escape(s, 0)) || vet_strv_take(arena, e))
+        return "?";
+    return arena->v[arena->n - 1];
+}
+
 static void print_members(const vet_etcd_facts *f, int status)
 {
+    vet_strv ar = VET_STRV_INIT;
     static const char *const h1[] = {"NAME", "ID", "STATUS", "PEER URLS", "CLIENT URLS", "LEARNER"};
     static const char *const h2[] = {"NAME",       "ID",     "LEARNER", "VERSION",
                                      "DB SIZE",    "IN USE", "LEADER",  "RAFT TERM",
@@ -68,6 +81,7 @@ static void print_members(const vet_etcd_facts *f, int status)
     char hex[17];
     if (vet_table_new(&t, status ? 12 : 6, status ? h2 : h1))
         return;
+
     for (size_t i = 0; i < f->nmembers; i++) {
         const vet_etcd_member *m = &f->members[i];
         char peers[512], clients[512], db[32], use[32], term[24], idx[24], al[128];
@@ -75,11 +89,11 @@ static void print_members(const vet_etcd_facts *f, int status)
         join(clients, sizeof clients, &m->client_urls);
         vet_etcd_id_hex(hex, m->id);
         if (!status) {
-            const char *c[] = {m->started ? m->name : "",
+            const char *c[] = {m->started ? esc(&ar, m->name) : "",
                                hex,
                                m->started ? "started" : "unstarted",
-                               peers,
-                               clients,
+                               esc(&ar, peers),
+                               esc(&ar, clients),
                                m->is_learner ? "true" : "false"};
             vet_table_row(t, c);
             continue;
@@ -88,18 +102,18 @@ static void print_members(const vet_etcd_facts *f, int status)
         snprintf(term, sizeof term, "%llu", (unsigned long long)m->raft_term);
         snprintf(idx, sizeof idx, "%llu", (unsigned long long)m->raft_index);
         {
-            const char *c[] = {m->started ? m->name : "(unstarted)",
+            const char *c[] = {m->started ? esc(&ar, m->name) : "(unstarted)",
                                hex,
                                m->is_learner ? "true" : "false",
-                               m->status_ok ? m->version : "-",
+                               m->status_ok ? esc(&ar, m->version) : "-",
                                m->status_ok ? human(db, sizeof db, m->db_size) : "-",
                                m->status_ok ? human(use, sizeof use, m->db_size_in_use) : "-",
                                m->status_ok ? (m->leader == m->id ? "true" : "false") : "-",
                                m->status_ok ? term : "-",
                                m->status_ok ? idx : "-",
                                m->healthy ? "healthy" : "unhealthy",
-                               al[0] ? al : "-",
-                               clients[0] ? clients : "-"};
+                               al[0] ? esc(&ar, al) : "-",
+                               clients[0] ? esc(&ar, clients) : "-"};
             vet_table_row(t, c);
         }
     }
@@ -109,9 +123,13 @@ static void print_members(const vet_etcd_facts *f, int status)
     vet_etcd_quorum_of(&q, f);
     verdict = vet_etcd_verdict(&q);
     printf("\n%s\n", verdict ? verdict : "");
-    if (status && !f->alarms_known)
-        printf("alarms unknown: %s\n", f->alarms_error ? f->alarms_error : "no answer");
+    if (status && !f->alarms_known) {
+        printf("alarms unknown: ");
+        vet_text_fputs(f->alarms_error ? f->alarms_error : "no answer", stdout, 0);
+        printf("\n");
+    }
     free(verdict);
+    vet_strv_free(&ar);
 }
 
 static int run_checks(vet_etcd_facts *f, cli_globals *g, vet_report *r)
@@ -244,7 +262,9 @@ int cmd_etcd_snapshot_save(int argc, char **argv, cli_globals *g)
                              res.seconds > 0 ? (double)res.size / 1e6 / res.seconds : 0.0, "sha256",
                              hex, "transport", res.transport));
     if (is_text(g)) {
-        printf("Snapshot saved at %s: %s (%llu bytes), revision %lld, from %s\n", pos.v[0],
+        printf("Snapshot saved at ");
+        vet_text_fputs(pos.v[0], stdout, 0);
+        printf(": %s (%llu bytes), revision %lld, from %s\n",
                human(sz, sizeof sz, (long long)res.size), (unsigned long long)res.size,
                (long long)res.revision, vet_etcd_endpoint(c));
         printf("%.2f s, %.1f MB/s via %s; SHA-256 trailer verified (%s)\n", res.seconds,
@@ -261,22 +281,58 @@ done:
     return code;
 }
 
-static void print_plan(const char *title, const vet_etcd_plan *p)
+/* Plans carry member names and URLs from etcd: printed with control characters escaped. */
+static void print_plan(const char *title, const vet_etcd_plan *p, const char *after_label)
 {
     char *b = vet_etcd_verdict(&p->before), *a = vet_etcd_verdict(&p->after);
-    printf("%s\n", title);
-    printf("  quorum before: %s\n", b ? b : "");
-    printf("  quorum after:  %s\n", a ? a : "");
-    if (p->refused)
-        printf("  REFUSED: %s\n", p->refusal ? p->refusal : "");
-    printf("\nSteps:\n");
-    for (size_t i = 0; i < p->steps.n; i++)
-        printf("  %zu. %s\n", i + 1, p->steps.v[i]);
-    if (p->initial_cluster && *p->initial_cluster)
-        printf("\n--initial-cluster=%s\n", p->initial_cluster);
+    vet_text_fputs(title, stdout, 0);
+    printf("\n");
+    if (p->before.voters || p->before.learners) /* a restore has no "before" */
+        printf("  %-14s %s\n", "quorum now:", b ? b : "");
+    printf("  %-14s %s\n", after_label, a ? a : "");
+    if (p->refused) {
+        printf("\nREFUSED: ");
+        vet_text_fputs(p->refusal ? p->refusal : "", stdout, 0);
+        printf("\n\nSafe alternatives:\n");
+        for (size_t i = 0; i < p->alternatives.n; i++) {
+            printf("  ");
+            vet_text_fputs(p->alternatives.v[i], stdout, 0);
+            printf("\n");
+        }
+    } else {
+        printf("\nSteps:\n");
+        for (size_t i = 0; i < p->steps.n; i++) {
+            printf("  %zu. ", i + 1);
+            vet_text_fputs(p->steps.v[i], stdout, 0);
+            printf("\n");
+        }
+        if (p->initial_cluster && *p->initial_cluster) {
+            printf("\n--initial-cluster=");
+            vet_text_fputs(p->initial_cluster, stdout, 0);
+            printf("\n");
+        }
+    }
     printf("\n");
     free(b);
     free(a);
+}
+
+/* A refused plan is a KV301 finding (exit 1) whose fix names the first safe alternative. */
+static int emit_refusal(vet_report *r, const vet_etcd_plan *p, const char *subject,
+                        const char *what)
+{
+    vet_finding *fi;
+    if (!p->refused)
+        return 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        if (!strcmp(r->findings[i].id, "KV301") && r->findings[i].subject &&
+            !strcmp(r->findings[i].subject, subject))
+            return 0; /* the check already judged this change (the planned voting add) */
+    if (!(fi = vet_check_emit(r, "KV301", subject)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    vet_finding_message(fi, "%s refused: %s", what, p->refusal ? p->refusal : "");
+    vet_finding_fix(fi, "%s", p->fix ? p->fix : "see the safe alternatives printed with the plan");
+    return 0;
 }
 
 static int plan_add(int argc, char **argv, cli_globals *g)
@@ -329,24 +385,34 @@ static int plan_add(int argc, char **argv, cli_globals *g)
         code = cli_fail(rc);
         goto done;
     }
+    if ((rc = emit_refusal(&r, p, name, "adding this member"))) {
+        code = cli_fail(rc);
+        goto done;
+    }
     vet_report_sort(&r);
     if (is_text(g)) {
         char title[512];
-        snprintf(title, sizeof title, "Plan: add %s (%s) to etcd cluster via %s", name, peer,
-                 vet_etcd_endpoint(c));
-        print_plan(title, p);
+        snprintf(title, sizeof title, "Plan: add %s (%s) as a %s to the etcd cluster via %s", name,
+                 peer, learner || apply ? "learner" : "voting member", vet_etcd_endpoint(c));
+        print_plan(title, p, "after add:");
+        if (apply && p->refused)
+            printf("Nothing was changed: the plan is refused.\n\n");
     }
-    if (apply) {
+    if (apply && !p->refused) {
         uint64_t id = 0;
         char *ic = NULL, hex[17];
         if ((rc = vet_etcd_member_add(&id, &ic, c, name, peer, 1))) {
             code = cli_fail(rc);
             goto done;
         }
-        if (is_text(g))
-            printf("Added learner %s (ID %s). Start it with --initial-cluster-state=existing "
-                   "--initial-cluster=%s\n\n",
-                   name, vet_etcd_id_hex(hex, id), ic);
+        if (is_text(g)) {
+            printf("Added learner ");
+            vet_text_fputs(name, stdout, 0);
+            printf(" (ID %s). Start it with --initial-cluster-state=existing --initial-cluster=",
+                   vet_etcd_id_hex(hex, id));
+            vet_text_fputs(ic ? ic : "", stdout, 0);
+            printf("\n\n");
+        }
         json_object_set_new(
             p->extra ? p->extra : (p->extra = json_object()), "applied",
             json_pack("{s:s,s:s}", "id", vet_etcd_id_hex(hex, id), "initial_cluster", ic));
@@ -407,28 +473,30 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
         code = cli_fail(rc);
         goto done;
     }
-    if (p->refused) {
-        vet_finding *fi = vet_check_emit(&r, "KV301", name ? name : id);
-        if (fi) {
-            vet_finding_message(fi, "removal refused: %s", p->refusal ? p->refusal : "");
-            vet_finding_fix(fi, "follow the recovery steps printed with the plan");
-        }
+    if ((rc = emit_refusal(&r, p, name ? name : id, "removing this member"))) {
+        code = cli_fail(rc);
+        goto done;
     }
     vet_report_sort(&r);
     if (is_text(g)) {
         char title[256];
-        snprintf(title, sizeof title, "Plan: remove %s from etcd cluster via %s", name ? name : id,
-                 vet_etcd_endpoint(c));
-        print_plan(title, p);
+        snprintf(title, sizeof title, "Plan: remove %s from the etcd cluster via %s",
+                 name ? name : id, vet_etcd_endpoint(c));
+        print_plan(title, p, "after remove:");
     }
+    if (apply && p->refused && is_text(g))
+        printf("Nothing was changed: the plan is refused.\n\n");
     if (apply && !p->refused) {
         const vet_etcd_member *m = vet_etcd_member_find(f, name ? name : id);
         if (m && (rc = vet_etcd_member_remove(c, m->id))) {
             code = cli_fail(rc);
             goto done;
         }
-        if (is_text(g))
-            printf("Removed %s.\n\n", name ? name : id);
+        if (is_text(g)) {
+            printf("Removed ");
+            vet_text_fputs(name ? name : id, stdout, 0);
+            printf(".\n\n");
+        }
     }
     vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));
     vet_report_set(&r, "etcd", vet_etcd_facts_to_json(f));
@@ -524,8 +592,11 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
                             "kubevet etcd snapshot verify %s",
                             snap);
         }
-        if (is_text(g))
-            printf("Snapshot %s FAILED verification: no restore plan.\n\n", snap);
+        if (is_text(g)) {
+            printf("Snapshot ");
+            vet_text_fputs(snap, stdout, 0);
+            printf(" FAILED verification: no restore plan.\n\n");
+        }
         code = cli_emit(&r, g);
         goto done;
     }
@@ -539,9 +610,9 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
         const char *cid = json_string_value(json_object_get(p->extra, "cluster_id"));
         snprintf(title, sizeof title,
                  "Plan: restore %s (verified: SHA-256 trailer and bbolt structure ok, revision "
-                 "%lld) into %zu member(s); expected cluster ID %s",
-                 snap, (long long)info.revision, mem.n, cid ? cid : "?");
-        print_plan(title, p);
+                 "%lld) into %zu member%s; expected cluster ID %s",
+                 snap, (long long)info.revision, mem.n, mem.n == 1 ? "" : "s", cid ? cid : "?");
+        print_plan(title, p, "after restore:");
     }
     vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));
     code = cli_emit(&r, g);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmd_etcd_snapshot.h"
 #include "error.h"
+#include "text.h"
 #include "kubevet/catalog.h"
 #include "kubevet/check.h"
 #include "kubevet/report.h"
@@ -274,7 +275,8 @@ static int cmd_verify(int argc, char **argv, cli_globals *g)
     if (!ok && (rc = add_kv305(&r, path, &in, NULL)))
         goto fail;
     if (!is_json(g)) {
-        printf("%s: %s\n", path, ok ? "verified" : "FAILED");
+        vet_text_fputs(path, stdout, 0);
+        printf(": %s\n", ok ? "verified" : "FAILED");
         printf("  sha256 trailer: %s%s\n", trailer_name(in.trailer),
                in.trailer == VET_SNAPSHOT_TRAILER_ABSENT
                    ? " (raw bbolt file: structure verified, contents not checksummed)"
@@ -285,8 +287,11 @@ static int cmd_verify(int argc, char **argv, cli_globals *g)
         printf(" (%u-byte pages, %llu pages, txid %llu, revision %lld, %lld keys)\n", in.page_size,
                (unsigned long long)in.pgid, (unsigned long long)in.txid, (long long)in.revision,
                (long long)in.total_key);
-        for (size_t i = 0; in.errors && i < in.errors->n; i++)
-            printf("    %s\n", in.errors->v[i]);
+        for (size_t i = 0; in.errors && i < in.errors->n; i++) {
+            printf("    ");
+            vet_text_fputs(in.errors->v[i], stdout, 0);
+            printf("\n");
+        }
         if (in.errors && in.nerrors > in.errors->n)
             printf("    ... %zu more\n", in.nerrors - in.errors->n);
         printf("\n");
@@ -346,6 +351,8 @@ static json_t *groups_json(const vet_snapshot_facts *f)
     return arr;
 }
 
+/* Resource, namespace, apiVersion and kind come from the keys and values stored in etcd: a
+ * hostile value must not reach the terminal raw (one that cleared the screen did). */
 static int print_groups(const vet_snapshot_facts *f, const char *target)
 {
     const char *hdr[] = {"RESOURCE", "NAMESPACE", "STORED AS", "ENCODING", "COUNT"};
@@ -356,16 +363,27 @@ static int print_groups(const vet_snapshot_facts *f, const char *target)
     for (size_t i = 0; i < f->ngroups && !rc; i++) {
         const vet_snapshot_group *gr = &f->groups[i];
         char stored[256], cnt[24];
+        char *res = NULL, *ns = NULL, *st = NULL;
         const char *av = gr->api_version;
         snprintf(stored, sizeof stored, "%s%s%s", *av ? av : "?", *av ? " " : "", gr->kind);
         snprintf(cnt, sizeof cnt, "%zu", gr->count);
-        const char *row[] = {gr->resource, *gr->ns ? gr->ns : "-", stored,
-                             vet_snapshot_encoding_name(gr->encoding), cnt};
-        rc = vet_table_row(t, row);
+        if (!(res = vet_text_escape(gr->resource, 0)) ||
+            !(ns = vet_text_escape(*gr->ns ? gr->ns : "-", 0)) ||
+            !(st = vet_text_escape(stored, 0))) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        } else {
+            const char *row[] = {res, ns, st, vet_snapshot_encoding_name(gr->encoding), cnt};
+            rc = vet_table_row(t, row);
+        }
+        free(res);
+        free(ns);
+        free(st);
     }
     if (!rc) {
         vet_table_print(t, stdout);
-        printf("\n%zu objects, %zu other keys; target %s\n\n", f->nobjects, f->nother, target);
+        printf("\n%zu objects, %zu other keys; target ", f->nobjects, f->nother);
+        vet_text_fputs(target, stdout, 0);
+        printf("\n\n");
     }
     vet_table_free(t);
     return rc;

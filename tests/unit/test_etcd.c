@@ -12,6 +12,7 @@
 #include "check/checks.h"
 #include "etcd/etcd_int.h"
 #include "kubevet/etcd.h"
+#include "url.h"
 
 #define S(x) (const unsigned char *)(x), strlen(x)
 
@@ -195,6 +196,18 @@ static vet_etcd_facts *one_healthy(void)
     return f;
 }
 
+/* No line of a plan (steps or alternatives) contains needle. */
+static int plan_has(const vet_etcd_plan *p, const char *needle)
+{
+    for (size_t i = 0; i < p->steps.n; i++)
+        if (strstr(p->steps.v[i], needle))
+            return 1;
+    for (size_t i = 0; i < p->alternatives.n; i++)
+        if (strstr(p->alternatives.v[i], needle))
+            return 1;
+    return 0;
+}
+
 static void test_plan_add_trap(void **st)
 {
     vet_etcd_facts *f = one_healthy();
@@ -206,14 +219,231 @@ static void test_plan_add_trap(void **st)
     assert_int_equal(p->after.quorum, 2);
     assert_true(p->after.tolerance < 0);
     assert_string_equal(p->initial_cluster, "m1=http://127.0.0.1:23801,m2=http://127.0.0.1:23802");
-    assert_non_null(strstr(p->steps.v[1], "--learner"));
+    /* refused: no steps; the alternative is the learner path, never a voting add */
+    assert_int_equal(p->steps.n, 0);
+    assert_true(plan_has(p, "--learner"));
+    assert_non_null(strstr(p->refusal, "1 voting member is healthy"));
+    assert_non_null(p->fix);
     vet_etcd_plan_free(p);
+    /* a learner add: 1 voter + 1 learner, quorum stays 1 */
     assert_int_equal(vet_etcd_plan_add_member(&p, f, "m2", "http://127.0.0.1:23802", 1), 0);
     assert_false(p->refused);
+    assert_int_equal(p->after.voters, 1);
+    assert_int_equal(p->after.learners, 1);
+    assert_int_equal(p->after.quorum, 1);
+    assert_int_equal(p->after.tolerance, 0);
+    assert_true(plan_has(p, "member add m2 --peer-urls=http://127.0.0.1:23802 --learner"));
+    /* http endpoints: no TLS flags */
+    assert_false(plan_has(p, "--cacert"));
+    assert_false(plan_has(p, "--etcd-cacert"));
     vet_etcd_plan_free(p);
-    /* existing member name: usage error */
+    /* existing member name: usage error; file:// peer URL and a shell-hostile name: bad input */
     assert_int_not_equal(vet_etcd_plan_add_member(&p, f, "m1", "http://x:1", 1), 0);
+    assert_int_equal(vet_etcd_plan_add_member(&p, f, "m2", "file:///etc/passwd", 1), VET_EINPUT);
+    assert_int_equal(vet_etcd_plan_add_member(&p, f, "m$(id)", "http://x:1", 1), VET_EINPUT);
+    assert_null(p);
     vet_etcd_facts_free(f);
+}
+
+/* n voters m1..mn on http or https; the first `up` answer and are healthy, the rest do not
+ * answer at all; learners after the voters (healthy). */
+static vet_etcd_facts *cluster(int n, int up, int learners, const char *scheme)
+{
+    vet_etcd_facts *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->quota_bytes = VET_ETCD_DEFAULT_QUOTA;
+    f->have_status = 1;
+    f->nmembers = (size_t)(n + learners);
+    f->members = calloc(f->nmembers, sizeof *f->members);
+    assert_non_null(f->members);
+    for (int i = 0; i < n + learners; i++) {
+        vet_etcd_member *m = &f->members[i];
+        char buf[64];
+        m->id = 0x1000u + (uint64_t)i;
+        snprintf(buf, sizeof buf, "m%d", i + 1);
+        m->name = strdup(buf);
+        m->started = 1;
+        m->is_learner = i >= n;
+        snprintf(buf, sizeof buf, "%s://10.0.0.%d:2380", scheme, i + 1);
+        vet_strv_push(&m->peer_urls, buf);
+        snprintf(buf, sizeof buf, "%s://10.0.0.%d:2379", scheme, i + 1);
+        vet_strv_push(&m->client_urls, buf);
+        m->health_checked = 1;
+        if (i < up || i >= n) {
+            m->status_ok = 1;
+            m->raft_index = 100 + (uint64_t)i;
+            m->healthy = 1;
+            m->leader = 0x1000u;
+        }
+    }
+    /* without quorum a member answers status but has no leader and /health is false */
+    if (vet_etcd_quorum_size(n) > up)
+        for (int i = 0; i < up; i++) {
+            f->members[i].healthy = 0;
+            f->members[i].leader = 0;
+        }
+    f->endpoint = strdup(f->members[0].client_urls.v[0]);
+    return f;
+}
+
+/* The remove-member branches a tired operator meets, and what each must never print. */
+static void test_plan_remove_branches(void **st)
+{
+    vet_etcd_facts *f;
+    vet_etcd_plan *p = NULL;
+    (void)st;
+
+    /* 2 members, m2 down: quorum lost. Removing either is refused; the alternatives bring m2
+     * back or rebuild from m1's data; nothing empties a data dir or removes a member. */
+    f = cluster(2, 1, 0, "http");
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(vet_etcd_plan_remove_member(&p, f, k ? "m1" : "m2"), 0);
+        assert_true(p->refused);
+        assert_int_equal(p->steps.n, 0);
+        assert_false(plan_has(p, "member remove"));
+        assert_false(plan_has(p, "data-dir"));
+        assert_false(plan_has(p, "empty"));
+        assert_true(plan_has(p, "rebuild from m1"));
+        assert_true(plan_has(p, "--force-new-cluster"));
+        assert_true(plan_has(p, "m2 (peer https://10.0.0.2:2380)") ||
+                    plan_has(p, "m2 (peer http://10.0.0.2:2380)"));
+        assert_non_null(strstr(p->refusal, "0 of 2 voting members are healthy"));
+        assert_non_null(strstr(p->fix, "bring m2 back"));
+        assert_null(strstr(p->fix, "m1 back"));
+        vet_etcd_plan_free(p);
+    }
+    vet_etcd_facts_free(f);
+
+    /* 3 members, m3 down: removing healthy m1 is refused (2 voters, 1 healthy) */
+    f = cluster(3, 2, 0, "http");
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m1"), 0);
+    assert_true(p->refused);
+    assert_int_equal(p->steps.n, 0);
+    assert_false(plan_has(p, "member remove"));
+    assert_false(plan_has(p, "data-dir"));
+    assert_true(plan_has(p, "Bring m3 back"));
+    assert_non_null(strstr(p->refusal, "1 of 2 voting members would be healthy"));
+    vet_etcd_plan_free(p);
+    /* ...removing the down m3 is fine, through the healthy members, without TLS flags */
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m3"), 0);
+    assert_false(p->refused);
+    assert_true(plan_has(p, "etcdctl --endpoints=http://10.0.0.1:2379,http://10.0.0.2:2379 "
+                            "member remove 1002"));
+    assert_false(plan_has(p, "--cacert"));
+    assert_false(plan_has(p, "empty"));
+    assert_int_equal(p->after.voters, 2);
+    assert_int_equal(p->after.quorum, 2);
+    assert_int_equal(p->after.tolerance, 0);
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+
+    /* 5 members, 2 down: removing a healthy one is refused; removing a down one first is an
+     * alternative that keeps quorum */
+    f = cluster(5, 3, 0, "http");
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m1"), 0);
+    assert_true(p->refused);
+    assert_true(plan_has(p, "remove it first"));
+    assert_false(plan_has(p, "member remove"));
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+
+    /* 3 healthy + 1 voter that never started (quorum 3 of 4): removing it is fine and prints
+     * no data-dir step (it has none); with quorum lost (the 1 -> 2 trap) it is refused and the
+     * fix starts it for the first time instead of "bringing it back with its data" */
+    f = cluster(4, 3, 0, "http");
+    free(f->members[3].name);
+    f->members[3].name = strdup("");
+    f->members[3].started = 0;
+    vet_strv_free(&f->members[3].client_urls);
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "1003"), 0);
+    assert_false(p->refused);
+    assert_true(plan_has(p, "member remove 1003"));
+    assert_true(plan_has(p, "never started, so no node holds data for it"));
+    assert_int_equal(p->after.voters, 3);
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+    f = facts_from(trap_list);
+    f->have_status = 1;
+    f->members[0].status_ok = 1;
+    f->members[0].health_checked = 1;
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "23f3e5b7c031016"), 0);
+    assert_true(p->refused);
+    assert_false(plan_has(p, "member remove"));
+    assert_true(plan_has(p, "--initial-cluster-state=existing"));
+    assert_non_null(strstr(p->fix, "for the first time"));
+    assert_null(strstr(p->fix, "data directory as it is"));
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+
+    /* the only voter: refused */
+    f = cluster(1, 1, 0, "http");
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m1"), 0);
+    assert_true(p->refused);
+    assert_false(plan_has(p, "member remove"));
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+
+    /* 3 voters + a learner: removing the learner keeps quorum 2 */
+    f = cluster(3, 3, 1, "https");
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m4"), 0);
+    assert_false(p->refused);
+    assert_int_equal(p->after.voters, 3);
+    assert_int_equal(p->after.learners, 0);
+    assert_int_equal(p->after.quorum, 2);
+    /* https but no TLS files known: placeholders and a note, never paths that do not exist */
+    assert_true(plan_has(p, "--cacert=<etcd-ca.crt>"));
+    assert_true(plan_has(p, "healthcheck-client"));
+    vet_etcd_plan_free(p);
+    /* with the node's files: those paths */
+    f->tls_cacert = strdup("/etc/kubernetes/pki/etcd/ca.crt");
+    f->tls_cert = strdup("/etc/kubernetes/pki/etcd/healthcheck-client.crt");
+    f->tls_key = strdup("/etc/kubernetes/pki/etcd/healthcheck-client.key");
+    assert_int_equal(vet_etcd_plan_add_member(&p, f, "m5", "https://10.0.0.5:2380", 1), 0);
+    /* one learner already: etcd 3.4 refuses a second */
+    assert_true(p->refused);
+    assert_false(plan_has(p, "member add"));
+    vet_etcd_plan_free(p);
+    assert_int_equal(vet_etcd_plan_remove_member(&p, f, "m4"), 0);
+    assert_true(plan_has(p, "--cacert=/etc/kubernetes/pki/etcd/ca.crt "
+                            "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt"));
+    assert_false(plan_has(p, "<etcd-ca.crt>"));
+    vet_etcd_plan_free(p);
+    vet_etcd_facts_free(f);
+}
+
+static void test_url_schemes(void **st)
+{
+    static const char *const ok[] = {"http://127.0.0.1:2379", "https://10.0.0.1:2379",
+                                     "HTTPS://cp-1.example:2379/", "http://[::1]:2379"};
+    static const char *const bad[] = {"file:///etc/passwd",
+                                      "unix:///run/etcd.sock",
+                                      "ftp://x/",
+                                      "gopher://x:70/",
+                                      "http://",
+                                      "https:///x",
+                                      "http://a b",
+                                      "http://user@host:2379",
+                                      "127.0.0.1:2379",
+                                      "",
+                                      "http://x\x1b[2J"};
+    vet_etcd_facts f;
+    (void)st;
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_int_equal(vet_url_check_http(ok[i], "t"), 0);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(vet_url_check_http(bad[i], "t"), VET_EINPUT);
+        assert_null(strchr(vet_error_last(), 0x1b));
+    }
+    /* a member list naming a file:// client URL is refused as a whole */
+    memset(&f, 0, sizeof f);
+    assert_int_equal(etcd_parse_members(&f, S("{\"members\":[{\"ID\":\"1\",\"name\":\"a\","
+                                              "\"peerURLs\":[\"http://a:2380\"],\"clientURLs\":"
+                                              "[\"file:///etc/passwd\"]}]}")),
+                     VET_EINPUT);
+    assert_non_null(strstr(vet_error_last(), "clientURLs[0]"));
+    for (size_t i = 0; i < f.nmembers; i++)
+        etcd_member_clear(&f.members[i]);
+    free(f.members);
 }
 
 static void test_checks_trap(void **st)
@@ -325,6 +555,88 @@ static void test_restore_plan_ids(void **st)
     vet_etcd_plan_free(p);
 }
 
+static size_t count_id(const vet_report *r, const char *id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfindings; i++)
+        n += !strcmp(r->findings[i].id, id);
+    return n;
+}
+
+/* KV303 on kubeadm's lists: the local member alone (init/upgrade) and the members at join time
+ * are normal; a member that no longer exists or a wrong peer URL is drift. */
+static void test_kv303_kubeadm_lists(void **st)
+{
+    static const struct {
+        const char *ic;
+        size_t want;
+    } t[] = {
+        {"m1=http://10.0.0.1:2380", 0},                           /* kubeadm init: self only */
+        {"m1=http://10.0.0.1:2380,m2=http://10.0.0.2:2380", 0},   /* joined before m3 */
+        {"m1=http://10.0.0.1:2380,gone=http://10.0.0.9:2380", 1}, /* removed member */
+        {"m1=http://10.0.0.1:2380,m2=http://10.0.0.7:2380", 1},   /* wrong peer URL */
+        {"m2=http://10.0.0.2:2380", 1},                           /* this member missing */
+    };
+    static const char y[] = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: etcd\n"
+                            "    command:\n    - etcd\n    - --name=m1\n"
+                            "    - --initial-advertise-peer-urls=http://10.0.0.1:2380\n"
+                            "    - --advertise-client-urls=http://10.0.0.1:2379\n";
+    (void)st;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        vet_etcd_facts *f = cluster(3, 3, 0, "http");
+        vet_report r;
+        vet_ctx ctx;
+        assert_int_equal(vet_etcd_pod_parse(&f->pod, S(y), "etc/kubernetes/manifests/etcd.yaml"),
+                         0);
+        f->pod->initial_cluster = strdup(t[i].ic);
+        f->pod_is_member = 1;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.etcd = f;
+        assert_int_equal(vet_report_init(&r, "test", 0), 0);
+        assert_int_equal(vet_check_kv303(&ctx, &r), 0);
+        assert_int_equal(vet_check_kv304(&ctx, &r), 0);
+        if (count_id(&r, "KV303") != t[i].want)
+            fail_msg("%s: %zu KV303, want %zu", t[i].ic, count_id(&r, "KV303"), t[i].want);
+        assert_int_equal(count_id(&r, "KV304"), 0);
+        vet_report_free(&r);
+        vet_etcd_facts_free(f);
+    }
+}
+
+/* URLs in etcd.yaml: only http(s); the error names the file and line. */
+static void test_pod_url_schemes(void **st)
+{
+    static const char y[] = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: etcd\n"
+                            "    command:\n    - etcd\n    - --name=m1\n"
+                            "    - --advertise-client-urls=file:///etc/shadow\n";
+    static const char y2[] = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: etcd\n"
+                             "    command:\n    - etcd\n"
+                             "    - --listen-client-urls=https://127.0.0.1:2379,gopher://x:70\n";
+    vet_etcd_pod *p = NULL;
+    (void)st;
+    assert_int_equal(vet_etcd_pod_parse(&p, S(y), "etc/kubernetes/manifests/etcd.yaml"),
+                     VET_EINPUT);
+    assert_non_null(strstr(vet_error_last(), "etc/kubernetes/manifests/etcd.yaml:9"));
+    assert_int_equal(vet_etcd_pod_parse(&p, S(y2), "e.yaml"), VET_EINPUT);
+    assert_null(p);
+}
+
+static void test_restore_plan_guards(void **st)
+{
+    vet_etcd_restore_member m[1] = {{"a", "https://10.0.0.1:2380"}};
+    vet_etcd_restore_member bad[1] = {{"a", "file:///x"}};
+    vet_etcd_plan *p = NULL;
+    (void)st;
+    /* the live data dir is never the restore target */
+    assert_int_equal(vet_etcd_plan_restore(&p, "s.db", m, 1, NULL, "/var/lib/etcd", NULL),
+                     VET_EUSAGE);
+    assert_int_equal(vet_etcd_plan_restore(&p, "s.db", bad, 1, NULL, NULL, NULL), VET_EINPUT);
+    assert_int_equal(vet_etcd_plan_restore(&p, "s.db", m, 1, NULL, NULL, NULL), 0);
+    assert_true(plan_has(p, "mv /var/lib/etcd /var/lib/etcd.before-restore"));
+    assert_true(plan_has(p, "1 voter, quorum 1, 1 healthy"));
+    vet_etcd_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,7 +645,9 @@ int main(void)
         cmocka_unit_test(test_quorum_and_verdicts), cmocka_unit_test(test_member_and_cluster_ids),
         cmocka_unit_test(test_plan_add_trap),       cmocka_unit_test(test_checks_trap),
         cmocka_unit_test(test_kv306_kv503),         cmocka_unit_test(test_pod_parse),
-        cmocka_unit_test(test_restore_plan_ids),
+        cmocka_unit_test(test_restore_plan_ids),    cmocka_unit_test(test_plan_remove_branches),
+        cmocka_unit_test(test_url_schemes),         cmocka_unit_test(test_kv303_kubeadm_lists),
+        cmocka_unit_test(test_pod_url_schemes),     cmocka_unit_test(test_restore_plan_guards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,11 +63,19 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
             q.tolerance < 0 ? " This is the 1 -> 2 trap: writes time out and the kube-apiserver "
                               "stops until the member starts or quorum is restored."
                             : "");
-        vet_finding_fix(fi,
-                        "start the member with --initial-cluster-state=existing (see `kubevet etcd "
-                        "plan remove-member --id %s` for the exact flags), or remove it while "
-                        "quorum still holds: etcdctl member remove %s",
-                        hex, hex);
+        if (q.tolerance < 0)
+            vet_finding_fix(fi,
+                            "start it for the first time on the node it was added for (it holds no "
+                            "data) with --initial-cluster-state=existing; removing it needs quorum "
+                            "and would hang now: `kubevet etcd plan remove-member --id %s` prints "
+                            "the recovery paths",
+                            hex);
+        else
+            vet_finding_fix(fi,
+                            "start it on the node it was added for (--initial-cluster-state="
+                            "existing), or remove it while quorum still holds: kubevet etcd plan "
+                            "remove-member --id %s",
+                            hex);
         vet_finding_set_str(fi, "member_id", hex);
     }
     for (size_t i = 0; i < f->nmembers; i++) {
@@ -90,9 +98,9 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
                             "learner, so no other member can be added safely.",
                             vet_etcd_id_hex(hex, m->id), why);
         vet_finding_fix(fi,
-                        "start it (--initial-cluster-state=existing) or remove it: etcdctl "
-                        "member remove %s",
-                        hex);
+                        "start it (--initial-cluster-state=existing) or remove it%s: kubevet etcd "
+                        "plan remove-member --id %s",
+                        q.tolerance < 0 ? " once quorum is back" : "", hex);
         vet_finding_set_str(fi, "member_id", hex);
     }
     if (q.voters > 0 && q.voters % 2 == 0) {
@@ -102,38 +110,58 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
         }
         vet_finding_message(fi,
                             "%d voting members: quorum is %d, so it survives %d failure%s, no "
-                            "more than %d members would%s. %s.",
+                            "more than %d member%s would%s. %s.",
                             q.voters, q.quorum, q.voters - q.quorum,
                             q.voters - q.quorum == 1 ? "" : "s", q.voters - 1,
+                            q.voters - 1 == 1 ? "" : "s",
                             q.voters == 2 ? ", and either member alone can stop it" : "", verdict);
         vet_finding_fix(fi, "run an odd number of voting members: add one more (as a learner, "
                             "then promote: `kubevet etcd plan add-member`) or remove one");
     }
     if (f->have_status && q.voters > 0 && q.tolerance < 0) {
-        vet_buf names = VET_BUF_INIT;
+        vet_buf names = VET_BUF_INIT, down = VET_BUF_INIT;
+        int ndown = 0, ran = 0;
         for (size_t i = 0; i < f->nmembers; i++) {
             const vet_etcd_member *m = &f->members[i];
-            if (!m->is_learner && !counts(f, m))
+            if (!m->is_learner && !counts(f, m)) {
                 vet_buf_printf(&names, "%s%s", names.size ? ", " : "",
                                subject_of(m, sub, sizeof sub));
+                /* one that answers without a leader recovers by itself with the others */
+                if (!(m->started && m->status_ok)) {
+                    vet_buf_printf(&down, "%s%s", down.size ? ", " : "",
+                                   subject_of(m, sub, sizeof sub));
+                    ndown++;
+                    ran += m->started;
+                }
+            }
         }
         fi = vet_check_emit(r, "KV301", "etcd cluster");
         if (!fi) {
             vet_buf_free(&names);
+            vet_buf_free(&down);
             rc = OOM();
             goto done;
         }
         vet_finding_message(fi,
-                            "%s: only %d of %d voting members are healthy, quorum needs %d. etcd "
+                            "%s: only %d of %d voting members %s healthy, quorum needs %d. etcd "
                             "rejects writes and the kube-apiserver stops. Not healthy: %s.",
-                            verdict, q.healthy_voters, q.voters, q.quorum,
+                            verdict, q.healthy_voters, q.voters,
+                            q.healthy_voters == 1 ? "is" : "are", q.quorum,
                             names.ptr ? names.ptr : "?");
         vet_finding_fix(fi,
-                        "bring members back until %d are healthy; a member that cannot be "
-                        "started: see `kubevet etcd plan remove-member` (removal itself needs "
-                        "quorum)",
-                        q.quorum);
+                        "bring %s %s, until %d %s healthy; until then leave membership and data "
+                        "directories alone (a removal needs quorum). If %s cannot be started: "
+                        "`kubevet etcd plan remove-member --id <its ID>` prints the recovery "
+                        "from a survivor's data (--force-new-cluster) or from a verified snapshot",
+                        down.ptr ? down.ptr : "the members that do not answer",
+                        ran == ndown ? (ndown == 1 ? "back with its data directory as it is"
+                                                   : "back with their data directories as they are")
+                        : !ran       ? "up for the first time (never started: no data yet)"
+                                     : "back (those that ran with their data directories as they "
+                                       "are, the never-started ones for the first time)",
+                        q.quorum, q.quorum == 1 ? "is" : "are", ndown == 1 ? "it" : "they");
         vet_buf_free(&names);
+        vet_buf_free(&down);
     }
     if (f->planned && !f->planned->is_learner) {
         int after = vet_etcd_quorum_size(q.voters + 1);
@@ -145,10 +173,10 @@ int vet_check_kv301(const vet_ctx *ctx, vet_report *r)
             vet_finding_message(
                 fi,
                 "adding %s (%s) as a voting member makes %d voters with quorum %d, but only %d "
-                "are healthy until it has started: the cluster would lose quorum at `member add` "
+                "%s healthy until it has started: the cluster would lose quorum at `member add` "
                 "(the %d -> %d trap), and the new member's removal would hang.",
                 f->planned->name, f->planned->peer_url, q.voters + 1, after, q.healthy_voters,
-                q.voters, q.voters + 1);
+                q.healthy_voters == 1 ? "is" : "are", q.voters, q.voters + 1);
             vet_finding_fix(fi, "add it as a learner (etcd >= 3.4), start it, then promote: the "
                                 "steps printed by `kubevet etcd plan add-member`");
         }
@@ -226,57 +254,92 @@ static int split_ic(vet_strv *names, vet_strv *urls, const char *ic)
     return rc;
 }
 
+/* The member the static pod under --root runs. */
+static const vet_etcd_member *local_member(const vet_etcd_facts *f)
+{
+    const vet_etcd_member *m = NULL;
+    for (size_t i = 0; !m && i < f->pod->initial_advertise_peer_urls.n; i++)
+        m = vet_etcd_member_find(f, f->pod->initial_advertise_peer_urls.v[i]);
+    if (!m && f->pod->name)
+        m = vet_etcd_member_find(f, f->pod->name);
+    return m;
+}
+
+/* kubeadm init and every kubeadm upgrade write --initial-cluster with the local member alone;
+ * kubeadm join --control-plane writes the members of that moment. etcd reads the flag only
+ * when its data dir is empty (first start, restore, re-bootstrap), so a list that is short is
+ * normal. What is worth a warning is a list that would mislead that next bootstrap: entries
+ * naming members that no longer exist, or peer URLs other than the member advertises. */
 int vet_check_kv303(const vet_ctx *ctx, vet_report *r)
 {
     const vet_etcd_facts *f = ctx->etcd;
     vet_strv names = VET_STRV_INIT, urls = VET_STRV_INIT;
-    vet_buf missing = VET_BUF_INIT, extra = VET_BUF_INIT, want = VET_BUF_INIT;
+    vet_buf bad = VET_BUF_INIT, want = VET_BUF_INIT;
+    const vet_etcd_member *self;
     vet_finding *fi;
-    int rc = 0;
+    int rc = 0, nbad = 0;
 
     if (!f || !f->pod || !f->pod_is_member || !f->pod->initial_cluster)
         return 0;
     if ((rc = split_ic(&names, &urls, f->pod->initial_cluster)))
         goto done;
-    for (size_t i = 0; i < f->nmembers; i++) {
-        const vet_etcd_member *m = &f->members[i];
-        for (size_t j = 0; j < m->peer_urls.n; j++) {
-            vet_buf_printf(&want, "%s%s=%s", want.size ? "," : "",
-                           m->started ? m->name : "<unstarted>", m->peer_urls.v[j]);
-            if (vet_strv_find(&urls, m->peer_urls.v[j], 0) < 0)
-                vet_buf_printf(&missing, "%s%s=%s", missing.size ? ", " : "",
-                               m->started ? m->name : "<unstarted>", m->peer_urls.v[j]);
+    self = local_member(f);
+    for (size_t i = 0; i < names.n; i++) {
+        const vet_etcd_member *by_name = NULL, *by_url = NULL;
+        for (size_t j = 0; j < f->nmembers; j++) {
+            const vet_etcd_member *m = &f->members[j];
+            if (m->started && !strcmp(m->name, names.v[i]))
+                by_name = m;
+            if (vet_strv_find(&m->peer_urls, urls.v[i], 0) >= 0)
+                by_url = m;
+        }
+        if (!by_name && !by_url) {
+            vet_buf_printf(&bad, "%s%s=%s is no member", bad.size ? "; " : "", names.v[i],
+                           urls.v[i]);
+            nbad++;
+        } else if (by_name && by_name != by_url) {
+            vet_buf_printf(&bad, "%s%s=%s, but %s advertises %s", bad.size ? "; " : "", names.v[i],
+                           urls.v[i], by_name->name,
+                           by_name->peer_urls.n ? by_name->peer_urls.v[0] : "no peer URL");
+            nbad++;
+        } else if (!by_name && by_url->started) {
+            vet_buf_printf(&bad, "%s%s=%s is the peer URL of member %s", bad.size ? "; " : "",
+                           names.v[i], urls.v[i], by_url->name);
+            nbad++;
         }
     }
-    for (size_t i = 0; i < urls.n; i++) {
-        int found = 0;
-        for (size_t j = 0; j < f->nmembers && !found; j++)
-            found = vet_strv_find(&f->members[j].peer_urls, urls.v[i], 0) >= 0;
-        if (!found)
-            vet_buf_printf(&extra, "%s%s=%s", extra.size ? ", " : "", names.v[i], urls.v[i]);
+    if (self && self->started && vet_strv_find(&names, self->name, 0) < 0) {
+        vet_buf_printf(&bad, "%sthis member (%s) is not in it", bad.size ? "; " : "", self->name);
+        nbad++;
     }
-    if (!missing.size && !extra.size)
-        goto done;
+    if (!nbad)
+        goto done; /* the local member alone, or an older but correct list: what kubeadm writes */
+    for (size_t i = 0; i < f->nmembers; i++) {
+        const vet_etcd_member *m = &f->members[i];
+        for (size_t j = 0; m->started && j < m->peer_urls.n; j++)
+            vet_buf_printf(&want, "%s%s=%s", want.size ? "," : "", m->name, m->peer_urls.v[j]);
+    }
     if (!(fi = vet_check_emit(r, "KV303", f->pod->path))) {
         rc = OOM();
         goto done;
     }
     vet_finding_message(fi,
-                        "--initial-cluster in %s does not match the live member list%s%s%s%s. "
-                        "etcd ignores it while its data dir exists, but a rebuild or restore of "
-                        "this member from this manifest would join the wrong cluster.",
-                        f->pod->path, missing.size ? "; missing: " : "",
-                        missing.size ? missing.ptr : "", extra.size ? "; not members: " : "",
-                        extra.size ? extra.ptr : "");
+                        "--initial-cluster in %s does not match the live members: %s. etcd "
+                        "ignores the flag while this member's data directory exists, so nothing "
+                        "is wrong now; it matters when the member bootstraps from this manifest "
+                        "again (a restore, or a re-join with a new data directory), which would "
+                        "then fail or try to reach the wrong peers.",
+                        f->pod->path, bad.ptr ? bad.ptr : "");
     vet_finding_fix(fi,
-                    "set --initial-cluster=%s in every member's etcd.yaml (the kubelet "
-                    "restarts the pod; do one member at a time)",
-                    want.ptr ? want.ptr : "");
+                    "before a restore or re-join of this member, set --initial-cluster=%s in %s "
+                    "(the kubelet restarts etcd when the manifest changes: one member at a time, "
+                    "waiting until it is healthy)",
+                    want.ptr ? want.ptr : "", f->pod->path);
+    vet_finding_set_int(fi, "entries_wrong", nbad);
 done:
     vet_strv_free(&names);
     vet_strv_free(&urls);
-    vet_buf_free(&missing);
-    vet_buf_free(&extra);
+    vet_buf_free(&bad);
     vet_buf_free(&want);
     return rc;
 }
@@ -284,58 +347,42 @@ done:
 int vet_check_kv304(const vet_ctx *ctx, vet_report *r)
 {
     const vet_etcd_facts *f = ctx->etcd;
-    vet_strv names = VET_STRV_INIT, urls = VET_STRV_INIT;
+    vet_etcd_quorum q;
     vet_finding *fi;
     char sub[64], hex[17];
-    int rc = 0;
 
     if (!f)
         return 0;
-    if (f->pod && f->pod_is_member && f->pod->initial_cluster &&
-        (rc = split_ic(&names, &urls, f->pod->initial_cluster)))
-        goto done;
+    vet_etcd_quorum_of(&q, f);
+    /* Only members that never started. No guess from --initial-cluster: kubeadm writes the local
+     * member alone (init, upgrade) or the members of the moment (join), so a member missing
+     * there is normal, and one that does not answer is KV302. "Matches no control-plane node"
+     * needs the API source. */
     for (size_t i = 0; i < f->nmembers; i++) {
         const vet_etcd_member *m = &f->members[i];
         vet_etcd_id_hex(hex, m->id);
         if (!m->started) {
-            if (!(fi = vet_check_emit(r, "KV304", subject_of(m, sub, sizeof sub)))) {
-                rc = OOM();
-                goto done;
-            }
+            if (!(fi = vet_check_emit(r, "KV304", subject_of(m, sub, sizeof sub))))
+                return OOM();
             vet_finding_message(fi,
                                 "member %s (peer %s) was added but never started: a "
                                 "leftover of a failed join, or a join still in progress.",
                                 hex, first_peer(m));
-            vet_finding_fix(fi,
-                            "if no node is about to start it: etcdctl member remove %s "
-                            "(while quorum holds)",
-                            hex);
-            vet_finding_set_str(fi, "member_id", hex);
-            continue;
-        }
-        /* A member no --initial-cluster knows is only stale if it also does not answer: the
-         * first kubeadm node's --initial-cluster lists itself alone, by design (that is KV303). */
-        if (names.n && vet_strv_find(&names, m->name, 0) < 0 && f->have_status && !m->status_ok) {
-            if (!(fi = vet_check_emit(r, "KV304", m->name))) {
-                rc = OOM();
-                goto done;
-            }
-            vet_finding_message(fi,
-                                "member %s (%s) does not answer and matches no entry of "
-                                "--initial-cluster in %s: probably a removed control-plane "
-                                "node whose member was never removed.",
-                                m->name, hex, f->pod->path);
-            vet_finding_fix(fi,
-                            "if the node is gone: etcdctl member remove %s (see `kubevet "
-                            "etcd plan remove-member --id %s`)",
-                            hex, hex);
+            if (q.tolerance < 0)
+                vet_finding_fix(fi,
+                                "quorum is lost, so it cannot be removed now: start it on the "
+                                "node it was added for, or see `kubevet etcd plan remove-member "
+                                "--id %s` for the recovery paths",
+                                hex);
+            else
+                vet_finding_fix(fi,
+                                "if no node is about to start it, remove it while quorum holds: "
+                                "kubevet etcd plan remove-member --id %s",
+                                hex);
             vet_finding_set_str(fi, "member_id", hex);
         }
     }
-done:
-    vet_strv_free(&names);
-    vet_strv_free(&urls);
-    return rc;
+    return 0;
 }
 
 int vet_check_kv306(const vet_ctx *ctx, vet_report *r)
@@ -365,10 +412,31 @@ int vet_check_kv306(const vet_ctx *ctx, vet_report *r)
             f->pod && f->pod->quota_backend_bytes ? " (--quota-backend-bytes)"
                                                   : " (etcd's default; no --quota-backend-bytes)",
             (long long)m->db_size_in_use);
-        vet_finding_fix(fi, "compact old revisions and defragment one member at a time "
-                            "(etcdctl compact $(etcdctl endpoint status -w json | ...revision); "
-                            "etcdctl defrag --endpoints <one>), raise --quota-backend-bytes (max "
-                            "8 GiB recommended), then etcdctl alarm disarm");
+        /* Pasteable: this cluster's revision and this member's endpoint; the TLS flags are the
+         * node's (kubeadm: --cacert/--cert/--key under /etc/kubernetes/pki/etcd). */
+        {
+            char rev[32];
+            if (f->revision > 0)
+                snprintf(rev, sizeof rev, "%lld", (long long)f->revision);
+            vet_finding_fix(
+                fi,
+                "compact old revisions, then defragment one member at a time: etcdctl "
+                "--endpoints=%s compact %s ; etcdctl --endpoints=%s defrag ; if it is still above "
+                "80%%, raise --quota-backend-bytes in etcd.yaml (8 GiB at most is advised); then "
+                "etcdctl --endpoints=%s alarm disarm (https endpoints: add the node's --cacert, "
+                "--cert and --key%s)",
+                m->client_urls.n ? m->client_urls.v[0]
+                : f->endpoint    ? f->endpoint
+                                 : "<endpoint>",
+                f->revision > 0 ? rev : "<current revision>",
+                m->client_urls.n ? m->client_urls.v[0]
+                : f->endpoint    ? f->endpoint
+                                 : "<endpoint>",
+                f->endpoint ? f->endpoint : "<endpoint>",
+                f->revision > 0 ? ""
+                                : "; <current revision>: the revision etcdctl endpoint "
+                                  "status -w json prints");
+        }
         vet_finding_set_int(fi, "db_size", (long long)m->db_size);
         vet_finding_set_int(fi, "quota_bytes", (long long)f->quota_bytes);
     }

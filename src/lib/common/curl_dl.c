@@ -2,6 +2,8 @@
  * LDAP, Kerberos, ...) and run their constructors in every kubevet process: about 6 ms, which
  * is most of the 15 ms budget of an offline `kubevet check`. Only the commands that talk to
  * etcd pay for it now (git keeps libcurl out of its main binary for the same reason). */
+/* CURLOPT_PROTOCOLS is the fallback for libcurl < 7.85 at run time: not a deprecation bug. */
+#define CURL_DISABLE_DEPRECATION 1
 #include <dlfcn.h>
 #include <pthread.h>
 
@@ -55,4 +57,21 @@ const vet_curl_api *vet_curl(void)
 {
     pthread_once(&once, load);
     return &api;
+}
+
+CURLcode vet_curl_restrict_protocols(CURL *h)
+{
+    CURLcode cc;
+    if (!h)
+        return CURLE_FAILED_INIT;
+    cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (cc == CURLE_OK)
+        return curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (cc != CURLE_UNKNOWN_OPTION)
+        return cc;
+    /* libcurl 7.19.4 - 7.84 (CURLOPT_*_STR came with 7.85) */
+    cc = curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    return cc;
 }

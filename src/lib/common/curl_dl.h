@@ -25,6 +25,12 @@ typedef struct {
 /* The libcurl entry points (never NULL; when libcurl.so.4 is missing, easy_init returns NULL). */
 const vet_curl_api *vet_curl(void);
 
+/* Limit h to http and https, for requests and redirects (CURLOPT_PROTOCOLS_STR and
+ * CURLOPT_REDIR_PROTOCOLS_STR, or the bitmask options of libcurl < 7.85). Call it on every handle
+ * after curl_easy_reset: a file:// or gopher:// URL must never be followed. CURLE_OK, or the
+ * error of the option that could not be set (then do not perform the request). */
+CURLcode vet_curl_restrict_protocols(CURL *h);
+
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
 #define curl_global_init (*vet_curl()->global_init)

@@ -1,4 +1,5 @@
 /* The etcd client: endpoint and TLS discovery, and JSON requests to the v3 HTTP gateway. */
+#include <openssl/x509_vfy.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,8 @@
 #include "error.h"
 #include "etcd_int.h"
 #include "fs.h"
+#include "text.h"
+#include "url.h"
 
 #define ETCD_BODY_CAP (64u << 20)
 
@@ -41,8 +44,14 @@ static size_t write_buf(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-void etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms)
+int etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms)
 {
+    CURLcode cc = vet_curl_restrict_protocols(h);
+    if (cc != CURLE_OK)
+        return vet_error_set(VET_ENET, "libcurl: cannot limit requests to http/https: %s",
+                             curl_easy_strerror(cc));
+    c->errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 3000 ? c->timeout_ms : 3000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -52,6 +61,117 @@ void etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms)
         curl_easy_setopt(h, CURLOPT_SSLCERT, c->cert);
     if (c->key)
         curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
+    return 0;
+}
+
+/* The host part of an http(s) URL, for messages ("127.0.0.1", "[::1]"). */
+static void url_host(char *out, size_t n, const char *url)
+{
+    const char *h = strstr(url, "://"), *e;
+    size_t len;
+    h = h ? h + 3 : url;
+    if (*h == '[')
+        e = strchr(h, ']') ? strchr(h, ']') + 1 : h + strlen(h);
+    else
+        e = h + strcspn(h, ":/?#");
+    len = (size_t)(e - h) < n - 1 ? (size_t)(e - h) : n - 1;
+    memcpy(out, h, len);
+    out[len] = '\0';
+}
+
+/* Why the server's certificate was refused, in the operator's terms: the CA check and the host
+ * name check fail for different reasons (wrong --etcd-cacert / a cert from another cluster, vs
+ * an endpoint the certificate does not name) and have different fixes. libcurl's OpenSSL backend
+ * checks the chain through OpenSSL (CURLINFO_SSL_VERIFYRESULT holds the X509_V_ERR_* code) and
+ * the host name itself afterwards (verify result X509_V_OK, CURLE_PEER_FAILED_VERIFICATION). */
+static void tls_cause(vet_buf *b, vet_etcd *c, CURL *h, CURLcode cc, const char *url)
+{
+    const char *ca = c->cacert_node ? c->cacert_node : c->cacert;
+    char host[256];
+    long v = 0;
+    char cafile[600];
+    snprintf(cafile, sizeof cafile, "%s%s%s", ca ? "the CA file " : "",
+             ca ? ca
+                : "the system CA store (no --etcd-cacert, no etc/kubernetes/pki/etcd/ca.crt "
+                  "under --root)",
+             "");
+    url_host(host, sizeof host, url);
+    if (cc == CURLE_SSL_CACERT_BADFILE) {
+        vet_buf_printf(b, "TLS: cannot read %s", cafile);
+        return;
+    }
+    if (cc == CURLE_SSL_CERTPROBLEM) {
+        vet_buf_printf(b, "TLS: the client certificate or key (%s, %s) cannot be used",
+                       c->cert_node ? c->cert_node
+                       : c->cert    ? c->cert
+                                    : "none",
+                       c->key_node ? c->key_node
+                       : c->key    ? c->key
+                                   : "none");
+        return;
+    }
+    if (cc != CURLE_PEER_FAILED_VERIFICATION)
+        return;
+    curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &v);
+    /* libcurl 7.88 leaves X509_V_ERR_UNSPECIFIED after its own host check fails; its message
+     * ("no alternative certificate subject name matches target host name") says which. */
+    if (v == X509_V_ERR_UNSPECIFIED &&
+        (strstr(c->errbuf, "host name") || strstr(c->errbuf, "subject name")))
+        v = X509_V_ERR_HOSTNAME_MISMATCH;
+    switch (v) {
+    case X509_V_OK:
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        vet_buf_printf(b,
+                       "TLS: host name verification failed: the server certificate does not "
+                       "name %s (its chain to %s was accepted); use an endpoint the certificate "
+                       "names, or re-issue it with %s in its SANs",
+                       host, cafile, host);
+        return;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        vet_buf_printf(b,
+                       "TLS: CA verification failed: the server certificate of %s is not signed "
+                       "by %s (%s); give etcd's CA with --etcd-cacert (kubeadm: "
+                       "/etc/kubernetes/pki/etcd/ca.crt)",
+                       host, cafile, X509_verify_cert_error_string(v));
+        return;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        vet_buf_printf(b, "TLS: CA verification failed: the server certificate of %s %s", host,
+                       v == X509_V_ERR_CERT_HAS_EXPIRED
+                           ? "has expired (renew it: kubeadm certs renew etcd-server)"
+                           : "is not valid yet (check this machine's clock)");
+        return;
+    default:
+        vet_buf_printf(b, "TLS: CA verification failed against %s: %s", cafile,
+                       X509_verify_cert_error_string(v));
+    }
+}
+
+int etcd_transport_error(vet_etcd *c, CURL *h, CURLcode cc, const char *url, const char *suffix)
+{
+    vet_buf b = VET_BUF_INIT;
+    char *detail = c->errbuf[0] ? vet_text_escape(c->errbuf, 0) : NULL;
+    int rc;
+    tls_cause(&b, c, h, cc, url);
+    rc = vet_error_set(VET_ENET, "etcd endpoint %s: %s%s%s%s%s", url,
+                       b.ptr ? b.ptr : curl_easy_strerror(cc),
+                       !b.ptr && detail  ? " ("
+                       : b.ptr && detail ? " ["
+                                         : "",
+                       detail ? detail : "",
+                       !b.ptr && detail  ? ")"
+                       : b.ptr && detail ? "]"
+                                         : "",
+                       suffix ? suffix : "");
+    free(detail);
+    vet_buf_free(&b);
+    return rc;
 }
 
 int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body, long timeout_ms,
@@ -81,7 +201,8 @@ int etcd_request(vet_etcd *c, const char *base, const char *path, const char *bo
         goto done;
     }
     curl_easy_reset(c->curl);
-    etcd_curl_setup(c, c->curl, timeout_ms ? timeout_ms : c->timeout_ms);
+    if ((rc = etcd_curl_setup(c, c->curl, timeout_ms ? timeout_ms : c->timeout_ms)))
+        goto done;
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, write_buf);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
@@ -92,14 +213,21 @@ int etcd_request(vet_etcd *c, const char *base, const char *path, const char *bo
     }
     cc = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) {
-        rc = vet_error_set(VET_ENET, "etcd endpoint %s: %s", url, curl_easy_strerror(cc));
+        rc = etcd_transport_error(c, c->curl, cc, url, NULL);
         goto done;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     root = json_loadb(resp.ptr ? resp.ptr : "", resp.size, 0, &jerr);
     if (!root || !json_is_object(root)) {
-        rc = vet_error_set(VET_ENET, "etcd endpoint %s: HTTP %ld, not a JSON object: %.80s", url,
-                           status, resp.ptr ? resp.ptr : "");
+        /* The body is the server's: cut and escaped, never echoed raw to a terminal. */
+        char head[81], *esc;
+        size_t hn = resp.size < 80 ? resp.size : 80;
+        memcpy(head, resp.ptr ? resp.ptr : "", hn);
+        head[hn] = '\0';
+        esc = vet_text_escape(head, 0);
+        rc = vet_error_set(VET_ENET, "etcd endpoint %s: HTTP %ld, not a JSON object: %s", url,
+                           status, esc ? esc : "");
+        free(esc);
         goto done;
     }
     {
@@ -112,11 +240,13 @@ int etcd_request(vet_etcd *c, const char *base, const char *path, const char *bo
             const char *msg = json_string_value(json_object_get(inner, "message"));
             if (!msg)
                 msg = json_string_value(e);
+            char *esc = vet_text_escape(msg ? msg : "error", 0);
             if (grpc_code)
                 *grpc_code = json_is_integer(code) ? (int)json_integer_value(code) : 2;
-            rc = vet_error_set(VET_ENET, "etcd endpoint %s: %s (gRPC code %d)", url,
-                               msg ? msg : "error",
+            rc = vet_error_set(VET_ENET, "etcd endpoint %s: %.200s (gRPC code %d)", url,
+                               esc ? esc : "error",
                                json_is_integer(code) ? (int)json_integer_value(code) : 2);
+            free(esc);
             goto done;
         }
     }
@@ -144,6 +274,19 @@ static char *in_root(const char *root, const char *rel)
     return p;
 }
 
+/* A file the client uses: the host path to open, and the path the node knows it by. */
+static int take_file(char **host, char **node, const char *root, const char *flag, const char *rel)
+{
+    if (flag) {
+        if (!(*host = strdup(flag)) || !(*node = strdup(flag)))
+            return VET_ENOMEM;
+        return 0;
+    }
+    if ((*host = in_root(root, rel)) && !(*node = vet_strdupf("/%s", rel)))
+        return VET_ENOMEM;
+    return 0;
+}
+
 /* kubeadm's clients of etcd: healthcheck-client (kubeadm >= 1.13 creates it for the liveness
  * probe) or apiserver-etcd-client, both signed by etcd/ca. */
 static int discover_tls(vet_etcd *c, const vet_etcd_opts *o)
@@ -154,19 +297,20 @@ static int discover_tls(vet_etcd *c, const vet_etcd_opts *o)
         {"etc/kubernetes/pki/apiserver-etcd-client.crt",
          "etc/kubernetes/pki/apiserver-etcd-client.key"},
     };
-    if (o->cacert && !(c->cacert = strdup(o->cacert)))
+    if (take_file(&c->cacert, &c->cacert_node, o->root, o->cacert,
+                  "etc/kubernetes/pki/etcd/ca.crt"))
         return VET_ENOMEM;
-    if (o->cert && !(c->cert = strdup(o->cert)))
+    if ((o->cert && (!(c->cert = strdup(o->cert)) || !(c->cert_node = strdup(o->cert)))) ||
+        (o->key && (!(c->key = strdup(o->key)) || !(c->key_node = strdup(o->key)))))
         return VET_ENOMEM;
-    if (o->key && !(c->key = strdup(o->key)))
-        return VET_ENOMEM;
-    if (!c->cacert)
-        c->cacert = in_root(o->root, "etc/kubernetes/pki/etcd/ca.crt");
     for (size_t i = 0; !c->cert && !c->key && i < sizeof pairs / sizeof pairs[0]; i++) {
         char *crt = in_root(o->root, pairs[i][0]), *key = in_root(o->root, pairs[i][1]);
         if (crt && key) {
             c->cert = crt;
             c->key = key;
+            if (!(c->cert_node = vet_strdupf("/%s", pairs[i][0])) ||
+                !(c->key_node = vet_strdupf("/%s", pairs[i][1])))
+                return VET_ENOMEM;
         } else {
             free(crt);
             free(key);
@@ -201,7 +345,11 @@ int vet_etcd_connect(vet_etcd **out, const vet_etcd_opts *o)
     if (o->endpoints) {
         if ((rc = etcd_split_csv(&c->endpoints, o->endpoints)))
             goto done;
+        for (size_t i = 0; i < c->endpoints.n; i++)
+            if ((rc = vet_url_check_http(c->endpoints.v[i], "--etcd-endpoints")))
+                goto done;
     } else if (c->pod) {
+        /* vet_etcd_pod_parse has checked these URLs' schemes. */
         for (size_t i = 0; i < c->pod->advertise_client_urls.n; i++)
             if ((rc = vet_strv_push(&c->endpoints, c->pod->advertise_client_urls.v[i])))
                 goto done;
@@ -246,6 +394,9 @@ void vet_etcd_free(vet_etcd *c)
     free(c->cacert);
     free(c->cert);
     free(c->key);
+    free(c->cacert_node);
+    free(c->cert_node);
+    free(c->key_node);
     vet_etcd_pod_free(c->pod);
     free(c);
 }

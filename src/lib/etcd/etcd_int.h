@@ -14,8 +14,12 @@ struct vet_etcd {
     vet_strv endpoints;
     char *endpoint;            /* the one that answered */
     char *cacert, *cert, *key; /* host paths or NULL */
+    /* The same files as the node names them (the path under --root, or the flag as given), for
+     * commands printed to operators. */
+    char *cacert_node, *cert_node, *key_node;
     long timeout_ms;
     vet_etcd_pod *pod;
+    char errbuf[CURL_ERROR_SIZE];
 };
 
 /* POST base+path with a JSON body (GET when body is NULL). Transport failure: VET_ENET naming
@@ -25,8 +29,15 @@ struct vet_etcd {
 int etcd_request(vet_etcd *c, const char *base, const char *path, const char *body, long timeout_ms,
                  json_t **out, int *grpc_code);
 
-/* Apply TLS and timeout options to a curl handle. */
-void etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms);
+/* Apply protocol limits (http/https only), TLS and timeout options to a curl handle, after
+ * curl_easy_reset. VET_ENET when the protocol limit cannot be set: do not perform then. The
+ * handle gets c->errbuf as CURLOPT_ERRORBUFFER. */
+int etcd_curl_setup(vet_etcd *c, CURL *h, long timeout_ms);
+
+/* Set the error for a failed transfer of url: libcurl's reason, and for TLS failures which check
+ * failed (the CA chain, with the CA file tried, or the host name). suffix (may be NULL) is
+ * appended. Returns VET_ENET. */
+int etcd_transport_error(vet_etcd *c, CURL *h, CURLcode cc, const char *url, const char *suffix);
 
 /* Gateway JSON: int64/uint64 arrive as decimal strings (also accept numbers); absent = 0. */
 int etcd_json_u64(uint64_t *out, json_t *obj, const char *key);
@@ -43,6 +54,10 @@ int etcd_parse_alarms_json(vet_etcd_facts *f, json_t *root);
 /* Sort members: started by name, then unstarted by ID. */
 void etcd_sort_members(vet_etcd_facts *f);
 void etcd_member_clear(vet_etcd_member *m);
+
+/* A member name that etcd and --initial-cluster can carry and a shell can paste: no blanks,
+ * controls, quotes, ',' or '=' (VET_EINPUT naming what). */
+int etcd_check_name(const char *name, const char *what);
 
 /* Split "a,b,c" into sv (empty items dropped). */
 int etcd_split_csv(vet_strv *sv, const char *s);

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "etcd_int.h"
+#include "url.h"
 
 /* Status, health and alarms of other members go to their own client URLs; keep each short so
  * a dead member costs seconds, not minutes. The alarm list goes through raft (etcd 3.4
@@ -143,6 +144,17 @@ int etcd_parse_members_json(vet_etcd_facts *f, json_t *root)
         if ((rc = json_strv(&m->peer_urls, json_object_get(jm, "peerURLs"), "peerURLs")) ||
             (rc = json_strv(&m->client_urls, json_object_get(jm, "clientURLs"), "clientURLs")))
             return rc;
+        /* kubevet connects to the client URLs a server lists (status, health): a member list
+         * naming file:// or any other scheme is refused as a whole, never followed. */
+        for (size_t k = 0; k < m->peer_urls.n + m->client_urls.n; k++) {
+            int peer = k < m->peer_urls.n;
+            char what[96];
+            snprintf(what, sizeof what, "etcd member list: members[%zu].%s[%zu]", i,
+                     peer ? "peerURLs" : "clientURLs", peer ? k : k - m->peer_urls.n);
+            if ((rc = vet_url_check_http(
+                     peer ? m->peer_urls.v[k] : m->client_urls.v[k - m->peer_urls.n], what)))
+                return rc;
+        }
         m->is_learner = json_is_true(json_object_get(jm, "isLearner"));
         /* etcd's Member.IsStarted: a member publishes its name when it first starts. */
         m->started = m->name[0] != '\0';
@@ -254,7 +266,10 @@ static int list_members(vet_etcd_facts **out, vet_etcd *c)
     if (!f)
         return vet_error_set(VET_ENOMEM, "out of memory");
     f->quota_bytes = VET_ETCD_DEFAULT_QUOTA;
-    if (!(f->endpoint = strdup(c->endpoint))) {
+    if (!(f->endpoint = strdup(c->endpoint)) ||
+        (c->cacert_node && !(f->tls_cacert = strdup(c->cacert_node))) ||
+        (c->cert_node && !(f->tls_cert = strdup(c->cert_node))) ||
+        (c->key_node && !(f->tls_key = strdup(c->key_node)))) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
@@ -352,8 +367,15 @@ int vet_etcd_status(vet_etcd_facts **out, vet_etcd *c)
             f->leader = m->leader;
     }
     f->have_status = 1;
-    if (!etcd_request(c, c->endpoint, "/v3/maintenance/alarm", "{\"action\":\"GET\"}",
-                      MEMBER_TIMEOUT_MS, &root, NULL)) {
+    if (!f->leader) {
+        /* Without a leader the alarm list (a raft request) only times out: do not wait. */
+        if (!(f->alarms_error = strdup("no member sees a leader, and the alarm list needs "
+                                       "quorum"))) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            goto done;
+        }
+    } else if (!etcd_request(c, c->endpoint, "/v3/maintenance/alarm", "{\"action\":\"GET\"}",
+                             MEMBER_TIMEOUT_MS, &root, NULL)) {
         if ((rc = etcd_parse_alarms_json(f, root)))
             goto done;
         f->alarms_known = 1;
@@ -380,6 +402,9 @@ void vet_etcd_facts_free(vet_etcd_facts *f)
     free(f->members);
     free(f->endpoint);
     free(f->alarms_error);
+    free(f->tls_cacert);
+    free(f->tls_cert);
+    free(f->tls_key);
     vet_etcd_pod_free(f->pod);
     if (f->planned) {
         free(f->planned->name);

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "etcd_int.h"
 #include "fs.h"
+#include "url.h"
 
 #define POD_PATH "etc/kubernetes/manifests/etcd.yaml"
 
@@ -51,18 +52,51 @@ static int parse_quota(int64_t *out, const char *v, const char *path, size_t lin
     return 0;
 }
 
+/* Every URL of a URL-list flag must be http(s): kubevet connects to the client URLs, and prints
+ * the peer URLs into commands. name=url items (--initial-cluster) are checked after the '='. */
+static int check_urls(const char *v, int named, const char *flag, const char *path, size_t line)
+{
+    vet_strv items = VET_STRV_INIT;
+    char what[512];
+    int rc = etcd_split_csv(&items, v);
+    snprintf(what, sizeof what, "%s:%zu: --%s", path, line, flag);
+    for (size_t i = 0; !rc && i < items.n; i++) {
+        const char *u = items.v[i];
+        if (named) {
+            const char *eq = strchr(u, '=');
+            if (!eq) {
+                rc = vet_error_set(VET_EINPUT, "%s: item %zu is not NAME=URL", what, i + 1);
+                break;
+            }
+            u = eq + 1;
+        }
+        rc = vet_url_check_http(u, what);
+    }
+    vet_strv_free(&items);
+    return rc;
+}
+
 static int apply_flag(vet_etcd_pod *p, const char *key, size_t klen, const char *v,
                       const char *path, size_t line)
 {
+    int rc;
 #define IS(k) (klen == sizeof(k) - 1 && !memcmp(key, k, klen))
     if (IS("name"))
         return set_str(&p->name, v);
     if (IS("advertise-client-urls"))
-        return etcd_split_csv(&p->advertise_client_urls, v);
+        return (rc = check_urls(v, 0, "advertise-client-urls", path, line))
+                   ? rc
+                   : etcd_split_csv(&p->advertise_client_urls, v);
+    if (IS("listen-client-urls"))
+        return check_urls(v, 0, "listen-client-urls", path, line);
     if (IS("initial-advertise-peer-urls"))
-        return etcd_split_csv(&p->initial_advertise_peer_urls, v);
+        return (rc = check_urls(v, 0, "initial-advertise-peer-urls", path, line))
+                   ? rc
+                   : etcd_split_csv(&p->initial_advertise_peer_urls, v);
     if (IS("initial-cluster"))
-        return set_str(&p->initial_cluster, v);
+        return (rc = check_urls(v, 1, "initial-cluster", path, line))
+                   ? rc
+                   : set_str(&p->initial_cluster, v);
     if (IS("initial-cluster-state"))
         return set_str(&p->initial_cluster_state, v);
     if (IS("initial-cluster-token"))

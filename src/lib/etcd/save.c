@@ -17,6 +17,7 @@
 
 #include "atomic.h"
 #include "error.h"
+#include "text.h"
 #include "etcd_int.h"
 
 #define LINE_CAP (16u << 20) /* one gateway line / gRPC message; etcd sends 32 KiB chunks */
@@ -100,8 +101,10 @@ static int gw_line(save_ctx *s, const char *l, size_t n)
     }
     rest = json_loadb(tmp.ptr, tmp.size, 0, &jerr);
     if (!rest) {
+        char *esc = vet_text_escape(jerr.text, 0);
         rc = vet_error_set(VET_EINPUT, "%s: snapshot stream: not JSON near byte %llu: %s", s->url,
-                           (unsigned long long)s->total, jerr.text);
+                           (unsigned long long)s->total, esc ? esc : "");
+        free(esc);
         goto done;
     }
     if (json_object_get(rest, "error")) {
@@ -109,8 +112,10 @@ static int gw_line(save_ctx *s, const char *l, size_t n)
         const char *msg = json_string_value(json_object_get(er, "message"));
         if (!msg)
             msg = json_string_value(json_object_get(rest, "message"));
-        rc = vet_error_set(VET_ENET, "%s: snapshot failed after %llu bytes: %s", s->url,
-                           (unsigned long long)s->total, msg ? msg : "error");
+        char *esc = vet_text_escape(msg ? msg : "error", 0);
+        rc = vet_error_set(VET_ENET, "%s: snapshot failed after %llu bytes: %.200s", s->url,
+                           (unsigned long long)s->total, esc ? esc : "error");
+        free(esc);
         goto done;
     }
     {
@@ -363,7 +368,12 @@ static int run_transfer(save_ctx *s, int grpc)
         return vet_error_set(VET_ENOMEM, "out of memory");
     s->url = url;
     curl_easy_reset(h);
-    etcd_curl_setup(c, h, 0); /* no overall timeout: a big database takes as long as it takes */
+    /* no overall timeout: a big database takes as long as it takes */
+    if ((rc = etcd_curl_setup(c, h, 0))) {
+        s->url = NULL;
+        free(url);
+        return rc;
+    }
     curl_easy_setopt(h, CURLOPT_URL, url);
     /* ...but a stalled stream must not hang for ever. */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -396,14 +406,16 @@ static int run_transfer(save_ctx *s, int grpc)
     if (s->rc) {
         rc = s->rc;
     } else if (cc != CURLE_OK) {
-        rc = vet_error_set(VET_ENET, "etcd endpoint %s: %s after %llu bytes", url,
-                           curl_easy_strerror(cc), (unsigned long long)s->total);
+        char after[48];
+        snprintf(after, sizeof after, " after %llu bytes", (unsigned long long)s->total);
+        rc = etcd_transport_error(c, h, cc, url, after);
     } else if (grpc && httpver != CURL_HTTP_VERSION_2_0) {
         rc = vet_error_set(VET_ENET, "etcd endpoint %s: server did not speak HTTP/2", url);
     } else if (grpc && s->grpc_status != 0) {
+        char *esc = vet_text_escape(s->grpc_message[0] ? s->grpc_message : "snapshot failed", 0);
         rc = vet_error_set(VET_ENET, "etcd endpoint %s: %s (gRPC code %d)", url,
-                           s->grpc_message[0] ? s->grpc_message : "snapshot failed",
-                           s->grpc_status < 0 ? 2 : s->grpc_status);
+                           esc ? esc : "snapshot failed", s->grpc_status < 0 ? 2 : s->grpc_status);
+        free(esc);
     } else if (grpc && s->line.size) {
         rc = vet_error_set(VET_EINPUT, "%s: snapshot stream: %zu bytes of a truncated message", url,
                            s->line.size);
