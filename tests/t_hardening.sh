@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Hostile and broken inputs (issue 7, "Hardening"): every YAML reader stops at the nesting bound
+# with one line naming the file and line and exit 3, fast; directory walks end on symlink loops;
+# write failures say what was and was not written.
+set -u
+KUBEVET=${KUBEVET:-build/kubevet}
+KUBEVET=$(cd "$(dirname "$KUBEVET")" && pwd)/$(basename "$KUBEVET")
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fail=1; }
+now_ms() { date +%s%3N; }
+
+# run WANT_RC MAX_MS PATTERN DESCRIPTION COMMAND...: exit code, wall time, a one-line error
+# on stderr that matches PATTERN (file and line)
+run() {
+    local want=$1 max=$2 pat=$3 what=$4
+    shift 4
+    local t0 rc ms
+    t0=$(now_ms)
+    timeout 20 "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    ms=$(($(now_ms) - t0))
+    if [ "$rc" != "$want" ]; then
+        bad "$what: exit $rc, want $want"
+        head -3 "$tmp/err"
+    elif [ "$ms" -gt "$max" ]; then
+        bad "$what: ${ms} ms, want under $max ms"
+    elif [ -n "$pat" ] && ! grep -Eq "$pat" "$tmp/err"; then
+        bad "$what: stderr does not match /$pat/"
+        head -3 "$tmp/err"
+    else
+        ok "$what (exit $rc, ${ms} ms)"
+    fi
+}
+
+# 1. Nesting: 200000 levels of flow collections. libyaml 0.2.5 alone takes minutes on this
+#    (quadratic scanner); the bound is 1000 levels, checked as the parser's events arrive.
+N=200000
+$PY - "$tmp" "$N" <<'PY'
+import sys, os
+d, n = sys.argv[1], int(sys.argv[2])
+flow = '[' * n + ']' * n
+fmap = '{a: ' * n + '1' + '}' * n
+def w(p, s):
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    open(p, 'w').write(s)
+# a kind the catalog knows (so scan reads it) with the nesting on one line, in YAML and JSON
+w(f'{d}/m/ingress.yaml', 'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: x\n'
+  f'spec:\n  rules: {flow}\n')
+w(f'{d}/m/map.yaml', f'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: x\nspec: {fmap}\n')
+w(f'{d}/m/ingress.json', '{"apiVersion": "extensions/v1beta1", "kind": "Ingress",\n "spec": '
+  + flow + '}\n')
+w(f'{d}/m/configmap.json', '{"apiVersion": "v1", "kind": "ConfigMap", "data": ' + flow + '}\n')
+w(f'{d}/catalog.yaml', f'apis: {flow}\n')
+w(f'{d}/r1/etc/kubernetes/manifests/kube-apiserver.yaml',
+  f'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\nspec: {flow}\n')
+w(f'{d}/r2/etc/kubernetes/admin.conf', f'apiVersion: v1\nkind: Config\nclusters: {flow}\n')
+w(f'{d}/r3/var/lib/kubelet/config.yaml', f'apiVersion: kubelet.config.k8s.io/v1beta1\n'
+  f'kind: KubeletConfiguration\nauthentication: {fmap}\n')
+w(f'{d}/ok.yaml', 'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: ok\nspec:\n'
+  '  rules: ' + '[' * 990 + ']' * 990 + '\n')
+PY
+deep='nesting deeper than 1000 levels'
+run 3 1000 "ingress\.yaml:6:[0-9]+: $deep" "apis scan: 200k-level flow sequence" "$KUBEVET" apis scan "$tmp/m/ingress.yaml"
+run 3 1000 "map\.yaml:5:[0-9]+: $deep" "apis scan: 200k-level flow mapping" "$KUBEVET" apis scan "$tmp/m/map.yaml"
+run 3 1000 "ingress\.json:2:[0-9]+: $deep" "apis scan: 200k-level JSON" "$KUBEVET" apis scan "$tmp/m/ingress.json"
+run 3 1000 "configmap\.json:1:[0-9]+: $deep" "apis scan: JSON of a kind the catalog does not list" "$KUBEVET" apis scan "$tmp/m/configmap.json"
+run 3 1000 "ingress\.yaml:6: .*$deep" "apis convert: 200k-level flow sequence" "$KUBEVET" apis convert "$tmp/m/ingress.yaml"
+run 3 1000 "ingress\.json:2: .*$deep" "apis convert: 200k-level JSON" "$KUBEVET" apis convert "$tmp/m/ingress.json"
+run 3 1000 "kube-apiserver\.yaml:5:[0-9]+: $deep" "check --root: hostile kube-apiserver.yaml" "$KUBEVET" check --root "$tmp/r1"
+run 3 1000 "admin\.conf:3:[0-9]+: $deep" "check --root: hostile kubeconfig" "$KUBEVET" check --root "$tmp/r2"
+run 3 1000 "config\.yaml:3:[0-9]+: $deep" "check --root: hostile kubelet config" "$KUBEVET" check --root "$tmp/r3"
+run 3 1000 "catalog\.yaml:1:[0-9]+: $deep" "apis scan --catalog: hostile catalog" "$KUBEVET" apis scan --catalog "$tmp/catalog.yaml" "$tmp/ok.yaml"
+run 3 1000 "catalog\.yaml:1:[0-9]+: $deep" "apis convert --catalog: hostile catalog" "$KUBEVET" apis convert --catalog "$tmp/catalog.yaml" "$tmp/ok.yaml"
+# 990 levels are legal YAML (and under Kubernetes' own 10000): a finding, not an error
+run 1 1000 "" "apis scan: 990 levels are read" "$KUBEVET" apis scan "$tmp/ok.yaml"
+grep -q KV401 "$tmp/out" && ok "990 levels: KV401 reported" || bad "990 levels: no KV401"
+
+exit $fail
