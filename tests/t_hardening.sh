@@ -79,4 +79,32 @@ run 3 1000 "catalog\.yaml:1:[0-9]+: $deep" "apis convert --catalog: hostile cata
 run 1 1000 "" "apis scan: 990 levels are read" "$KUBEVET" apis scan "$tmp/ok.yaml"
 grep -q KV401 "$tmp/out" && ok "990 levels: KV401 reported" || bad "990 levels: no KV401"
 
+# 2. Directory walks that follow symlinks visit each directory once (device + inode): two links
+#    to "." used to cost 2^33 paths.
+mkdir -p "$tmp/loop/pki/sub"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/loop/pki/sub/ca.key" -out "$tmp/loop/pki/sub/ca.crt" \
+    -subj /CN=loop-ca -days 30 2>/dev/null
+ln -s . "$tmp/loop/pki/a"
+ln -s . "$tmp/loop/pki/b"
+ln -s .. "$tmp/loop/pki/sub/up"
+ln -s "$tmp/loop" "$tmp/loop/pki/sub/abs"
+run 0 2000 "" "certs list: a -> . and b -> ." "$KUBEVET" certs list "$tmp/loop/pki"
+n=$(grep -c 'loop-ca' "$tmp/out")
+[ "$n" = 1 ] && ok "certs list: the certificate listed once" || bad "certs list: listed $n times"
+run 0 2000 "" "certs check: a -> . and b -> ." "$KUBEVET" certs check --fail-on never "$tmp/loop/pki"
+printf 'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: a\n' >"$tmp/loop/ing.yaml"
+run 0 2000 "" "apis convert DIR: a -> . and b -> ." "$KUBEVET" apis convert "$tmp/loop"
+n=$(grep -c '^apiVersion: networking.k8s.io/v1' "$tmp/out")
+[ "$n" = 1 ] && ok "apis convert: the manifest converted once" || bad "apis convert: $n copies"
+mkdir -p "$tmp/r4/etc/kubernetes/pki"
+cp "$tmp/loop/pki/sub/ca.crt" "$tmp/loop/pki/sub/ca.key" "$tmp/r4/etc/kubernetes/pki/"
+ln -s . "$tmp/r4/etc/kubernetes/pki/a"
+ln -s . "$tmp/r4/etc/kubernetes/pki/b"
+ln -s /etc/kubernetes/pki "$tmp/r4/etc/kubernetes/pki/c"
+t0=$(now_ms)
+timeout 20 "$KUBEVET" check --root "$tmp/r4" --fail-on never >"$tmp/out" 2>"$tmp/err"
+rc=$? ms=$(($(now_ms) - t0))
+[ "$rc" -le 3 ] && [ "$ms" -lt 3000 ] && ok "check --root: pki loops end (exit $rc, $ms ms)" ||
+    bad "check --root with pki loops: exit $rc, $ms ms"
+
 exit $fail

@@ -89,7 +89,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Folders: every *.yaml, *.yml, *.json below, in name order. */
-static int walk(inputs *in, const char *dir, const char *rel, int depth)
+static int walk(inputs *in, vet_fs_dirset *seen, const char *dir, const char *rel, int depth)
 {
     DIR *d;
     struct dirent *e;
@@ -97,6 +97,9 @@ static int walk(inputs *in, const char *dir, const char *rel, int depth)
     int rc = 0;
     if (depth > 64)
         return vet_error_set(VET_EINPUT, "%s: folders nested too deep", dir);
+    if ((rc = vet_fs_dirset_enter(seen, dir)) <= 0)
+        return rc; /* a folder reached twice through symlinks: once is enough */
+    rc = 0;
     if (!(d = opendir(dir)))
         return vet_error_set(VET_EIO, "%s: %s", dir, strerror(errno));
     while (!rc && (e = readdir(d)))
@@ -114,7 +117,7 @@ static int walk(inputs *in, const char *dir, const char *rel, int depth)
         else if (stat(p, &st) != 0)
             rc = vet_error_set(VET_EIO, "%s: %s", p, strerror(errno));
         else if (S_ISDIR(st.st_mode))
-            rc = walk(in, p, r, depth + 1);
+            rc = walk(in, seen, p, r, depth + 1);
         else if (S_ISREG(st.st_mode) && manifest_name(names.v[i]))
             rc = add_input(in, p, r, (unsigned)st.st_mode & 07777);
         free(p);
@@ -126,6 +129,7 @@ static int walk(inputs *in, const char *dir, const char *rel, int depth)
 
 static int collect(inputs *in, const vet_strv *pos)
 {
+    vet_fs_dirset seen = VET_FS_DIRSET_INIT;
     int rc = 0;
     for (size_t i = 0; !rc && i < pos->n; i++) {
         const char *p = pos->v[i], *base;
@@ -134,16 +138,19 @@ static int collect(inputs *in, const vet_strv *pos)
             rc = add_input(in, "-", "stdin.yaml", 0644);
             continue;
         }
-        if (stat(p, &st) != 0)
-            return vet_error_set(errno == ENOENT ? VET_EINPUT : VET_EIO, "%s: %s", p,
-                                 strerror(errno));
+        if (stat(p, &st) != 0) {
+            rc =
+                vet_error_set(errno == ENOENT ? VET_EINPUT : VET_EIO, "%s: %s", p, strerror(errno));
+            break;
+        }
         if (S_ISDIR(st.st_mode)) {
-            rc = walk(in, p, "", 0);
+            rc = walk(in, &seen, p, "", 0);
             continue;
         }
         base = strrchr(p, '/');
         rc = add_input(in, p, base ? base + 1 : p, (unsigned)st.st_mode & 07777);
     }
+    vet_fs_dirset_free(&seen);
     return rc;
 }
 
