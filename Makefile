@@ -2,11 +2,13 @@
 # whole suite again under ASan+UBSan (build-asan/). Both install missing Debian packages first.
 BUILD ?= build
 ASAN ?= build-asan
+FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 20
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-fast demo bench install clean format
+.PHONY: all deps build check check-fast demo bench install clean format fuzz
 
 all: build
 
@@ -39,6 +41,13 @@ bench: build
 	@scripts/deps test
 	@for b in bench/bench_*.sh; do echo "== $$b"; KUBEVET=$(BUILD)/kubevet bash $$b || exit 1; done
 
+# libFuzzer targets (clang; every library instrumented, ASan+UBSan), FUZZ_SECONDS each. New
+# corpus entries and crashes land in $(FUZZ)/corpus-new and $(FUZZ)/artifacts, not in the repo.
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ) -DKV_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ) -j$(JOBS) --target fuzzers >/dev/null
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ)
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
@@ -46,4 +55,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

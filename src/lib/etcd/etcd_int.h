@@ -44,6 +44,12 @@ int etcd_parse_alarms_json(vet_etcd_facts *f, json_t *root);
 void etcd_sort_members(vet_etcd_facts *f);
 void etcd_member_clear(vet_etcd_member *m);
 
+/* The snapshot stream parsers of save.c on a recorded response body (fuzzing, tests): gateway
+ * NDJSON, or (grpc) header lines, an empty line and gRPC frames, fed in chunks of `chunk`
+ * bytes with no file and no network. 0 when the stream is complete and its SHA-256 trailer
+ * matches, else VET_E*. */
+int etcd_save_parse_stream(const unsigned char *data, size_t len, int grpc, size_t chunk);
+
 /* Split "a,b,c" into sv (empty items dropped). */
 int etcd_split_csv(vet_strv *sv, const char *s);
 
