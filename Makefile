@@ -32,10 +32,16 @@ check:
 check-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-demo: build
-	@scripts/deps test
-	@scripts/mkdemo.sh $(BUILD)/demo
-	$(BUILD)/kubevet check --root $(BUILD)/demo/master-1 --fail-on never
+# The demo's output is the point: the build and the fixtures are quiet (their log is kept in
+# $(BUILD)/demo.log and shown only when they fail).
+demo:
+	@mkdir -p $(BUILD)
+	@echo "make demo: building kubevet and the demo nodes (log: $(BUILD)/demo.log) ..."
+	@{ scripts/deps build && scripts/deps test && cmake -S . -B $(BUILD) $(CMAKE_FLAGS) && \
+	   cmake --build $(BUILD) -j$(JOBS) && scripts/mkdemo.sh $(BUILD)/demo; } >$(BUILD)/demo.log 2>&1 || \
+	   { tail -n 30 $(BUILD)/demo.log; exit 1; }
+	@echo "$$ kubevet check --root $(BUILD)/demo/master-1"
+	@$(BUILD)/kubevet check --root $(BUILD)/demo/master-1 --fail-on never
 
 bench: build
 	@scripts/deps test

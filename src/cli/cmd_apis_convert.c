@@ -316,6 +316,8 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
          "rewrite the files (atomically, after a timestamped .bak backup)"},
         {"output-dir", 0, CLI_STR, &out_dir, "DIR", "write the converted files under DIR"},
         {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override catalog rows (repeatable)"},
+        {"filename", 'f', CLI_POS, NULL, "FILE",
+         "a manifest file or folder, as kubectl -f (repeatable; - for stdin)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     vet_catalog *cat = NULL;
@@ -354,7 +356,8 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
             goto done;
         }
     target = g->target ? g->target : vet_convert_default_target(cat);
-    if ((rc = vet_convert_target_parse(&tv, target)) || (rc = collect(&in, &pos))) {
+    if ((rc = vet_convert_target_parse(&tv, target)) || (rc = cli_target_check(g->target, cat)) ||
+        (rc = collect(&in, &pos))) {
         ret = cli_fail(rc);
         goto done;
     }
