@@ -272,8 +272,7 @@ static const struct {
     const char *command;
     const char *text;
 } examples[] = {
-    {"kubevet", "  kubevet check                          # this node: PKI, kubeconfigs, kubelet, "
-                "static pods\n"
+    {"kubevet", "  kubevet check                  # this node: PKI, kubeconfigs, kubelet, pods\n"
                 "  kubevet apis scan -f deploy.yaml --target 1.32\n"
                 "  kubevet etcd status --root /\n"
                 "  kubevet help certs list"},
@@ -385,7 +384,8 @@ void cli_usage(FILE *out, const char *synopsis, const char *description, const c
     size_t ng = nglobals();
     char cmd[128];
     const char *ex;
-    fprintf(out, "Usage:\n%s\n", synopsis);
+    fprintf(out, "Usage:\n");
+    cli_wrap(out, synopsis, 6);
     if (description) {
         char *d = reflow(description);
         fputc('\n', out);

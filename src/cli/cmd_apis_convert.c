@@ -431,7 +431,14 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
                                        in.v[i].mode ? in.v[i].mode : 0644, VET_ATOMIC_BACKUP, &bak);
             free(dest);
             if (rc) {
+                /* Not all-or-nothing until the plan engine lands: say exactly what changed. */
                 ret = cli_fail(rc);
+                for (size_t j = 0; j < in.n; j++)
+                    if (!in_place || in.v[j].res->changed)
+                        fprintf(stderr, "kubevet: %s: %s\n", j < i ? "written" : "not written",
+                                out_dir ? in.v[j].rel : in.v[j].path);
+                for (size_t j = 0; j < backups.n; j++)
+                    fprintf(stderr, "kubevet: backup of a written file: %s\n", backups.v[j]);
                 goto done;
             }
             if (bak)

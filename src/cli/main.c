@@ -25,11 +25,12 @@ static const cli_cmd commands[] = {
 
 static void overview(FILE *out)
 {
-    fprintf(out,
-            "kubevet finds what takes self-managed Kubernetes control planes down (expired or\n"
-            "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before\n"
-            "it happens, and plans the safe fix.\n\nUsage: kubevet COMMAND [options]\n\n"
-            "Commands:\n");
+    cli_wrap(out,
+             "kubevet finds what takes self-managed Kubernetes control planes down (expired or "
+             "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before "
+             "it happens, and plans the safe fix.",
+             0);
+    fprintf(out, "\nUsage: kubevet COMMAND [options]\n\nCommands:\n");
     for (const cli_cmd *c = commands; c->name; c++) {
         char line[256];
         snprintf(line, sizeof line, "  %-9s %s", c->name, c->summary);
