@@ -1,5 +1,6 @@
 /* The API catalog as `--catalog FILE` reads it (kubevet's `apis:` rows and pluto's
- * `deprecated-versions:`), over the built-in rows, then every lookup the scanners make. */
+ * `deprecated-versions:`), then every lookup the scanners make. Into an empty catalog: loading
+ * the built-in rows each time would cost 0.2 s per input under ASan. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     vet_catalog *c = NULL;
     vet_version t;
-    if (vet_catalog_load_builtin(&c))
+    if (vet_catalog_new(&c))
         return 0;
     if (vet_catalog_parse(c, data, size, "fuzz") == 0) {
         (void)vet_version_parse(&t, "1.30");
