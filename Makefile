@@ -2,11 +2,13 @@
 # whole suite again under ASan+UBSan (build-asan/). Both install missing Debian packages first.
 BUILD ?= build
 ASAN ?= build-asan
+FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 20
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-fast demo bench install clean format
+.PHONY: all deps build check check-fast demo bench install clean format fuzz
 
 all: build
 
@@ -30,14 +32,27 @@ check:
 check-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-demo: build
-	@scripts/deps test
-	@scripts/mkdemo.sh $(BUILD)/demo
-	$(BUILD)/kubevet check --root $(BUILD)/demo/master-1 --fail-on never
+# The demo's output is the point: the build and the fixtures are quiet (their log is kept in
+# $(BUILD)/demo.log and shown only when they fail).
+demo:
+	@mkdir -p $(BUILD)
+	@echo "make demo: building kubevet and the demo nodes (log: $(BUILD)/demo.log) ..."
+	@{ scripts/deps build && scripts/deps test && cmake -S . -B $(BUILD) $(CMAKE_FLAGS) && \
+	   cmake --build $(BUILD) -j$(JOBS) && scripts/mkdemo.sh $(BUILD)/demo; } >$(BUILD)/demo.log 2>&1 || \
+	   { tail -n 30 $(BUILD)/demo.log; exit 1; }
+	@echo "$$ kubevet check --root $(BUILD)/demo/master-1"
+	@$(BUILD)/kubevet check --root $(BUILD)/demo/master-1 --fail-on never
 
 bench: build
 	@scripts/deps test
 	@for b in bench/bench_*.sh; do echo "== $$b"; KUBEVET=$(BUILD)/kubevet bash $$b || exit 1; done
+
+# libFuzzer targets (clang; every library instrumented, ASan+UBSan), FUZZ_SECONDS each. New
+# corpus entries and crashes land in $(FUZZ)/corpus-new and $(FUZZ)/artifacts, not in the repo.
+fuzz: deps
+	@CC=clang cmake -S . -B $(FUZZ) -DKV_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ) -j$(JOBS) --target fuzzers >/dev/null
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
@@ -46,4 +61,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

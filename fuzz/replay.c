@@ -61,9 +61,18 @@ static int run(const char *path, int *count)
 
 int main(int argc, char **argv)
 {
-    int rc = 0, count = 0;
-    for (int i = 1; i < argc; i++)
+    int rc = 0, count = 0, present = 0;
+    struct stat st;
+    for (int i = 1; i < argc; i++) {
+        present += stat(argv[i], &st) == 0;
         rc |= run(argv[i], &count);
+    }
+    if (!present) {
+        /* only optional corpora were named (the peers' fixtures), and none is here: ctest's
+         * SKIP_RETURN_CODE */
+        printf("skip: no corpus present (a clone without ../shared)\n");
+        return 77;
+    }
     printf("replayed %d inputs\n", count);
     return rc || count == 0;
 }

@@ -102,6 +102,8 @@ if [ -d "$PEER" ]; then
         fi
         round_trip "kube-no-trouble 1.29" 1.29 "$TMP/peer.json" "$TMP/peer-out"
     fi
+else
+    echo "skip peers: $PEER absent (a clone without ../shared)"
 fi
 
 # 3. --in-place with a backup

@@ -2,11 +2,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "kubevet/k8s.h"
+#include "kubevet/catalog.h"
 #include "vtime.h"
 
 /* Global options: accepted after any subcommand, with kubectl's names where they overlap. */
@@ -14,7 +16,7 @@ static cli_opt global_opts(cli_globals *g, size_t i)
 {
     const cli_opt all[] = {
         {"output", 'o', CLI_STR, &g->output, "FORMAT",
-         "text (default) or json (some commands: sarif)"},
+         "text (default), json or yaml (some commands: sarif)"},
         {"at", 0, CLI_STR, &g->at_str, "TIME",
          "evaluate as if now were TIME (RFC 3339 or YYYY-MM-DD)"},
         {"fail-on", 0, CLI_STR, &g->fail_on_str, "LEVEL",
@@ -63,6 +65,8 @@ static int assign(const cli_opt *o, const char *val, const char *flag)
         if (!val)
             return vet_error_set(VET_EUSAGE, "%s needs a value", flag);
         return vet_strv_push((vet_strv *)o->dest, val);
+    case CLI_POS:
+        break; /* cli_parse pushes it to the positionals */
     }
     return 0;
 }
@@ -78,6 +82,38 @@ static const cli_opt *find_opt(const cli_opt *own, const cli_opt *globals, size_
                 : globals[i].shrt == shrt)
             return &globals[i];
     return NULL;
+}
+
+/* -o yaml: stdout goes to a memory stream until exit. */
+static FILE *real_stdout;
+static char *captured;
+static size_t captured_len;
+
+static int yaml_capture(void)
+{
+    FILE *m;
+    fflush(stdout);
+    if (!(m = open_memstream(&captured, &captured_len)))
+        return 0;
+    real_stdout = stdout;
+    stdout = m;
+    atexit(cli_yaml_finish);
+    return 1;
+}
+
+void cli_yaml_finish(void)
+{
+    if (!real_stdout)
+        return;
+    fclose(stdout);
+    stdout = real_stdout;
+    real_stdout = NULL;
+    if (captured_len && cli_yaml_emit(stdout, captured, captured_len))
+        fwrite(captured, 1, captured_len, stdout); /* not one JSON document: as it was */
+    fflush(stdout);
+    free(captured);
+    captured = NULL;
+    captured_len = 0;
 }
 
 int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos)
@@ -123,14 +159,30 @@ int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_str
             if (o->kind != CLI_FLAG)
                 val = a[2] ? a + 2 + (a[2] == '=') : (i + 1 < argc ? argv[++i] : NULL);
         }
+        if (o->kind == CLI_POS) {
+            if (!val) {
+                rc = vet_error_set(VET_EUSAGE, "%s needs a value", a);
+                goto done;
+            }
+            if ((rc = vet_strv_push(pos, val)))
+                goto done;
+            continue;
+        }
         if ((rc = assign(o, val, a)))
             goto done;
     }
 
     if (g->output && strcmp(g->output, "text") && strcmp(g->output, "json") &&
-        strcmp(g->output, "sarif")) {
-        rc = vet_error_set(VET_EUSAGE, "invalid output format '%s' (want text or json)", g->output);
+        strcmp(g->output, "sarif") && strcmp(g->output, "yaml")) {
+        rc = vet_error_set(VET_EUSAGE, "invalid output format '%s' (want text, json or yaml)",
+                           g->output);
         goto done;
+    }
+    if (g->output && !strcmp(g->output, "yaml") && !g->help) {
+        /* every command that renders JSON renders YAML: the same document, converted at exit */
+        g->output = "json";
+        if (!g->yaml && yaml_capture())
+            g->yaml = 1;
     }
     if (g->at_str && (rc = vet_time_parse(&g->at, g->at_str)))
         goto done;
@@ -157,23 +209,199 @@ int cli_begin(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_str
     return -1;
 }
 
+size_t cli_width(void)
+{
+    const char *c = getenv("COLUMNS");
+    struct winsize ws;
+    size_t w = 80;
+    if (c && atoi(c) > 0)
+        w = (size_t)atoi(c);
+    else if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+        w = ws.ws_col;
+    return w < 40 ? 40 : w > 200 ? 200 : w;
+}
+
+/* One output line of at most width columns from s (continuation lines get `indent` spaces). */
+void cli_wrap(FILE *out, const char *text, size_t indent)
+{
+    size_t width = cli_width(), col = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        while (n) {
+            size_t room = width > col ? width - col : 0, cut = n;
+            if (n > room) {
+                cut = room;
+                while (cut > 0 && p[cut] != ' ')
+                    cut--;
+                if (!cut) /* one word longer than the line: keep it whole */
+                    for (cut = room; cut < n && p[cut] != ' '; cut++)
+                        ;
+            }
+            fwrite(p, 1, cut, out);
+            p += cut;
+            n -= cut;
+            while (n && *p == ' ') {
+                p++;
+                n--;
+            }
+            if (n) {
+                fprintf(out, "\n%*s", (int)indent, "");
+                col = indent;
+            } else {
+                col += cut;
+            }
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+        fputc('\n', out);
+        col = 0;
+    }
+    if (col)
+        fputc('\n', out);
+}
+
 static void print_opts(FILE *out, const cli_opt *o)
 {
     for (; o && o->lng; o++) {
-        char left[64];
+        char left[64], line[512];
         snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->shrt ? "-" : "", o->shrt ? o->shrt : ' ',
                  o->shrt ? ", " : "  ", o->lng, o->arg ? " " : "", o->arg ? o->arg : "");
-        fprintf(out, "  %-30s %s\n", o->shrt ? left : left + 2, o->help);
+        snprintf(line, sizeof line, "  %-30s %s", o->shrt ? left : left + 2, o->help);
+        cli_wrap(out, line, 33);
     }
+}
+
+/* Examples for every command's --help: how kubectl users expect to start. */
+static const struct {
+    const char *command;
+    const char *text;
+} examples[] = {
+    {"kubevet", "  kubevet check                  # this node: PKI, kubeconfigs, kubelet, pods\n"
+                "  kubevet apis scan -f deploy.yaml --target 1.32\n"
+                "  kubevet etcd status --root /\n"
+                "  kubevet help certs list"},
+    {"check", "  kubevet check\n"
+              "  kubevet check --root /mnt/cp-1 --node-name cp-1 -o json\n"
+              "  kubevet check --warn-within 60d --fail-on critical"},
+    {"certs", "  kubevet certs list\n"
+              "  kubevet certs check /etc/kubernetes/pki --warn-within 90d"},
+    {"certs list", "  kubevet certs list                     # the node's certificates (--root /)\n"
+                   "  kubevet certs list /etc/kubernetes/pki/etcd -o yaml"},
+    {"certs check", "  kubevet certs check\n"
+                    "  kubevet certs check --root /mnt/cp-1 --expect-san lb.example.com"},
+    {"apis", "  kubevet apis scan -f ./manifests --target 1.32\n"
+             "  helm template my-chart | kubevet apis scan -f -"},
+    {"apis list", "  kubevet apis list --target 1.25\n"
+                  "  kubevet apis list -o yaml"},
+    {"apis scan", "  kubevet apis scan -f deploy.yaml -f ingress.yaml --target 1.32\n"
+                  "  kubevet apis scan ./charts --target 1.29 -o sarif > apis.sarif\n"
+                  "  helm template my-chart | kubevet apis scan -f -"},
+    {"apis convert", "  kubevet apis convert -f old.yaml --target 1.22 > new.yaml\n"
+                     "  kubevet apis convert ./manifests --in-place --target 1.25\n"
+                     "  kubevet apis convert ./manifests --output-dir ./converted"},
+    {"etcd", "  kubevet etcd status\n"
+             "  kubevet etcd snapshot save /var/backups/etcd.db"},
+    {"etcd status", "  kubevet etcd status                    # endpoints and certs from --root /\n"
+                    "  kubevet etcd status --etcd-endpoints https://10.0.0.11:2379 -o yaml"},
+    {"etcd members", "  kubevet etcd members\n"
+                     "  kubevet etcd members -o json"},
+    {"etcd plan", "  kubevet etcd plan add-member --name cp-4 --peer-url https://10.0.0.14:2380\n"
+                  "  kubevet etcd plan remove-member --name cp-3"},
+    {"etcd plan restore",
+     "  kubevet etcd plan restore --snapshot /var/backups/etcd.db \\\n"
+     "      --member cp-1=https://10.0.0.11:2380 --member cp-2=https://10.0.0.12:2380"},
+    {"etcd snapshot objects", "  kubevet etcd snapshot objects /var/backups/etcd.db --target 1.32\n"
+                              "  kubevet etcd snapshot objects /var/backups/etcd.db -o yaml"},
+    {"etcd snapshot verify", "  kubevet etcd snapshot verify /var/backups/etcd.db"},
+    {"etcd snapshot", "  kubevet etcd snapshot save /var/backups/etcd.db\n"
+                      "  kubevet etcd snapshot status /var/backups/etcd.db"},
+    {"version", "  kubevet version\n"
+                "  kubevet version -o json"},
+    {"help", "  kubevet help check\n"
+             "  kubevet help certs list\n"
+             "  kubevet help checks"},
+};
+
+const char *cli_examples(const char *command)
+{
+    const char *best = NULL;
+    size_t bestlen = 0;
+    for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++) {
+        size_t l = strlen(examples[i].command);
+        /* the longest row naming a prefix of the command: "etcd plan add-member" -> "etcd plan" */
+        if (!strncmp(command, examples[i].command, l) && (!command[l] || command[l] == ' ') &&
+            l > bestlen) {
+            best = examples[i].text;
+            bestlen = l;
+        }
+    }
+    return best;
+}
+
+/* "  kubevet apis scan [PATH...] ..." -> "apis scan": the words up to the first argument. */
+static void command_of(char *out, size_t size, const char *synopsis)
+{
+    const char *p = strstr(synopsis, "kubevet ");
+    size_t n = 0;
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += 8;
+    while (*p && n + 1 < size) {
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '\n')
+            e++;
+        if (e == p || !((*p >= 'a' && *p <= 'z')) || (size_t)(e - p) + n + 2 > size)
+            break;
+        if (n)
+            out[n++] = ' ';
+        memcpy(out + n, p, (size_t)(e - p));
+        n += (size_t)(e - p);
+        out[n] = '\0';
+        if (*e != ' ')
+            break;
+        p = e + 1;
+    }
+}
+
+/* Descriptions are hard-wrapped in the source at about 95 columns: a line break inside a
+ * sentence becomes a space so that cli_wrap can fill to the terminal's width. A break stays where
+ * a sentence ends before a capital, before an indented or quoted line, or at a blank line. */
+static char *reflow(const char *text)
+{
+    char *d = strdup(text);
+    for (char *p = d; p && *p; p++) {
+        char prev = p > d ? p[-1] : '\n', next = p[1];
+        if (*p != '\n' || prev == '\n' || !next || next == '\n' || next == ' ' || next == '\'' ||
+            next == '"' || next == '-')
+            continue;
+        if ((next >= 'a' && next <= 'z') || next == '(' || (next >= '0' && next <= '9') ||
+            !strchr(".:;!?", prev))
+            *p = ' ';
+    }
+    return d;
 }
 
 void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own)
 {
     cli_globals dummy;
     size_t ng = nglobals();
-    fprintf(out, "Usage:\n%s\n", synopsis);
-    if (description)
-        fprintf(out, "\n%s\n", description);
+    char cmd[128];
+    const char *ex;
+    fprintf(out, "Usage:\n");
+    cli_wrap(out, synopsis, 6);
+    if (description) {
+        char *d = reflow(description);
+        fputc('\n', out);
+        cli_wrap(out, d ? d : description, 0);
+        free(d);
+    }
+    command_of(cmd, sizeof cmd, synopsis);
+    if ((ex = cli_examples(cmd)))
+        fprintf(out, "\nExamples:\n%s\n", ex);
     if (own && own->lng) {
         fprintf(out, "\nOptions:\n");
         print_opts(out, own);
@@ -183,6 +411,20 @@ void cli_usage(FILE *out, const char *synopsis, const char *description, const c
         cli_opt o[2] = {global_opts(&dummy, i), {NULL, 0, 0, NULL, NULL, NULL}};
         print_opts(out, o);
     }
+}
+
+int cli_target_check(const char *target, const vet_catalog *c)
+{
+    vet_version t, newest;
+    const char *nw = c ? vet_catalog_newest(c) : NULL;
+    if (!target || !nw || vet_version_parse(&t, target) || vet_version_parse(&newest, nw))
+        return 0; /* an invalid version is the caller's error to word */
+    if (vet_version_cmp_minor(&t, &newest) > 0)
+        return vet_error_set(VET_EUSAGE,
+                             "--target %s: newer than the newest Kubernetes release kubevet knows "
+                             "(%s); a newer kubevet or --catalog FILE knows more",
+                             target, nw);
+    return 0;
 }
 
 int cli_emit(const vet_report *r, cli_globals *g)
@@ -224,6 +466,8 @@ int cli_dispatch(const cli_cmd *cmds, const char *group, int argc, char **argv, 
     fprintf(sub ? stderr : stdout, "Usage: kubevet %s COMMAND [options]\n\nCommands:\n", group);
     for (const cli_cmd *c = cmds; c->name; c++)
         fprintf(sub ? stderr : stdout, "  %-18s %s\n", c->name, c->summary);
+    if (cli_examples(group))
+        fprintf(sub ? stderr : stdout, "\nExamples:\n%s\n", cli_examples(group));
     fprintf(sub ? stderr : stdout, "\nRun 'kubevet %s COMMAND --help' for details.\n", group);
     return sub || argc <= 1 ? 2 : 0;
 }

@@ -26,12 +26,14 @@ typedef struct {
     const char *ns;     /* -n/--namespace or NULL (the context's) */
     const char *request_timeout_str;
     long request_timeout_ms; /* --request-timeout (kubectl syntax); 0 = none */
+    int yaml;           /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
 } cli_globals;
 
-typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI } cli_opt_kind;
+typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI, CLI_POS } cli_opt_kind;
 
 /* One option of a command. dest: const char ** (CLI_STR), int * (CLI_FLAG), vet_strv * (CLI_MULTI,
- * repeatable; also splits on commas when split_commas). */
+ * repeatable; also splits on commas when split_commas). CLI_POS (dest NULL): each value is a
+ * positional argument, as kubectl's `-f FILE` names a manifest. */
 typedef struct {
     const char *lng; /* "warn-within" (without --) */
     char shrt;       /* 0 for none */
@@ -57,8 +59,26 @@ int cli_parse(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_str
 int cli_begin(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_strv *pos,
               const char *synopsis, const char *description);
 
-/* Print usage for a command: the synopsis line(s), description, then own and global options. */
+/* Print usage for a command: the synopsis line(s), description, examples (from cli.c's table,
+ * by the command named in the synopsis), then own and global options; wrapped to the terminal
+ * width (80 when not a terminal). */
 void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own);
+/* Print text wrapped at the terminal width; continuation lines indented by `indent`. */
+void cli_wrap(FILE *out, const char *text, size_t indent);
+/* The examples of a command ("apis scan", "etcd snapshot save"), or NULL. */
+const char *cli_examples(const char *command);
+/* The output width for help: $COLUMNS, the terminal's, else 80 (40..200). */
+size_t cli_width(void);
+
+/* -o yaml: cli_parse sends stdout to a buffer; at exit cli_yaml_finish parses it as the JSON
+ * document the command wrote and prints it as YAML (libyaml's emitter) on the real stdout;
+ * text that is not JSON passes through unchanged. */
+void cli_yaml_finish(void);
+int cli_yaml_emit(FILE *out, const char *json, size_t len);
+
+/* --target beyond the newest release the catalog knows: VET_EUSAGE naming the newest. */
+struct vet_catalog;
+int cli_target_check(const char *target, const struct vet_catalog *c);
 
 /* Render a report per -o and return the exit code (0/1/3 per CLI.md). */
 int cli_emit(const vet_report *r, cli_globals *g);

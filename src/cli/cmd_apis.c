@@ -32,6 +32,8 @@ static int target_version(vet_version *out, char *minor, size_t size, const char
                              "--target: invalid Kubernetes version \"%s\" (want e.g. "
                              "1.25 or v1.25.3)",
                              t);
+    if (cli_target_check(target, c))
+        return VET_EUSAGE;
     vet_version_minor_str(minor, size, out);
     return 0;
 }
@@ -226,6 +228,8 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
     const char *max_size = NULL, *threads = NULL;
     const cli_opt own[] = {
         {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override catalog rows (repeatable)"},
+        {"filename", 'f', CLI_POS, NULL, "FILE",
+         "a manifest file or folder, as kubectl -f (repeatable; - for stdin)"},
         {"all-files", 0, CLI_FLAG, &all_files, NULL,
          "in folders, read every file (default: *.yaml, *.yml, *.json)"},
         {"max-size", 0, CLI_STR, &max_size, "BYTES",

@@ -89,7 +89,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Folders: every *.yaml, *.yml, *.json below, in name order. */
-static int walk(inputs *in, const char *dir, const char *rel, int depth)
+static int walk(inputs *in, vet_fs_dirset *seen, const char *dir, const char *rel, int depth)
 {
     DIR *d;
     struct dirent *e;
@@ -97,6 +97,9 @@ static int walk(inputs *in, const char *dir, const char *rel, int depth)
     int rc = 0;
     if (depth > 64)
         return vet_error_set(VET_EINPUT, "%s: folders nested too deep", dir);
+    if ((rc = vet_fs_dirset_enter(seen, dir)) <= 0)
+        return rc; /* a folder reached twice through symlinks: once is enough */
+    rc = 0;
     if (!(d = opendir(dir)))
         return vet_error_set(VET_EIO, "%s: %s", dir, strerror(errno));
     while (!rc && (e = readdir(d)))
@@ -114,7 +117,7 @@ static int walk(inputs *in, const char *dir, const char *rel, int depth)
         else if (stat(p, &st) != 0)
             rc = vet_error_set(VET_EIO, "%s: %s", p, strerror(errno));
         else if (S_ISDIR(st.st_mode))
-            rc = walk(in, p, r, depth + 1);
+            rc = walk(in, seen, p, r, depth + 1);
         else if (S_ISREG(st.st_mode) && manifest_name(names.v[i]))
             rc = add_input(in, p, r, (unsigned)st.st_mode & 07777);
         free(p);
@@ -126,6 +129,7 @@ static int walk(inputs *in, const char *dir, const char *rel, int depth)
 
 static int collect(inputs *in, const vet_strv *pos)
 {
+    vet_fs_dirset seen = VET_FS_DIRSET_INIT;
     int rc = 0;
     for (size_t i = 0; !rc && i < pos->n; i++) {
         const char *p = pos->v[i], *base;
@@ -134,16 +138,19 @@ static int collect(inputs *in, const vet_strv *pos)
             rc = add_input(in, "-", "stdin.yaml", 0644);
             continue;
         }
-        if (stat(p, &st) != 0)
-            return vet_error_set(errno == ENOENT ? VET_EINPUT : VET_EIO, "%s: %s", p,
-                                 strerror(errno));
+        if (stat(p, &st) != 0) {
+            rc =
+                vet_error_set(errno == ENOENT ? VET_EINPUT : VET_EIO, "%s: %s", p, strerror(errno));
+            break;
+        }
         if (S_ISDIR(st.st_mode)) {
-            rc = walk(in, p, "", 0);
+            rc = walk(in, &seen, p, "", 0);
             continue;
         }
         base = strrchr(p, '/');
         rc = add_input(in, p, base ? base + 1 : p, (unsigned)st.st_mode & 07777);
     }
+    vet_fs_dirset_free(&seen);
     return rc;
 }
 
@@ -309,6 +316,8 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
          "rewrite the files (atomically, after a timestamped .bak backup)"},
         {"output-dir", 0, CLI_STR, &out_dir, "DIR", "write the converted files under DIR"},
         {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override catalog rows (repeatable)"},
+        {"filename", 'f', CLI_POS, NULL, "FILE",
+         "a manifest file or folder, as kubectl -f (repeatable; - for stdin)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     vet_catalog *cat = NULL;
@@ -347,7 +356,8 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
             goto done;
         }
     target = g->target ? g->target : vet_convert_default_target(cat);
-    if ((rc = vet_convert_target_parse(&tv, target)) || (rc = collect(&in, &pos))) {
+    if ((rc = vet_convert_target_parse(&tv, target)) || (rc = cli_target_check(g->target, cat)) ||
+        (rc = collect(&in, &pos))) {
         ret = cli_fail(rc);
         goto done;
     }
@@ -421,7 +431,14 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
                                        in.v[i].mode ? in.v[i].mode : 0644, VET_ATOMIC_BACKUP, &bak);
             free(dest);
             if (rc) {
+                /* Not all-or-nothing until the plan engine lands: say exactly what changed. */
                 ret = cli_fail(rc);
+                for (size_t j = 0; j < in.n; j++)
+                    if (!in_place || in.v[j].res->changed)
+                        fprintf(stderr, "kubevet: %s: %s\n", j < i ? "written" : "not written",
+                                out_dir ? in.v[j].rel : in.v[j].path);
+                for (size_t j = 0; j < backups.n; j++)
+                    fprintf(stderr, "kubevet: backup of a written file: %s\n", backups.v[j]);
                 goto done;
             }
             if (bak)

@@ -439,6 +439,8 @@ static int cmd_objects(int argc, char **argv, cli_globals *g)
                            target);
         goto fail;
     }
+    if ((rc = cli_target_check(g->target, cat)))
+        goto fail;
     if ((rc = vet_report_init(&r, "etcd snapshot objects", g->at)))
         goto fail;
     have_r = 1;

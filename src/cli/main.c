@@ -25,24 +25,39 @@ static const cli_cmd commands[] = {
 
 static void overview(FILE *out)
 {
-    fprintf(out,
-            "kubevet finds what takes self-managed Kubernetes control planes down (expired or\n"
-            "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before\n"
-            "it happens, and plans the safe fix.\n\nUsage: kubevet COMMAND [options]\n\n"
-            "Commands:\n");
-    for (const cli_cmd *c = commands; c->name; c++)
-        fprintf(out, "  %-9s %s\n", c->name, c->summary);
-    fprintf(
-        out,
-        "\nRun 'kubevet help COMMAND' or 'kubevet COMMAND --help' for details.\n"
-        "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, 3 unreadable input.\n");
+    cli_wrap(out,
+             "kubevet finds what takes self-managed Kubernetes control planes down (expired or "
+             "foreign certificates, removed APIs, etcd quorum traps, unverified backups) before "
+             "it happens, and plans the safe fix.",
+             0);
+    fprintf(out, "\nUsage: kubevet COMMAND [options]\n\nCommands:\n");
+    for (const cli_cmd *c = commands; c->name; c++) {
+        char line[256];
+        snprintf(line, sizeof line, "  %-9s %s", c->name, c->summary);
+        cli_wrap(out, line, 12);
+    }
+    fprintf(out, "\nExamples:\n%s\n", cli_examples("kubevet"));
+    fputc('\n', out);
+    cli_wrap(out,
+             "Run 'kubevet help COMMAND' or 'kubevet COMMAND --help' for details.\n"
+             "Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage, 3 the command could "
+             "not do its job (input unreadable or malformed, a source unreachable, a file that "
+             "could not be written).",
+             0);
 }
 
 int cmd_help(int argc, char **argv, cli_globals *g)
 {
-    (void)g;
     if (argc < 2) {
         overview(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        cli_usage(stdout, "  kubevet help [COMMAND [SUBCOMMAND...]]",
+                  "Help for kubevet, a command or a subcommand (the same text as "
+                  "'kubevet COMMAND SUBCOMMAND --help'); 'kubevet help checks' lists every "
+                  "check with its ID, severity and when it fires.",
+                  NULL);
         return 0;
     }
     if (!strcmp(argv[1], "checks")) {
@@ -55,10 +70,17 @@ int cmd_help(int argc, char **argv, cli_globals *g)
     }
     for (const cli_cmd *c = commands; c->name; c++)
         if (!strcmp(c->name, argv[1])) {
-            char *sub[] = {argv[1], "--help", NULL};
-            return c->fn(2, sub, g);
+            /* `help etcd snapshot save` is `etcd snapshot save --help` */
+            char *sub[16];
+            int n = 0;
+            for (int i = 1; i < argc && n < 14; i++)
+                if (argv[i][0] != '-')
+                    sub[n++] = argv[i];
+            sub[n++] = "--help";
+            sub[n] = NULL;
+            return c->fn(n, sub, g);
         }
-    fprintf(stderr, "kubevet: unknown help topic \"%s\"\n", argv[1]);
+    fprintf(stderr, "kubevet: unknown help topic \"%s\"\nRun 'kubevet help' for usage.\n", argv[1]);
     return 2;
 }
 

@@ -49,15 +49,21 @@ int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
             break;
     }
     if (w->fd < 0) {
-        rc = vet_error_set(VET_EIO, "%s: cannot create temporary file: %s", path,
+        rc = vet_error_set(VET_EIO, "could not write %s: cannot create a temporary file: %s", path,
                            w->tmp ? strerror(errno) : "out of memory");
         free(w->tmp);
         w->tmp = NULL;
         vet_atomic_abort(w);
         return rc;
     }
-    /* O_CREAT's mode is filtered by umask; keys must be exactly 0600, so set it explicitly. */
-    fchmod(w->fd, (mode_t)mode);
+    /* O_CREAT's mode is filtered by umask; keys must be exactly 0600, so set it explicitly. A
+     * file whose mode cannot be set is not written at all (a key must never land 0644). */
+    if (fchmod(w->fd, (mode_t)mode) != 0) {
+        rc = vet_error_set(VET_EIO, "could not write %s: cannot set mode %04o: %s", path, mode,
+                           strerror(errno));
+        vet_atomic_abort(w);
+        return rc;
+    }
     *out = w;
     return 0;
 }
@@ -70,7 +76,7 @@ int vet_atomic_write(vet_atomic *w, const void *data, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return vet_error_set(VET_EIO, "%s: write failed: %s", w->path, strerror(errno));
+            return vet_error_set(VET_EIO, "could not write %s: %s", w->path, strerror(errno));
         }
         p += n;
         len -= (size_t)n;
@@ -117,13 +123,15 @@ static int backup(const char *path, char **backup_out)
     {
         vet_atomic *w = NULL;
         if ((rc = vet_fs_read(&data, path, (size_t)-1)) ||
-            (rc = vet_atomic_open(&w, bak, st.st_mode & 07777)) ||
-            (rc = vet_atomic_write(w, data.ptr, data.size)) ||
-            (rc = vet_atomic_commit(w, 0, NULL))) {
-            if (w && rc)
-                vet_atomic_abort(w);
+            (rc = vet_atomic_open(&w, bak, st.st_mode & 07777)))
+            goto done;
+        if ((rc = vet_atomic_write(w, data.ptr, data.size))) {
+            vet_atomic_abort(w);
             goto done;
         }
+        rc = vet_atomic_commit(w, 0, NULL); /* frees w whatever the outcome */
+        if (rc)
+            goto done;
     }
 done:
     vet_buf_free(&data);
@@ -141,24 +149,31 @@ done:
 int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
 {
     int rc = 0, dfd = -1;
-    char *dir = NULL;
+    char *dir = NULL, *bak = NULL;
     if (backup_out)
         *backup_out = NULL;
     if (fsync(w->fd) != 0) {
-        rc = vet_error_set(VET_EIO, "%s: fsync failed: %s", w->path, strerror(errno));
+        rc = vet_error_set(VET_EIO, "could not write %s: fsync: %s", w->path, strerror(errno));
         goto done;
     }
     if (close(w->fd) != 0) {
         w->fd = -1;
-        rc = vet_error_set(VET_EIO, "%s: close failed: %s", w->path, strerror(errno));
+        rc = vet_error_set(VET_EIO, "could not write %s: close: %s", w->path, strerror(errno));
         goto done;
     }
     w->fd = -1;
-    if ((flags & VET_ATOMIC_BACKUP) && (rc = backup(w->path, backup_out)))
+    if ((flags & VET_ATOMIC_BACKUP) && (rc = backup(w->path, &bak)))
         goto done;
     if (rename(w->tmp, w->path) != 0) {
-        rc = vet_error_set(VET_EIO, "%s: rename failed: %s", w->path, strerror(errno));
+        rc = vet_error_set(VET_EIO, "could not write %s: rename: %s", w->path, strerror(errno));
+        /* the old file is still in place: its backup would only mislead */
+        if (bak)
+            unlink(bak);
         goto done;
+    }
+    if (backup_out) {
+        *backup_out = bak;
+        bak = NULL;
     }
     free(w->tmp);
     w->tmp = NULL;
@@ -169,6 +184,7 @@ int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
     }
 done:
     free(dir);
+    free(bak);
     vet_atomic_abort(w);
     return rc;
 }

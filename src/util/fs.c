@@ -168,3 +168,51 @@ int vet_fs_is_dir(const char *path)
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+static size_t dirset_slot(const uint64_t *v, size_t cap, uint64_t dev, uint64_t ino1)
+{
+    size_t i = (size_t)((dev * 0x9e3779b97f4a7c15u) ^ (ino1 * 0xc2b2ae3d27d4eb4fu)) & (cap - 1);
+    while (v[2 * i + 1] && (v[2 * i] != dev || v[2 * i + 1] != ino1))
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+int vet_fs_dirset_enter(vet_fs_dirset *s, const char *dir)
+{
+    struct stat st;
+    uint64_t dev, ino1;
+    size_t i;
+    if (stat(dir, &st))
+        return vet_error_set(VET_EIO, "%s: %s", dir, strerror(errno));
+    dev = (uint64_t)st.st_dev;
+    ino1 = (uint64_t)st.st_ino + 1;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint64_t *v = calloc(cap, 2 * sizeof *v);
+        if (!v)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        for (size_t j = 0; j < s->cap; j++)
+            if (s->v[2 * j + 1]) {
+                size_t k = dirset_slot(v, cap, s->v[2 * j], s->v[2 * j + 1]);
+                v[2 * k] = s->v[2 * j];
+                v[2 * k + 1] = s->v[2 * j + 1];
+            }
+        free(s->v);
+        s->v = v;
+        s->cap = cap;
+    }
+    i = dirset_slot(s->v, s->cap, dev, ino1);
+    if (s->v[2 * i + 1])
+        return 0;
+    s->v[2 * i] = dev;
+    s->v[2 * i + 1] = ino1;
+    s->n++;
+    return 1;
+}
+
+void vet_fs_dirset_free(vet_fs_dirset *s)
+{
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}

@@ -3,6 +3,7 @@
 #define VET_UTIL_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -27,5 +28,21 @@ char *vet_path_join(const char *a, const char *b);
 int vet_fs_exists(const char *path);
 /* 1 when path is a directory. */
 int vet_fs_is_dir(const char *path);
+
+/* Directories already visited, by device and inode: a walk that follows symlinks (kubeadm
+ * roots often link pki folders) enters each directory once, so `a -> .` and `b -> .` cost one
+ * visit, not 2^depth. */
+typedef struct {
+    uint64_t *v; /* pairs (dev, ino + 1); ino + 1 == 0 marks a free slot */
+    size_t n, cap;
+} vet_fs_dirset;
+#define VET_FS_DIRSET_INIT                                                                         \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
+/* stat() dir (following links) and add it: 1 when new, 0 when already visited, VET_EIO
+ * (message names dir) when it cannot be stat'ed, VET_ENOMEM. */
+int vet_fs_dirset_enter(vet_fs_dirset *s, const char *dir);
+void vet_fs_dirset_free(vet_fs_dirset *s);
 
 #endif

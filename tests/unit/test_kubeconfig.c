@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,23 @@ static void test_base64(void **state)
 
 static char root[] = "/tmp/kv-node-XXXXXX";
 
+/* `make check` leaves no temp folders behind: the group teardown removes it. */
+static int rm_entry(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(p);
+}
+
+static int remove_root(void **state)
+{
+    (void)state;
+    if (!strstr(root, "XXXXXX")) /* mkdtemp ran */
+        nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
 static void mk(const char *rel, const char *text)
 {
     char p[512], *slash;
@@ -170,5 +188,5 @@ int main(void)
         cmocka_unit_test(test_node_name),
         cmocka_unit_test(test_node_kubelet_and_apiserver),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, remove_root);
 }

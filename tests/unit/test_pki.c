@@ -69,6 +69,7 @@ static char *peer_or_skip(const char *rel)
 {
     char *path = peer_path(rel);
     if (!vet_fs_exists(path)) {
+        print_message("skip: %s absent (a clone without ../shared)\n", path);
         free(path);
         skip();
     }

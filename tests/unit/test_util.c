@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,23 @@ static void test_duration(void **state)
 }
 
 static char tmpdir[] = "/tmp/kv-unit-XXXXXX";
+
+/* `make check` leaves no temp folders behind: the group teardown removes it. */
+static int rm_entry(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(p);
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    if (!strstr(tmpdir, "XXXXXX")) /* mkdtemp ran */
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
 
 static void put(const char *rel, const char *text)
 {
@@ -179,5 +197,5 @@ int main(void)
         cmocka_unit_test(test_resolve_in_root),
         cmocka_unit_test(test_atomic_write_backup),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, remove_tmpdir);
 }

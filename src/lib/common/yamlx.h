@@ -9,6 +9,28 @@
 
 typedef struct vet_yaml vet_yaml;
 
+/* Deepest nesting of collections any kubevet YAML or JSON reader accepts. Kubernetes refuses
+ * documents nested deeper than 10000 (gopkg.in/yaml.v2 >= 2.2.8 max_flow_level and max_indents,
+ * Go encoding/json maxNestingDepth); libyaml 0.2.5's scanner spends O(depth^2) on flow
+ * nesting (10000 levels take about a second), so kubevet stops at 1000, which no manifest,
+ * CRD schema or configuration file comes near (the deepest CRD schemas nest about 40). */
+#define VET_YAML_MAX_DEPTH 1000
+/* Nodes that aliases may add to one document beyond its own: a walker that follows aliases
+ * ("billion laughs") stays linear in the input. */
+#define VET_YAML_MAX_ALIAS_NODES 1000000
+
+/* The one entry point to libyaml's document loading: a drop-in for yaml_parser_load() that
+ * composes the next document from parser events and stops as soon as nesting passes
+ * VET_YAML_MAX_DEPTH (the scanner reads ahead at most 1024 bytes, so the work stays linear).
+ * An alias must name a complete node (no cycles), and aliases may add at most
+ * VET_YAML_MAX_ALIAS_NODES nodes. Returns 1 (doc filled; no root node at the end of the
+ * stream; free with yaml_document_delete) or 0 with p->problem and p->problem_mark set, like
+ * libyaml's own errors. */
+int vet_yaml_parser_load(yaml_parser_t *p, yaml_document_t *doc);
+/* 1 when vet_yaml_parser_load() failed on one of its bounds (depth, aliases), not on syntax:
+ * such input is hostile or broken beyond what Kubernetes accepts, never a note-and-go-on. */
+int vet_yaml_over_limit(const yaml_parser_t *p);
+
 /* Parse every document. Errors: VET_EINPUT "name:line:col: problem". Caps depth and size. */
 int vet_yaml_load(vet_yaml **out, const unsigned char *data, size_t len, const char *name);
 void vet_yaml_free(vet_yaml *y);

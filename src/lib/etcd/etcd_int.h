@@ -58,6 +58,11 @@ void etcd_member_clear(vet_etcd_member *m);
 /* A member name that etcd and --initial-cluster can carry and a shell can paste: no blanks,
  * controls, quotes, ',' or '=' (VET_EINPUT naming what). */
 int etcd_check_name(const char *name, const char *what);
+/* The snapshot stream parsers of save.c on a recorded response body (fuzzing, tests): gateway
+ * NDJSON, or (grpc) header lines, an empty line and gRPC frames, fed in chunks of `chunk`
+ * bytes with no file and no network. 0 when the stream is complete and its SHA-256 trailer
+ * matches, else VET_E*. */
+int etcd_save_parse_stream(const unsigned char *data, size_t len, int grpc, size_t chunk);
 
 /* Split "a,b,c" into sv (empty items dropped). */
 int etcd_split_csv(vet_strv *sv, const char *s);

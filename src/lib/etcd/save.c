@@ -49,7 +49,7 @@ static int consume(save_ctx *s, const unsigned char *p, size_t n)
     int rc;
     if (!n)
         return 0;
-    if ((rc = vet_atomic_write(s->w, p, n)))
+    if (s->w && (rc = vet_atomic_write(s->w, p, n))) /* no writer: etcd_save_parse_stream */
         return rc;
     s->total += n;
     if (n >= 32) {
@@ -514,5 +514,53 @@ int vet_etcd_snapshot_save(vet_etcd_save_result *out, vet_etcd *c, const char *p
         rc = VET_ENET;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     out->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return rc;
+}
+
+int etcd_save_parse_stream(const unsigned char *data, size_t len, int grpc, size_t chunk)
+{
+    save_ctx s;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int rc = 0;
+    memset(&s, 0, sizeof s);
+    s.url = "stream";
+    s.content_type_ok = 1;
+    if (!chunk)
+        chunk = 1;
+    if (!(s.sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL)) {
+        rc = vet_error_set(VET_ENOMEM, "SHA-256 init failed");
+        goto done;
+    }
+    if (grpc) { /* header lines up to an empty one, as libcurl hands them over */
+        const unsigned char *nl;
+        while (len && (nl = memchr(data, '\n', len)) && nl != data) {
+            grpc_header((char *)data, 1, (size_t)(nl - data + 1), &s);
+            len -= (size_t)(nl - data + 1);
+            data = nl + 1;
+        }
+        if (len && data[0] == '\n') {
+            data++;
+            len--;
+        }
+    }
+    for (size_t off = 0; off < len; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        if ((grpc ? grpc_write : gw_write)((char *)data + off, 1, n, &s) != n) {
+            rc = s.rc ? s.rc : vet_error_set(VET_EINPUT, "stream: refused");
+            goto done;
+        }
+    }
+    if (grpc && s.line.size)
+        rc = vet_error_set(VET_EINPUT, "stream: truncated message");
+    else if (!grpc && s.line.size)
+        rc = gw_line(&s, s.line.ptr, s.line.size);
+    if (!rc && (!s.saw_last || s.total < 32 || !EVP_DigestFinal_ex(s.sha, md, &mdlen) ||
+                memcmp(md, s.tail, 32)))
+        rc = vet_error_set(VET_EINPUT, "stream: incomplete or trailer mismatch");
+done:
+    EVP_MD_CTX_free(s.sha);
+    vet_buf_free(&s.line);
+    free(s.dec);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "common/yamlx.h"
 #include "convert_int.h"
 #include "error.h"
 
@@ -1166,7 +1167,7 @@ static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char 
     yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
     while (!rc && !done) {
         yaml_document_t doc;
-        if (!yaml_parser_load(&p, &doc)) {
+        if (!vet_yaml_parser_load(&p, &doc)) {
             if (cv_has_template(c, start, c->base + c->clen))
                 rc = cv_template_chunk(c, res, all, start, c->base + c->clen);
             else

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/yamlx.h"
 #include "scan_int.h"
 
 /* ---- per-file output ---- */
@@ -293,9 +294,12 @@ static int classify(const unsigned char *v, size_t n, mf_span *val, int *flow_op
          * any indentation, which would break the line model. */
         int depth = 0, only_empty = (i + 1 < n && v[i + 1] == (v[i] == '{' ? '}' : ']'));
         for (size_t j = i; j < n; j++) {
-            if (v[j] == '{' || v[j] == '[')
-                depth++;
-            else if (v[j] == '}' || v[j] == ']')
+            if (v[j] == '{' || v[j] == '[') {
+                if (++depth > VET_YAML_MAX_DEPTH) {
+                    *flow_open = 1; /* libyaml reports it */
+                    return V_OTHER;
+                }
+            } else if (v[j] == '}' || v[j] == ']')
                 depth--;
             else if (v[j] == '"' || v[j] == '\'') {
                 *flow_open = 1;
@@ -616,9 +620,15 @@ static void yaml_or_prescan(mf_file *f, const vet_manifest_opts *o, const mf_doc
 {
     char err[256];
     mf_facts fx;
+    int rc;
     f->st.parsed++;
-    if (!mf_yaml_doc(f, o, d->start, (size_t)(d->end - d->start), d->line0, src, err, sizeof err))
+    rc = mf_yaml_doc(f, o, d->start, (size_t)(d->end - d->start), d->line0, src, err, sizeof err);
+    if (!rc)
         return;
+    if (rc == -2) { /* over a nesting bound: hostile, not a template */
+        mf_error(f, "%s:%s", f->path, err);
+        return;
+    }
     if (has_template(d)) {
         /* Go templates are not YAML: what the pre-scan saw is what we know. */
         f->st.templates++;

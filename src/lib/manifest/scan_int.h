@@ -67,7 +67,8 @@ vet_sel_state mf_match_labels(const mf_labels *sel, const mf_labels *labels, int
                               char *detail, size_t dsize);
 
 /* libyaml path for doc bytes [p, p+n) starting at 1-based line `line0`. Returns 0 when parsed
- * (objects emitted), else -1 with a message in err ("line:col: problem"). */
+ * (objects emitted), else -1 with a message in err ("line:col: problem"), -2 when the
+ * document is over a bound of vet_yaml_parser_load (nesting, aliases). */
 int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
                 unsigned line0, vet_mf_source src, char *err, size_t errsize);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "common/yamlx.h"
 #include "scan_int.h"
 
 #define MAX_LIST_DEPTH 4
@@ -236,12 +237,12 @@ int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, 
         yaml_document_t doc;
         yaml_node_t *root;
         mf_span none = {NULL, 0};
-        if (!yaml_parser_load(&parser, &doc)) {
+        if (!vet_yaml_parser_load(&parser, &doc)) {
             snprintf(err, errsize, "%u:%zu: %s%s%s", line0 + (unsigned)parser.problem_mark.line,
                      parser.problem_mark.column + 1,
                      parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
                      parser.context ? parser.context : "");
-            rc = -1;
+            rc = vet_yaml_over_limit(&parser) ? -2 : -1;
             break;
         }
         root = yaml_document_get_root_node(&doc);

@@ -134,15 +134,17 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Walk a folder in name order (stable output); only certificate- or kubeconfig-looking names. */
-static int walk(items *it, const char *dir, int depth)
+/* Walk a folder in name order (stable output); only certificate- or kubeconfig-looking names.
+ * Symlinked folders are followed, each directory once (seen). */
+static int walk(items *it, vet_fs_dirset *seen, const char *dir, int depth)
 {
     DIR *d;
     struct dirent *e;
     vet_strv names = VET_STRV_INIT;
     int rc = 0;
-    if (depth > 32)
-        return 0;
+    if (depth > 32 || (rc = vet_fs_dirset_enter(seen, dir)) <= 0)
+        return rc;
+    rc = 0;
     if (!(d = opendir(dir)))
         return vet_error_set(VET_EIO, "%s: cannot open folder", dir);
     while ((e = readdir(d)))
@@ -159,7 +161,7 @@ static int walk(items *it, const char *dir, int depth)
             break;
         }
         if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = walk(it, p, depth + 1);
+            rc = walk(it, seen, p, depth + 1);
         else if (is_cert_name(names.v[i]))
             rc = push_item(it, p, 0);
         else if (is_kubeconfig_name(names.v[i]))
@@ -259,6 +261,7 @@ static vet_key *partner_key(item **keys, size_t nkeys, const char *p, char **key
 int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t npaths)
 {
     items it = {NULL, 0, 0};
+    vet_fs_dirset seen = VET_FS_DIRSET_INIT;
     item **keys = NULL;
     size_t nkeys = 0;
     int rc = 0;
@@ -268,7 +271,7 @@ int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t np
             vet_error_set(VET_EIO, "%s: no such file or folder", paths[i]);
             rc = vet_strv_push(&set->errors, vet_error_last());
         } else if (S_ISDIR(st.st_mode)) {
-            if ((rc = walk(&it, paths[i], 0)) == VET_EIO)
+            if ((rc = walk(&it, &seen, paths[i], 0)) == VET_EIO)
                 rc = vet_strv_push(&set->errors, vet_error_last());
         } else {
             /* Named explicitly: read whatever it is; a kubeconfig by name or by content. */
@@ -315,6 +318,7 @@ int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t np
         }
     }
 done:
+    vet_fs_dirset_free(&seen);
     for (size_t i = 0; i < it.n; i++) {
         free(it.v[i].path);
         free(it.v[i].err);

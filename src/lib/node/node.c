@@ -335,15 +335,18 @@ static void resolve_name(vet_node *n, const char *flag)
         n->node_name_source = VET_NAME_UNKNOWN;
 }
 
-/* Other files under pki/ (hand-built clusters, sa keys, extra certs), in name order. */
-static int list_extra(vet_strv *out, const char *root, const char *rel, int depth)
+/* Other files under pki/ (hand-built clusters, sa keys, extra certs), in name order; each
+ * folder once however many symlinks lead to it (seen). */
+static int list_extra(vet_strv *out, vet_fs_dirset *seen, const char *root, const char *rel,
+                      int depth)
 {
     char *host = NULL;
     DIR *d = NULL;
     struct dirent *e;
     vet_strv names = VET_STRV_INIT;
     int rc = 0;
-    if (depth > 4 || vet_fs_resolve(&host, root, rel) || !(d = opendir(host)))
+    if (depth > 4 || vet_fs_resolve(&host, root, rel) || vet_fs_dirset_enter(seen, host) <= 0 ||
+        !(d = opendir(host)))
         goto done;
     while ((e = readdir(d)))
         if (e->d_name[0] != '.')
@@ -362,7 +365,7 @@ static int list_extra(vet_strv *out, const char *root, const char *rel, int dept
         if (!vet_fs_resolve(&h, root, sub) && vet_fs_is_dir(h)) {
             char *subdir = vet_strdupf("%s/", sub);
             if (subdir)
-                list_extra(out, root, subdir, depth + 1);
+                list_extra(out, seen, root, subdir, depth + 1);
             free(subdir);
         } else {
             vet_strv_push(out, sub);
@@ -458,7 +461,11 @@ int vet_node_load(vet_node **out, const char *root, const char *node_name_flag)
     }
     load_kubelet(n);
     vet_node_load_pods(n);
-    list_extra(&extra, root, PKI, 0);
+    {
+        vet_fs_dirset seen = VET_FS_DIRSET_INIT;
+        list_extra(&extra, &seen, root, PKI, 0);
+        vet_fs_dirset_free(&seen);
+    }
 
     cap = NPKI + 2 + NKC + 3 + extra.n;
     if (!(tasks = calloc(cap, sizeof *tasks))) {

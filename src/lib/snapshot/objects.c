@@ -444,8 +444,19 @@ const char *vet_snapshot_encoding_name(vet_snapshot_encoding e)
     }
 }
 
+static int walk_file(void *s, snap_key_fn fn, void *ud)
+{
+    return snap_walk(s, fn, ud);
+}
+
 int vet_snapshot_objects(vet_snapshot *s, int (*fn)(const vet_snapshot_object *o, void *ud),
                          void *ud, size_t *nother)
+{
+    return snap_objects_from(walk_file, s, vet_snapshot_name(s), fn, ud, nother);
+}
+
+int snap_objects_from(snap_feed_fn feed, void *fud, const char *name,
+                      int (*fn)(const vet_snapshot_object *o, void *ud), void *ud, size_t *nother)
 {
     collect c;
     int rc = 0;
@@ -455,12 +466,12 @@ int vet_snapshot_objects(vet_snapshot *s, int (*fn)(const vet_snapshot_object *o
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
-    rc = snap_walk(s, on_key, &c);
+    rc = feed(fud, on_key, &c);
     if (rc < 0)
         goto done;
     rc = 0;
     if (c.oom) {
-        rc = vet_error_set(VET_ENOMEM, "%s: out of memory collecting keys", vet_snapshot_name(s));
+        rc = vet_error_set(VET_ENOMEM, "%s: out of memory collecting keys", name);
         goto done;
     }
     if (c.n)

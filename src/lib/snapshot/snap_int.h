@@ -35,6 +35,12 @@ typedef int (*snap_key_fn)(void *ud, const unsigned char *k, size_t klen, const 
 /* Walk the file (see bolt.c); records the results in the handle the first time. */
 int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud);
 
+/* vet_snapshot_objects over entries handed to fn by feed (for fuzzing the value decoding
+ * without a bbolt file); vet_snapshot_objects is this with the file's `key` bucket. */
+typedef int (*snap_feed_fn)(void *fud, snap_key_fn fn, void *ud);
+int snap_objects_from(snap_feed_fn feed, void *fud, const char *name,
+                      int (*fn)(const vet_snapshot_object *o, void *ud), void *ud, size_t *nother);
+
 /* For tests: 1 forces the table CRC path, 0 restores detection. */
 void vet_crc32c_force_sw(int on);
 
