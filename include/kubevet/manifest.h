@@ -147,6 +147,21 @@ int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, si
                          const char *target, const struct vet_catalog *catalog, const char *name);
 void vet_convert_result_free(vet_convert_result *r);
 
+/* Options of vet_manifest_convert_opts(). */
+typedef struct {
+    const char *target;                /* NULL = vet_convert_default_target() */
+    const struct vet_catalog *catalog; /* may be NULL */
+    /* 0 (default): where the old API defaulted a field differently from the new one (a Deployment
+     * from extensions/v1beta1 kept every ReplicaSet and had no progress deadline; DaemonSets and
+     * apps/v1beta1 StatefulSets updated OnDelete), write the old default out so the object behaves
+     * as before, and say so in `changes`. 1: leave the field unset (the new default applies). */
+    int new_defaults;
+} vet_convert_opts;
+
+/* vet_manifest_convert() with options. */
+int vet_manifest_convert_opts(vet_convert_result **out, const unsigned char *data, size_t len,
+                              const vet_convert_opts *opts, const char *name);
+
 /* The apiVersion that `kind` at `api_version` converts to at `target` (static string), or NULL
  * when it is neither deprecated nor removed there, or has no replacement served there. */
 const char *vet_convert_replacement(const char *api_version, const char *kind, const char *target,

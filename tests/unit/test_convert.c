@@ -157,10 +157,11 @@ static void test_non_ascii_offsets(void **state)
     const char *y = "# déjà vu — ünïcödé\napiVersion: apps/v1beta1\nkind: Deployment\nmetadata:\n"
                     "  name: café\n  annotations: {note: \"naïve\"}\nspec:\n  template:\n"
                     "    metadata:\n      labels: {app: crème}\n";
-    const char *want = "# déjà vu — ünïcödé\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-                       "  name: café\n  annotations: {note: \"naïve\"}\nspec:\n  selector:\n"
-                       "    matchLabels:\n      app: crème\n  template:\n"
-                       "    metadata:\n      labels: {app: crème}\n";
+    const char *want =
+        "# déjà vu — ünïcödé\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        "  name: café\n  annotations: {note: \"naïve\"}\nspec:\n  selector:\n"
+        "    matchLabels:\n      app: crème\n  revisionHistoryLimit: 2\n  template:\n"
+        "    metadata:\n      labels: {app: crème}\n";
     vet_convert_result *r = conv(y, "1.16");
     (void)state;
     assert_int_equal(r->len, strlen(want));

@@ -1164,6 +1164,13 @@ static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char 
         return vet_error_set(VET_ENOMEM, "out of memory");
     yaml_parser_set_input_string(&p, data, c->clen);
     yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+    /* An if/else of apiVersion lines may even parse (as duplicate keys): read it as the template
+     * it is, never as the first branch alone. */
+    if (cv_has_template(c, start, c->base + c->clen) &&
+        cv_count_api_lines(c, start, c->base + c->clen) > 1) {
+        rc = cv_template_chunk(c, res, all, start, c->base + c->clen);
+        done = 1;
+    }
     while (!rc && !done) {
         yaml_document_t doc;
         if (!yaml_parser_load(&p, &doc)) {
@@ -1209,6 +1216,18 @@ void vet_convert_result_free(vet_convert_result *r)
 int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, size_t len,
                          const char *target, const vet_catalog *catalog, const char *name)
 {
+    vet_convert_opts o;
+    memset(&o, 0, sizeof o);
+    o.target = target;
+    o.catalog = catalog;
+    return vet_manifest_convert_opts(out, data, len, &o, name);
+}
+
+int vet_manifest_convert_opts(vet_convert_result **out, const unsigned char *data, size_t len,
+                              const vet_convert_opts *opts, const char *name)
+{
+    const char *target = opts->target;
+    const vet_catalog *catalog = opts->catalog;
     cv c;
     editv all = {NULL, 0, 0};
     vet_convert_result *res = NULL;
@@ -1220,6 +1239,7 @@ int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, si
     memset(&c, 0, sizeof c);
     if ((rc = setup_target(&c, target, catalog)))
         return rc;
+    c.new_defaults = opts->new_defaults;
     if (len >= 2 && ((data[0] == 0xff && data[1] == 0xfe) || (data[0] == 0xfe && data[1] == 0xff)))
         return vet_error_set(VET_EINPUT, "%s:1: UTF-16 input is not supported; convert it to UTF-8",
                              name ? name : "<input>");

@@ -77,12 +77,13 @@ struct cv {
     const rule *r;
     editv ed; /* edits of the current document */
     size_t seq;
-    vet_buf did;    /* what was changed */
-    vet_buf manual; /* what a person must do */
-    int stop;       /* leave the current object unchanged */
-    int crlf;       /* the file breaks lines with CRLF */
-    int err;        /* VET_ENOMEM */
-    void **arena;   /* nv nodes and strings of the current document */
+    vet_buf did;      /* what was changed */
+    vet_buf manual;   /* what a person must do */
+    int stop;         /* leave the current object unchanged */
+    int crlf;         /* the file breaks lines with CRLF */
+    int err;          /* VET_ENOMEM */
+    int new_defaults; /* --new-defaults: do not write the old API's defaults out */
+    void **arena;     /* nv nodes and strings of the current document */
     size_t narena, carena;
 };
 
@@ -126,6 +127,21 @@ void cv_delete(cv *c, yaml_node_t *m, size_t i);
 
 /* Helm fallback for a chunk [a, b) that does not parse (convert_helm.c). */
 int cv_template_chunk(cv *c, vet_convert_result *res, editv *all, size_t a, size_t b);
+/* Column-0 `apiVersion:` lines in [a, b): more than one is a Helm if/else switch. */
+size_t cv_count_api_lines(cv *c, size_t a, size_t b);
+
+/* The old API's defaults that differ from the new one's, for a workload converted from `from`
+ * (convert_rules.c). Used by both the YAML path and the template fallback. */
+typedef struct {
+    const char *key;   /* spec.<key> */
+    const char *value; /* YAML text written, one line ("2147483647") */
+} cv_default;
+/* Fills out (up to 4) with the scalar spec fields whose old default differs; returns the count.
+ * *strategy: the Deployment rolling-update defaults "maxUnavailable, maxSurge" (NULL when the
+ * same); *update: the DaemonSet/StatefulSet updateStrategy type default (NULL when the same). */
+size_t cv_workload_defaults(const char *from, const char *kind, cv_default *out,
+                            const char **max_unavailable, const char **max_surge,
+                            const char **update);
 /* Shared with the fallback: add a result row. */
 int cv_add_doc(vet_convert_result *res, vet_convert_doc **out);
 /* The newest replacement served at the target for (api, kind), or NULL. *need: deprecated or

@@ -40,6 +40,195 @@ static void check_selector(cv *c, yaml_node_t *sel, yaml_node_t *labels)
     }
 }
 
+/* The old APIs' defaults that apps/v1 changed. apps/v1 (pkg/apis/apps/v1/defaults.go) defaults
+ * a Deployment to revisionHistoryLimit 10, progressDeadlineSeconds 600 and rollingUpdate
+ * maxUnavailable/maxSurge 25%, and DaemonSets and StatefulSets to updateStrategy RollingUpdate.
+ * - extensions/v1beta1 Deployment (pkg/apis/extensions/v1beta1/defaults.go,
+ *   SetDefaults_Deployment): revisionHistoryLimit and progressDeadlineSeconds math.MaxInt32
+ *   (keep every ReplicaSet, no deadline), maxUnavailable 1 and maxSurge 1 when the strategy is
+ *   RollingUpdate (or unset) or rollingUpdate is given;
+ * - extensions/v1beta1 DaemonSet (SetDefaults_DaemonSet): updateStrategy OnDelete
+ *   (revisionHistoryLimit 10 as in apps/v1);
+ * - apps/v1beta1 Deployment (pkg/apis/apps/v1beta1/defaults.go): revisionHistoryLimit 2 (25%/25%
+ *   and 600 as in apps/v1);
+ * - apps/v1beta1 StatefulSet (SetDefaults_StatefulSet): updateStrategy OnDelete
+ *   (podManagementPolicy OrderedReady and revisionHistoryLimit 10 as in apps/v1);
+ * - apps/v1beta2 (pkg/apis/apps/v1beta2/defaults.go) defaults every kind as apps/v1 does, and
+ *   ReplicaSets only default replicas (1) in every version: nothing to write. */
+size_t cv_workload_defaults(const char *from, const char *kind, cv_default *out,
+                            const char **max_unavailable, const char **max_surge,
+                            const char **update)
+{
+    size_t n = 0;
+    *max_unavailable = *max_surge = *update = NULL;
+    if (!strcmp(from, "extensions/v1beta1") && !strcmp(kind, "Deployment")) {
+        out[n++] = (cv_default){"revisionHistoryLimit", "2147483647"};
+        out[n++] = (cv_default){"progressDeadlineSeconds", "2147483647"};
+        *max_unavailable = "1";
+        *max_surge = "1";
+    } else if (!strcmp(from, "apps/v1beta1") && !strcmp(kind, "Deployment")) {
+        out[n++] = (cv_default){"revisionHistoryLimit", "2"};
+    } else if ((!strcmp(from, "extensions/v1beta1") && !strcmp(kind, "DaemonSet")) ||
+               (!strcmp(from, "apps/v1beta1") && !strcmp(kind, "StatefulSet"))) {
+        *update = "OnDelete";
+    }
+    return n;
+}
+
+static void said(vet_buf *b, const char *fmt, const char *a, const char *v)
+{
+    if (b->size)
+        vet_buf_puts(b, ", ");
+    vet_buf_printf(b, fmt, a, v);
+}
+
+static nv *rolling(cv *c, const char *mu, const char *ms, long have_mu, long have_ms)
+{
+    nv *m = nv_map(c, 2);
+    if (have_mu < 0)
+        nv_put(m, "maxUnavailable", nv_raw(c, mu));
+    if (have_ms < 0)
+        nv_put(m, "maxSurge", nv_raw(c, ms));
+    return m;
+}
+
+/* spec.strategy of an extensions/v1beta1 Deployment: write the rolling-update defaults where
+ * the old API would have set them. Appends what it wrote to `what`; may add to kv (new spec
+ * keys). */
+static void strategy_defaults(cv *c, yaml_node_t *spec, const char *mu, const char *ms, nkv *kv,
+                              size_t *k, vet_buf *what)
+{
+    long si = cv_find(c, spec, "strategy"), ri, mi = -1, xi = -1;
+    yaml_node_t *st = si >= 0 ? cv_val_at(c, spec, (size_t)si) : NULL, *type, *ru;
+    nv *m, *r;
+    if (si < 0 || cv_is_null(st) || (cv_is_map(st) && !cv_npairs(st))) {
+        m = nv_map(c, 2);
+        r = rolling(c, mu, ms, -1, -1);
+        nv_put(m, "type", nv_word(c, "RollingUpdate"));
+        nv_put(m, "rollingUpdate", r);
+        if (!m)
+            return;
+        if (si < 0) {
+            kv[(*k)++] = (nkv){"strategy", 0, m};
+        } else {
+            nkv one = {"strategy", 0, m};
+            cv_replace(c, spec, (size_t)si, &one, 1);
+        }
+        said(what, "strategy.rollingUpdate maxUnavailable %s, maxSurge %s", mu, ms);
+        return;
+    }
+    if (!cv_is_map(st) || cv_has_template(c, cv_pos(c, st->start_mark), cv_end(c, st))) {
+        cv_stop(c,
+                "line %zu: spec.strategy is templated or not a mapping: where it renders "
+                "RollingUpdate, write rollingUpdate.maxUnavailable: %s and maxSurge: %s (the "
+                "extensions/v1beta1 defaults; apps/v1 would take 25%%), or pass --new-defaults",
+                cv_line(c, st), mu, ms);
+        return;
+    }
+    type = cv_get(c, st, "type");
+    ri = cv_find(c, st, "rollingUpdate");
+    if (ri < 0 && !cv_is_null(type) && !cv_scalar_is(type, "RollingUpdate"))
+        return; /* Recreate: no rolling-update parameters */
+    ru = ri >= 0 ? cv_val_at(c, st, (size_t)ri) : NULL;
+    if (cv_is_map(ru) && cv_npairs(ru)) {
+        mi = cv_find(c, ru, "maxUnavailable");
+        xi = cv_find(c, ru, "maxSurge");
+        if (mi >= 0 && xi >= 0)
+            return;
+        r = rolling(c, mu, ms, mi, xi);
+        if (r)
+            cv_insert(c, ru, -1, -1, r->kv, r->n);
+    } else {
+        nkv one = {"rollingUpdate", 0, rolling(c, mu, ms, -1, -1)};
+        if (ri >= 0)
+            cv_replace(c, st, (size_t)ri, &one, 1);
+        else
+            cv_insert(c, st, -1, -1, &one, 1);
+    }
+    if (mi < 0)
+        said(what, "strategy.rollingUpdate.%s %s", "maxUnavailable", mu);
+    if (xi < 0)
+        said(what, "strategy.rollingUpdate.%s %s", "maxSurge", ms);
+}
+
+/* spec.updateStrategy of an extensions/v1beta1 DaemonSet or apps/v1beta1 StatefulSet. */
+static void update_defaults(cv *c, yaml_node_t *spec, const char *up, nkv *kv, size_t *k,
+                            vet_buf *what)
+{
+    long ui = cv_find(c, spec, "updateStrategy");
+    yaml_node_t *us = ui >= 0 ? cv_val_at(c, spec, (size_t)ui) : NULL;
+    nv *m;
+    if (ui >= 0 && cv_is_map(us) && cv_npairs(us)) {
+        if (cv_find(c, us, "type") >= 0)
+            return;
+        if (cv_find(c, us, "rollingUpdate") >= 0) {
+            cv_stop(c,
+                    "line %zu: spec.updateStrategy has rollingUpdate but no type: %s treated it "
+                    "as %s, apps/v1 as RollingUpdate; set the type you mean",
+                    cv_line(c, us), c->r->from, up);
+            return;
+        }
+        {
+            nkv one = {"type", 0, nv_word(c, up)};
+            cv_insert(c, us, -1, -1, &one, 1);
+        }
+        said(what, "%s %s", "updateStrategy.type", up);
+        return;
+    }
+    if (ui >= 0 && !cv_is_null(us) && !cv_is_map(us)) {
+        cv_stop(c,
+                "line %zu: spec.updateStrategy is not a mapping: make sure it renders type: %s "
+                "(the %s default; apps/v1 would take RollingUpdate), or pass --new-defaults",
+                cv_line(c, us), up, c->r->from);
+        return;
+    }
+    m = nv_map(c, 1);
+    nv_put(m, "type", nv_word(c, up));
+    if (!m)
+        return;
+    if (ui < 0) {
+        kv[(*k)++] = (nkv){"updateStrategy", 0, m};
+    } else {
+        nkv one = {"updateStrategy", 0, m};
+        cv_replace(c, spec, (size_t)ui, &one, 1);
+    }
+    said(what, "%s %s", "updateStrategy.type", up);
+}
+
+/* Write the old API's defaults where the object leaves them unset, so that it behaves after the
+ * conversion as it did (unless --new-defaults). */
+static void write_defaults(cv *c, yaml_node_t *spec)
+{
+    cv_default d[4];
+    const char *mu, *ms, *up;
+    size_t n = cv_workload_defaults(c->r->from, c->r->kind, d, &mu, &ms, &up), k = 0;
+    nkv kv[6];
+    vet_buf what = VET_BUF_INIT;
+    if (!n && !mu && !up)
+        return;
+    if (c->new_defaults) {
+        cv_did(c, "--new-defaults: unset fields take the apps/v1 defaults, not %s's", c->r->from);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cv_find(c, spec, d[i].key) < 0) {
+            kv[k++] = (nkv){d[i].key, 0, nv_raw(c, d[i].value)};
+            said(&what, "%s %s", d[i].key, d[i].value);
+        }
+    if (mu)
+        strategy_defaults(c, spec, mu, ms, kv, &k, &what);
+    if (up)
+        update_defaults(c, spec, up, kv, &k, &what);
+    if (k)
+        cv_insert(c, spec, cv_find(c, spec, "template"), -1, kv, k);
+    if (what.size && !c->stop)
+        cv_did(c,
+               "wrote the %s defaults explicitly so the object behaves as before: %s "
+               "(--new-defaults takes the apps/v1 ones)",
+               c->r->from, what.ptr);
+    vet_buf_free(&what);
+}
+
 /* extensions/v1beta1 and apps/v1beta1 defaulted a missing spec.selector to the template labels;
  * apps/v1 requires it and it is immutable, so the manifest must carry the selector the live
  * object already has (FORMATS.md, incident 2). */
@@ -57,6 +246,8 @@ static void fix_workload(cv *c, yaml_node_t *o)
     sel = cv_get(c, spec, "selector");
     if (sel && !cv_is_null(sel)) {
         check_selector(c, sel, labels);
+        if (!c->stop)
+            write_defaults(c, spec);
         return;
     }
     n = cv_npairs(labels);
@@ -92,6 +283,7 @@ static void fix_workload(cv *c, yaml_node_t *o)
            "added spec.selector.matchLabels copied from spec.template.metadata.labels (what "
            "%s defaulted, so it equals the live selector)",
            c->r->from);
+    write_defaults(c, spec);
 }
 
 /* ---------------------------------------------------------------- networking */
@@ -300,13 +492,19 @@ static void fix_hpa(cv *c, yaml_node_t *o)
  * effects. */
 static void fix_webhook(cv *c, yaml_node_t *o)
 {
+    static const char *const keys[] = {"admissionReviewVersions", "failurePolicy", "matchPolicy",
+                                       "timeoutSeconds"};
+    static const char *const said_as[] = {"admissionReviewVersions [v1beta1]",
+                                          "failurePolicy Ignore", "matchPolicy Exact",
+                                          "timeoutSeconds 30"};
     yaml_node_t *whs = cv_get(c, o, "webhooks");
-    int n = 0;
+    size_t wrote[4] = {0, 0, 0, 0};
+    vet_buf what = VET_BUF_INIT;
     for (size_t i = 0; i < cv_nitems(whs); i++) {
         yaml_node_t *w = cv_item(c, whs, i), *se;
         const char *name, *s;
         nkv kv[4];
-        size_t k = 0;
+        size_t k = 0, idx[4];
         if (!cv_is_map(w))
             continue;
         name = cv_str(cv_get(c, w, "name"));
@@ -322,24 +520,27 @@ static void fix_webhook(cv *c, yaml_node_t *o)
                     cv_is_null(se) ? " (v1beta1 defaulted it to Unknown)" : "");
             continue;
         }
-        if (cv_find(c, w, "admissionReviewVersions") < 0)
-            kv[k++] = (nkv){"admissionReviewVersions", 0, nv_raw(c, "[\"v1beta1\"]")};
-        if (cv_find(c, w, "failurePolicy") < 0)
-            kv[k++] = (nkv){"failurePolicy", 0, nv_word(c, "Ignore")};
-        if (cv_find(c, w, "matchPolicy") < 0)
-            kv[k++] = (nkv){"matchPolicy", 0, nv_word(c, "Exact")};
-        if (cv_find(c, w, "timeoutSeconds") < 0)
-            kv[k++] = (nkv){"timeoutSeconds", 0, nv_raw(c, "30")};
-        if (k) {
+        if (cv_find(c, w, keys[0]) < 0)
+            idx[k] = 0, kv[k++] = (nkv){keys[0], 0, nv_raw(c, "[\"v1beta1\"]")};
+        if (cv_find(c, w, keys[1]) < 0)
+            idx[k] = 1, kv[k++] = (nkv){keys[1], 0, nv_word(c, "Ignore")};
+        if (cv_find(c, w, keys[2]) < 0)
+            idx[k] = 2, kv[k++] = (nkv){keys[2], 0, nv_word(c, "Exact")};
+        if (cv_find(c, w, keys[3]) < 0)
+            idx[k] = 3, kv[k++] = (nkv){keys[3], 0, nv_raw(c, "30")};
+        if (k)
             cv_insert(c, w, -1, -1, kv, k);
-            n++;
-        }
+        for (size_t j = 0; j < k; j++)
+            wrote[idx[j]]++;
     }
-    if (n)
-        cv_did(c,
-               "wrote the v1beta1 defaults explicitly (admissionReviewVersions [v1beta1], "
-               "failurePolicy Ignore, matchPolicy Exact, timeoutSeconds 30) on %d webhook%s",
-               n, n > 1 ? "s" : "");
+    /* claim only what was written: a webhook that already says failurePolicy: Fail keeps it */
+    for (size_t j = 0; j < 4; j++)
+        if (wrote[j])
+            vet_buf_printf(&what, "%s%s (%zu webhook%s)", what.size ? ", " : "", said_as[j],
+                           wrote[j], wrote[j] > 1 ? "s" : "");
+    if (what.size && !c->stop)
+        cv_did(c, "wrote the v1beta1 defaults explicitly where unset: %s", what.ptr);
+    vet_buf_free(&what);
 }
 
 static void fix_csr(cv *c, yaml_node_t *o)
