@@ -310,7 +310,7 @@ static void ed_add(cv *c, size_t off, size_t del, char *ins)
 {
     if (c->crlf)
         ins = crlf(ins);
-    if (cv_edit_push(&c->ed, off, del, ins, c->seq++))
+    if (cv_edit_push(c->redirect ? c->redirect : &c->ed, off, del, ins, c->seq++))
         c->err = VET_ENOMEM;
 }
 
@@ -494,6 +494,22 @@ static void src_text(cv *c, nv *v, vet_buf *out)
     /* A copy ending in a block scalar carries its line break; the caller adds its own. */
     while (e > a && (c->file[e - 1] == '\n' || c->file[e - 1] == '\r'))
         e--;
+    if (v->patches) {
+        for (size_t i = 0; i < v->patches->n; i++) {
+            const edit *p = &v->patches->v[i];
+            if (p->off < at || p->off + p->del > e) {
+                cv_stop(c,
+                        "line %zu: a change inside a copied value falls outside it; edit by hand",
+                        cv_line(c, v->src));
+                return;
+            }
+            vet_buf_put(out, c->file + at, p->off - at);
+            vet_buf_puts(out, p->ins);
+            at = p->off + p->del;
+        }
+        vet_buf_put(out, c->file + at, e - at);
+        return;
+    }
     ren_walk(c, v->src, v->ren, out, &at, e, 0);
     vet_buf_put(out, c->file + at, e - at);
 }
@@ -761,6 +777,24 @@ void cv_rename(cv *c, yaml_node_t *m, size_t i, const char *name)
     cv_set_scalar(c, cv_key_at(c, m, i), name);
 }
 
+void cv_replace_node(cv *c, yaml_node_t *n, const char *text)
+{
+    size_t a = cv_pos(c, n->start_mark), b = cv_end(c, n);
+    if (c->stop || c->err)
+        return;
+    if (b < a || memchr(c->file + a, '\n', b - a)) {
+        cv_stop(c, "line %zu: a multi-line value where a one-line value was expected",
+                cv_line(c, n));
+        return;
+    }
+    ed_add(c, a, b - a, strdup(text));
+}
+
+int cv_first_key_starts_line(cv *c, yaml_node_t *m)
+{
+    return cv_npairs(m) && only_blanks_before(c, cv_pos(c, cv_key_at(c, m, 0)->start_mark), 0);
+}
+
 /* ---------------------------------------------------------------- the driver */
 
 static int cmp_edit(const void *a, const void *b)
@@ -779,6 +813,20 @@ static void free_edits(editv *e, size_t from)
     for (size_t i = from; i < e->n; i++)
         free(e->v[i].ins);
     e->n = from;
+}
+
+void cv_sort_edits(editv *e)
+{
+    if (e->n > 1)
+        qsort(e->v, e->n, sizeof *e->v, cmp_edit);
+}
+
+void cv_free_edits(editv *e)
+{
+    free_edits(e, 0);
+    free(e->v);
+    e->v = NULL;
+    e->cap = 0;
 }
 
 static int to_served(cv *c, const rule *r)

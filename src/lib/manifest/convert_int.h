@@ -56,6 +56,7 @@ struct nv {
     yaml_node_t *src;       /* NV_SRC: copy this node's source text */
     size_t srckeycol;       /* NV_SRC: column of the key that held it (to re-indent) */
     const char *const *ren; /* NV_SRC: keys renamed inside the copy: old, new, ..., NULL */
+    const editv *patches;   /* NV_SRC: edits applied to the copy (sorted; file offsets) */
     nkv *kv;                /* NV_MAP */
     nv **items;             /* NV_SEQ */
     size_t n;
@@ -83,6 +84,7 @@ struct cv {
     int crlf;         /* the file breaks lines with CRLF */
     int err;          /* VET_ENOMEM */
     int new_defaults; /* --new-defaults: do not write the old API's defaults out */
+    editv *redirect;  /* when set, edits go here (patches of a copied node), not to ed */
     void **arena;     /* nv nodes and strings of the current document */
     size_t narena, carena;
 };
@@ -124,6 +126,15 @@ void cv_rename(cv *c, yaml_node_t *m, size_t i, const char *name);
 void cv_insert(cv *c, yaml_node_t *m, long before, long after, const nkv *kv, size_t n);
 void cv_replace(cv *c, yaml_node_t *m, size_t i, const nkv *kv, size_t n);
 void cv_delete(cv *c, yaml_node_t *m, size_t i);
+/* Replace the bytes of node n (a scalar or a flow collection on one line) with text. */
+void cv_replace_node(cv *c, yaml_node_t *n, const char *text);
+/* 1 when pair 0 of block mapping m starts its line (an insertion can go above it). */
+int cv_first_key_starts_line(cv *c, yaml_node_t *m);
+void cv_sort_edits(editv *e);
+void cv_free_edits(editv *e);
+
+/* apiextensions.k8s.io/v1beta1 -> v1 CustomResourceDefinition (convert_crd.c). */
+void cv_fix_crd(cv *c, yaml_node_t *o);
 
 /* Helm fallback for a chunk [a, b) that does not parse (convert_helm.c). */
 int cv_template_chunk(cv *c, vet_convert_result *res, editv *all, size_t a, size_t b);
