@@ -399,10 +399,9 @@ int cv_template_chunk(cv *c, vet_convert_result *res, editv *all, size_t a, size
     if (t.why.size) {
         /* left byte for byte as it was */
         d->status = VET_CONVERT_STOPPED;
-        if (asprintf(&d->manual,
-                     "a Helm template that does not parse as YAML, left unchanged: %s; move it "
-                     "to %s by hand (%s)",
-                     t.why.ptr, r->to, r->manual ? r->manual : "see the deprecation guide") < 0)
+        if (asprintf(&d->manual, "a Helm template that does not parse as YAML, left unchanged: %s%s%s",
+                     t.why.ptr, strcmp(r->to, "apps/v1") && r->manual ? "; " : "",
+                     strcmp(r->to, "apps/v1") && r->manual ? r->manual : "") < 0)
             d->manual = NULL;
         if (!d->manual)
             rc = vet_error_set(VET_ENOMEM, "out of memory");
