@@ -281,8 +281,20 @@ static char *tpl_name(cv *c, size_t a, size_t b)
         } else if (in_md) {
             while (i < le && c->file[i] == ' ')
                 i++;
-            if (i > ls && col0_key(c, i, le, "name", &k) && k.ve > k.vs)
-                return dup_span(c, k.vs, k.ve);
+            if (i > ls && le - i > 5 && !memcmp(c->file + i, "name:", 5)) {
+                /* the whole value: `"{{ template "x.name" . }}"` holds inner quotes */
+                size_t vs = i + 5, ve = le;
+                while (vs < ve && c->file[vs] == ' ')
+                    vs++;
+                while (ve > vs && (c->file[ve - 1] == ' ' || c->file[ve - 1] == '\r'))
+                    ve--;
+                if (ve - vs >= 2 && (c->file[vs] == '"' || c->file[vs] == '\'') &&
+                    c->file[ve - 1] == c->file[vs]) {
+                    vs++;
+                    ve--;
+                }
+                return ve > vs ? dup_span(c, vs, ve) : NULL;
+            }
         }
         ls = le + 1;
     }
