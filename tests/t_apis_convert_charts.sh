@@ -54,10 +54,13 @@ want_rc() {
     esac
 }
 
-# doc_of FILE LINE: the YAML document (between --- lines) holding LINE, printed
-doc_of() {
-    awk -v L="$2" 'BEGIN { d = 0 } /^---/ { d++ } { if (NR == L) want = d; doc[d] = doc[d] $0 "\n" }
-        END { printf "%s", doc[want] }' "$1"
+# doc_index FILE LINE: which YAML document (counting --- lines) holds LINE
+doc_index() {
+    awk -v L="$2" '/^---/ { d++ } NR == L { print d + 0; exit }' "$1"
+}
+# doc_n FILE N: document N of FILE, printed
+doc_n() {
+    awk -v N="$2" '/^---/ { d++ } d + 0 == N + 0 { print }' "$1"
 }
 
 # lint_errors DIR: the [ERROR] lines of helm lint, sorted
@@ -106,8 +109,9 @@ for chart in "$CHARTS"/*/; do
     # needs a person: the object's document is byte-identical
     nbad=0
     while IFS=$'\t' read -r f line; do
-        doc_of "$f" "$line" >"$TMP/a"
-        doc_of "$out/${f#"$in"/}" "$line" >"$TMP/b"
+        n=$(doc_index "$f" "$line")
+        doc_n "$f" "$n" >"$TMP/a"
+        doc_n "$out/${f#"$in"/}" "$n" >"$TMP/b"
         if [ ! -s "$TMP/a" ] || ! cmp -s "$TMP/a" "$TMP/b"; then
             nbad=$((nbad + 1))
             diff "$TMP/a" "$TMP/b" >"$TMP/d"
