@@ -490,12 +490,11 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
     char *backup_dir = NULL;
     const cli_opt own[] = {
         {"in-place", 'i', CLI_FLAG, &in_place, NULL,
-         "rewrite the files (atomically, through symlinks) after backing them up into one "
-         "kubevet-backup-<stamp> folder next to the chart or file"},
+         "rewrite the files atomically (through symlinks); backups in kubevet-backup-<stamp>/"},
         {"output-dir", 0, CLI_STR, &out_dir, "DIR",
-         "write the inputs under DIR: converted files, and every other file of a folder as it is"},
+         "write converted files, and every other file of a folder, under DIR"},
         {"new-defaults", 0, CLI_FLAG, &new_defaults, NULL,
-         "let unset fields take the new API's defaults instead of writing the old ones out"},
+         "let unset fields take the new API's defaults (not the old ones)"},
         {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override catalog rows (repeatable)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
