@@ -207,6 +207,11 @@ size_t cv_line(cv *c, const yaml_node_t *n)
     return c->line0 + n->start_mark.line + 1;
 }
 
+int cv_templated(cv *c, yaml_node_t *n)
+{
+    return n && cv_has_template(c, cv_pos(c, n->start_mark), cv_end(c, n));
+}
+
 int cv_has_template(cv *c, size_t a, size_t b)
 {
     for (size_t i = a; i + 1 < b; i++)
@@ -1006,6 +1011,25 @@ int cv_no_rule(cv *c, vet_convert_doc *d, const vet_api *row)
     return d->manual ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
 }
 
+/* A scalar's value; for a templated one (read through a mask) its text in the file, as
+ * apis scan reports it. */
+static char *src_str(cv *c, yaml_node_t *n)
+{
+    size_t a, b;
+    if (!n || n->type != YAML_SCALAR_NODE)
+        return NULL;
+    if (!cv_templated(c, n))
+        return dupn(cv_str(n));
+    a = cv_pos(c, n->start_mark);
+    b = cv_pos(c, n->end_mark);
+    if (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+        n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+        a++;
+        b = b > a ? b - 1 : a;
+    }
+    return b > a ? strndup((const char *)c->file + a, b - a) : NULL;
+}
+
 /* Convert one object (a document root or a List item). */
 static int convert_object(cv *c, yaml_node_t *root, vet_convert_result *res, editv *all)
 {
@@ -1028,8 +1052,8 @@ static int convert_object(cv *c, yaml_node_t *root, vet_convert_result *res, edi
     d->line = cv_line(c, av);
     d->kind = dupn(kind);
     d->from = dupn(api);
-    d->name = dupn(cv_str(cv_get(c, md, "name")));
-    d->ns = dupn(cv_str(cv_get(c, md, "namespace")));
+    d->name = src_str(c, cv_get(c, md, "name"));
+    d->ns = src_str(c, cv_get(c, md, "namespace"));
     d->id = removed ? "KV401" : "KV402";
     if (!d->kind || !d->from)
         return vet_error_set(VET_ENOMEM, "out of memory");
@@ -1201,15 +1225,30 @@ static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char 
     int rc = 0, done = 0;
     size_t start = c->base;
     const unsigned char *data = c->file + c->base;
+    unsigned char *masked = NULL;
     if (c->clen >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
         c->base += 3;
         c->clen -= 3;
         data += 3;
     }
-    if ((rc = build_cmap(c, data, c->clen)))
+    /* A template whose actions only wrap the object and fill values is read through a mask;
+     * the rules see the masked values as templated (cv_templated) and leave them alone. */
+    if (cv_has_template(c, c->base, c->base + c->clen) &&
+        cv_count_api_lines(c, start, c->base + c->clen) <= 1) {
+        masked = cv_template_mask(c, c->base, c->base + c->clen);
+        if (c->err)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        if (masked)
+            data = masked;
+    }
+    if ((rc = build_cmap(c, data, c->clen))) {
+        free(masked);
         return rc;
-    if (!yaml_parser_initialize(&p))
+    }
+    if (!yaml_parser_initialize(&p)) {
+        free(masked);
         return vet_error_set(VET_ENOMEM, "out of memory");
+    }
     yaml_parser_set_input_string(&p, data, c->clen);
     yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
     /* An if/else of apiVersion lines may even parse (as duplicate keys): read it as the template
@@ -1239,6 +1278,7 @@ static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char 
         cv_reset_arena(c);
     }
     yaml_parser_delete(&p);
+    free(masked);
     return rc;
 }
 

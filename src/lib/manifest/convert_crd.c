@@ -326,6 +326,13 @@ void cv_fix_crd(cv *c, yaml_node_t *o)
     vers = cv_find(c, spec, "versions");
     pi = cv_find(c, spec, "preserveUnknownFields");
     conv = cv_get(c, spec, "conversion");
+    if ((vi >= 0 && cv_templated(c, cv_val_at(c, spec, (size_t)vi))) ||
+        (pi >= 0 && cv_templated(c, cv_val_at(c, spec, (size_t)pi))) ||
+        (vers >= 0 && cv_templated(c, cv_val_at(c, spec, (size_t)vers)))) {
+        cv_stop(c, "the schema, versions or preserveUnknownFields are rendered by the template: "
+                   "convert the rendered CRD, or move it to apiextensions.k8s.io/v1 by hand");
+        return;
+    }
     sc.keep_unknown = !(pi >= 0 && cv_scalar_is(cv_val_at(c, spec, (size_t)pi), "false"));
     if (pi >= 0 && cv_scalar_is(cv_val_at(c, spec, (size_t)pi), "true")) {
         cv_stop(c, "spec.preserveUnknownFields: true is rejected by apiextensions.k8s.io/v1: add "
@@ -436,8 +443,10 @@ void cv_fix_crd(cv *c, yaml_node_t *o)
     if (vers < 0)
         cv_did(c, "spec.version -> spec.versions");
     if (moved)
-        cv_did(c, "moved spec.validation/subresources/additionalPrinterColumns into every "
-                  "version (JSONPath -> jsonPath)");
+        cv_did(c, "moved %s%s%s%s%s into every version%s", vi >= 0 ? "spec.validation" : "",
+               vi >= 0 && (si >= 0 || ai >= 0) ? ", " : "", si >= 0 ? "spec.subresources" : "",
+               si >= 0 && ai >= 0 ? ", " : "", ai >= 0 ? "spec.additionalPrinterColumns" : "",
+               ai >= 0 ? " (JSONPath -> jsonPath)" : "");
     said_structural(c, &sc);
     if (opened)
         cv_did(c, "no schema: inserted schema.openAPIV3Schema {type: object, "

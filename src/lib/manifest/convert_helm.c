@@ -74,6 +74,91 @@ static size_t find_lines(cv *c, size_t a, size_t b, const char *key, kline *out,
     return n;
 }
 
+/* [s, e) trimmed of blanks is one template action: starts with "{{", ends with "}}". */
+static int directive_line(const unsigned char *p, size_t s, size_t e)
+{
+    while (s < e && (p[s] == ' ' || p[s] == '\t'))
+        s++;
+    while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t' || p[e - 1] == '\r'))
+        e--;
+    return e - s >= 4 && p[s] == '{' && p[s + 1] == '{' && p[e - 1] == '}' && p[e - 2] == '}';
+}
+
+static int blank_or_comment(const unsigned char *p, size_t s, size_t e)
+{
+    while (s < e && (p[s] == ' ' || p[s] == '\t' || p[s] == '\r'))
+        s++;
+    return s == e || p[s] == '#';
+}
+
+unsigned char *cv_template_mask(cv *c, size_t a, size_t b)
+{
+    const unsigned char *f = c->file;
+    size_t first = b, last = a; /* the YAML body: [first, last) */
+    unsigned char *m;
+    /* leading and trailing lines that are template actions only ({{- if }}, {{- end }}, ...) */
+    for (size_t ls = a; ls < b;) {
+        size_t le = line_end(c, ls, b);
+        if (!directive_line(f, ls, le) && !blank_or_comment(f, ls, le)) {
+            first = ls;
+            break;
+        }
+        ls = le + 1;
+    }
+    for (size_t ls = first; ls < b;) {
+        size_t le = line_end(c, ls, b);
+        if (!directive_line(f, ls, le) && !blank_or_comment(f, ls, le))
+            last = le;
+        ls = le + 1;
+    }
+    if (first >= last)
+        return NULL;
+    m = malloc(b - a);
+    if (!m) {
+        c->err = VET_ENOMEM;
+        return NULL;
+    }
+    memcpy(m, f + a, b - a);
+    for (size_t ls = a; ls < b;) {
+        size_t le = line_end(c, ls, b);
+        if (ls < first || ls > last) {
+            if (directive_line(f, ls, le)) {
+                /* a comment of the same length: offsets stay those of the file */
+                m[ls - a] = '#';
+                for (size_t i = ls + 1; i < le; i++)
+                    if (f[i] != '\r')
+                        m[i - a] = ' ';
+            }
+        } else if (directive_line(f, ls, le)) {
+            goto no; /* an action between keys: the YAML shape is the template's to decide */
+        } else if (!blank_or_comment(f, ls, le)) {
+            /* {{ ... }} inside a value on this line: after "key: " or "- " */
+            for (size_t i = ls; i + 1 < le; i++) {
+                size_t j, k;
+                if (f[i] != '{' || f[i + 1] != '{')
+                    continue;
+                for (k = ls; k < i && f[k] != ':' && f[k] != '-'; k++)
+                    ;
+                if (k >= i)
+                    goto no;
+                for (j = i + 2; j + 1 < le && !(f[j] == '}' && f[j + 1] == '}'); j++)
+                    ;
+                if (j + 1 >= le)
+                    goto no; /* an action over several lines */
+                /* letters derived from the action's bytes: the same text masks the same */
+                for (size_t x = i; x <= j + 1; x++)
+                    m[x - a] = (unsigned char)('a' + f[x] % 26);
+                i = j + 1;
+            }
+        }
+        ls = le + 1;
+    }
+    return m;
+no:
+    free(m);
+    return NULL;
+}
+
 size_t cv_count_api_lines(cv *c, size_t a, size_t b)
 {
     kline k[1];
@@ -411,7 +496,8 @@ int cv_template_chunk(cv *c, vet_convert_result *res, editv *all, size_t a, size
     if (t.why.size) {
         /* left byte for byte as it was */
         d->status = VET_CONVERT_STOPPED;
-        if (asprintf(&d->manual, "a Helm template that does not parse as YAML, left unchanged: %s%s%s",
+        if (asprintf(&d->manual,
+                     "a Helm template that does not parse as YAML, left unchanged: %s%s%s",
                      t.why.ptr, strcmp(r->to, "apps/v1") && r->manual ? "; " : "",
                      strcmp(r->to, "apps/v1") && r->manual ? r->manual : "") < 0)
             d->manual = NULL;

@@ -138,6 +138,13 @@ void cv_fix_crd(cv *c, yaml_node_t *o);
 
 /* Helm fallback for a chunk [a, b) that does not parse (convert_helm.c). */
 int cv_template_chunk(cv *c, vet_convert_result *res, editv *all, size_t a, size_t b);
+/* A copy of [a, b) that libyaml can read when the template text is only actions wrapping the
+ * object ({{- if }} ... {{- end }} lines, masked as comments) and {{ }} inside values on
+ * "key: value" / "- value" lines (masked as letters); same length, same offsets. NULL when the
+ * template shapes the YAML itself (actions between keys, multi-line actions). Free it. */
+unsigned char *cv_template_mask(cv *c, size_t a, size_t b);
+/* 1 when node n's source text holds template text: its parsed value is a mask. */
+int cv_templated(cv *c, yaml_node_t *n);
 /* Column-0 `apiVersion:` lines in [a, b): more than one is a Helm if/else switch. */
 size_t cv_count_api_lines(cv *c, size_t a, size_t b);
 

@@ -510,6 +510,14 @@ static void fix_webhook(cv *c, yaml_node_t *o)
         name = cv_str(cv_get(c, w, "name"));
         se = cv_get(c, w, "sideEffects");
         s = cv_str(se);
+        if (cv_templated(c, se)) {
+            cv_stop(c,
+                    "line %zu: webhook sideEffects is rendered by the template: "
+                    "admissionregistration.k8s.io/v1 accepts only None or NoneOnDryRun; make "
+                    "sure it renders one of them, then convert",
+                    cv_line(c, w));
+            continue;
+        }
         if (cv_is_null(se) || !s || !strcmp(s, "Unknown") || !strcmp(s, "Some")) {
             cv_stop(c,
                     "line %zu: webhook %s: sideEffects is %s%s; admissionregistration.k8s.io/v1 "
@@ -549,6 +557,11 @@ static void fix_csr(cv *c, yaml_node_t *o)
     const char *s = cv_str(sn);
     if (!cv_is_map(spec))
         return;
+    if (cv_templated(c, sn)) {
+        cv_stop(c, "spec.signerName is rendered by the template: certificates.k8s.io/v1 requires a "
+                   "real signer; make sure it renders one, then convert");
+        return;
+    }
     if (cv_is_null(sn) || !s || !strcmp(s, "kubernetes.io/legacy-unknown")) {
         cv_stop(c,
                 "spec.signerName is %s: certificates.k8s.io/v1 requires a signer: choose "
