@@ -182,6 +182,17 @@ else
     fail "values.yaml with apiVersion/kind keys untouched" "it changed"
 fi
 
+# ... also when given by name: a chart-root file is values, never converted
+cp "$CHARTS/legacy-web/values.yaml" "$TMP/values.orig"
+"$KUBEVET" apis convert --target "$TARGET" --in-place "$TMP/in/legacy-web/values.yaml" \
+    >/dev/null 2>"$TMP/v.err"
+if [ $? -eq 0 ] && cmp -s "$TMP/in/legacy-web/values.yaml" "$TMP/values.orig" &&
+    grep -q "holds values, not objects" "$TMP/v.err"; then
+    ok "values.yaml given by name: not converted, said so"
+else
+    fail "values.yaml given by name" "converted, or not said" "$TMP/v.err"
+fi
+
 # --in-place on a chart: backups go to one folder next to the chart, never into templates/
 mkdir -p "$TMP/ip"
 cp -a "$CHARTS/shop-api" "$TMP/ip/shop-api"

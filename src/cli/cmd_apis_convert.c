@@ -195,7 +195,22 @@ static int collect(inputs *in, const vet_strv *pos, const walk_opts *wo)
             continue;
         }
         base = strrchr(p, '/');
-        rc = add_input(in, p, base ? base + 1 : p, (unsigned)st.st_mode & 07777, 0);
+        {
+            /* a file at a chart's root (values.yaml, Chart.yaml) holds values, not objects,
+             * whatever top-level keys it has */
+            char *dir = base ? strndup(p, (size_t)(base - p)) : strdup(".");
+            char *cy = dir ? vet_path_join(dir, "Chart.yaml") : NULL;
+            int chart_root = cy && vet_fs_exists(cy);
+            free(dir);
+            free(cy);
+            if (chart_root && wo->notes &&
+                (rc =
+                     vet_strv_take(wo->notes, vet_strdupf("%s: a file at a Helm chart's root holds "
+                                                          "values, not objects: not converted",
+                                                          p))))
+                break;
+            rc = add_input(in, p, base ? base + 1 : p, (unsigned)st.st_mode & 07777, chart_root);
+        }
     }
     return rc;
 }
