@@ -34,10 +34,11 @@
 enum { AT_ROOT, AT_FIELD, AT_JUNCTOR };
 
 typedef struct {
-    int keep_unknown; /* v1beta1 kept unknown fields (spec.preserveUnknownFields not false) */
-    int typed;        /* nodes given a type */
-    int preserved;    /* nodes given x-kubernetes-preserve-unknown-fields */
-    int intstr;       /* nodes given x-kubernetes-int-or-string */
+    int keep_unknown;  /* v1beta1 kept unknown fields (spec.preserveUnknownFields not false) */
+    int typed;         /* nodes given a type */
+    int preserved;     /* nodes given x-kubernetes-preserve-unknown-fields */
+    int intstr;        /* nodes given x-kubernetes-int-or-string */
+    yaml_node_t *root; /* openAPIV3Schema being walked */
 } sctx;
 
 static int is_true(const yaml_node_t *n)
@@ -89,6 +90,14 @@ static void add_keys(cv *c, yaml_node_t *n, const nkv *kv, size_t k)
 
 static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, sctx *s);
 
+/* n is the schema of properties.apiVersion or properties.kind of the root `outer`. */
+static int outer_root(cv *c, yaml_node_t *outer, yaml_node_t *n, const sctx *s)
+{
+    yaml_node_t *props = cv_get(c, outer, "properties");
+    return outer == s->root &&
+           (cv_get(c, props, "apiVersion") == n || cv_get(c, props, "kind") == n);
+}
+
 /* ios: the node is (or is being made) x-kubernetes-int-or-string */
 static void walk_junctors(cv *c, yaml_node_t *n, int ios, int depth, sctx *s)
 {
@@ -119,8 +128,20 @@ static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, s
                                             "dependencies",
                                             "additionalItems",
                                             "patternProperties"};
-    static const char *const not_in_junctor[] = {"description", "type", "default",
-                                                 "additionalProperties", "nullable"};
+    /* apiextensions-apiserver pkg/apiserver/schema/validation.go,
+     * validateNestedValueValidation: what a junctor (and anything under it) may not say */
+    static const char *const not_in_junctor[] = {"description",
+                                                 "type",
+                                                 "default",
+                                                 "additionalProperties",
+                                                 "nullable",
+                                                 "title",
+                                                 "x-kubernetes-preserve-unknown-fields",
+                                                 "x-kubernetes-int-or-string",
+                                                 "x-kubernetes-embedded-resource",
+                                                 "x-kubernetes-list-type",
+                                                 "x-kubernetes-list-map-keys",
+                                                 "x-kubernetes-map-type"};
     yaml_node_t *type, *props, *items, *ap, *any;
     int ios, pres;
     nkv kv[2];
@@ -164,10 +185,15 @@ static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, s
                         cv_line(c, n), not_in_junctor[i]);
                 return;
             }
-        /* rule 2: fields named here are specified outside too */
+        /* rule 2: fields named here are specified outside too (checked one level deep) */
         for (size_t i = 0; i < cv_npairs(props); i++) {
             const char *f = cv_str(cv_key_at(c, props, i));
-            if (!f || !cv_get(c, cv_get(c, outer, "properties"), f)) {
+            if (f && !strcmp(f, "metadata")) {
+                cv_stop(c, "line %zu: metadata inside allOf/anyOf/oneOf/not is refused",
+                        cv_line(c, cv_key_at(c, props, i)));
+                return;
+            }
+            if (outer && (!f || !cv_get(c, cv_get(c, outer, "properties"), f))) {
                 cv_stop(c,
                         "line %zu: property %s is specified only inside allOf/anyOf/oneOf/not; "
                         "declare it (with its type) in the properties of the enclosing node",
@@ -175,6 +201,11 @@ static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, s
                 return;
             }
         }
+        /* and nothing under a junctor says what a junctor may not */
+        for (size_t i = 0; i < cv_npairs(props) && !c->stop; i++)
+            walk(c, cv_val_at(c, props, i), AT_JUNCTOR, NULL, depth + 1, s);
+        if (cv_is_map(items))
+            walk(c, items, AT_JUNCTOR, NULL, depth + 1, s);
         return;
     }
     if (ap && cv_npairs(props) && !is_true(ap)) {
@@ -202,7 +233,11 @@ static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, s
         cv_stop(c, "line %zu: an empty type; give the node its type", cv_line(c, n));
         return;
     }
-    if (!type && !ios && !pres) {
+    if (!type && !ios && !pres && at == AT_FIELD && outer && outer_root(c, outer, n, s)) {
+        /* apiVersion and kind at the root must be strings (validateStructuralInvariants) */
+        kv[k++] = (nkv){"type", 0, nv_word(c, "string")};
+        s->typed++;
+    } else if (!type && !ios && !pres) {
         if (props || cv_is_map(ap) || is_true(ap) || at == AT_ROOT) {
             kv[k++] = (nkv){"type", 0, nv_word(c, "object")};
             s->typed++;
@@ -226,6 +261,13 @@ static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, s
             return;
         }
     }
+    /* an array must say what its items are; v1beta1 accepted any */
+    if (!items && !ios && !pres &&
+        (cv_scalar_is(type, "array") ||
+         (k && !strcmp(kv[0].key, "type") && !strcmp(kv[0].val->s, "array")))) {
+        kv[k++] = (nkv){"items", 0, nv_raw(c, "{x-kubernetes-preserve-unknown-fields: true}")};
+        s->preserved++;
+    }
     /* an object that declares no field: v1 would prune all of it, v1beta1 kept it */
     if (s->keep_unknown && !pres && !cv_npairs(props) && !ap &&
         (cv_scalar_is(type, "object") ||
@@ -241,7 +283,33 @@ static void walk(cv *c, yaml_node_t *n, int at, yaml_node_t *outer, int depth, s
             cv_stop(c, "line %zu: the schema of metadata is not a mapping", cv_line(c, md));
             return;
         }
-        if (md && !cv_get(c, md, "type")) {
+        /* metadata may say type: object and restrict name/generateName, nothing else
+         * (validateStructuralMetadataInvariants); a description alone says nothing */
+        for (size_t i = 0; md && i < cv_npairs(md); i++) {
+            yaml_node_t *key = cv_key_at(c, md, i);
+            if (!cv_scalar_is(key, "type") && !cv_scalar_is(key, "properties") &&
+                !cv_scalar_is(key, "description")) {
+                cv_stop(c,
+                        "line %zu: the schema of metadata may only restrict name and "
+                        "generateName; drop the rest",
+                        cv_line(c, key));
+                return;
+            }
+        }
+        if (md && (cv_find(c, md, "description") >= 0 || !cv_npairs(md)) && !cv_npairs(mp)) {
+            nkv t = {"metadata", 0, nv_raw(c, "{type: object}")};
+            cv_replace(c, props, (size_t)cv_find(c, props, "metadata"), &t, 1);
+            s->typed++;
+        } else if (md && cv_find(c, md, "description") >= 0) {
+            cv_stop(c,
+                    "line %zu: the schema of metadata may say nothing but its type and "
+                    "name/generateName restrictions: drop its description",
+                    cv_line(c, md));
+            return;
+        } else if (md && cv_get(c, md, "type") && !cv_scalar_is(cv_get(c, md, "type"), "object")) {
+            cv_stop(c, "line %zu: the schema of metadata must be type: object", cv_line(c, md));
+            return;
+        } else if (md && !cv_get(c, md, "type")) {
             nkv t = {"type", 0, nv_word(c, "object")};
             add_keys(c, md, &t, 1);
             s->typed++;
@@ -277,17 +345,27 @@ static void structural(cv *c, yaml_node_t *validation, sctx *s)
         cv_stop(c, "line %zu: openAPIV3Schema is empty or not a mapping", cv_line(c, validation));
         return;
     }
+    s->root = root;
     walk(c, root, AT_ROOT, NULL, 0, s);
 }
 
 static void said_structural(cv *c, const sctx *s)
 {
-    if (s->typed || s->preserved || s->intstr)
-        cv_did(c,
-               "made the schema structural: %d type%s added where properties/items imply it, "
-               "%d x-kubernetes-int-or-string, %d x-kubernetes-preserve-unknown-fields (nodes "
-               "that accepted any value, or objects that declare no field, which v1 would prune)",
-               s->typed, s->typed == 1 ? "" : "s", s->intstr, s->preserved);
+    vet_buf b = VET_BUF_INIT;
+    if (s->typed)
+        vet_buf_printf(&b, "%d type%s where properties/items/the root imply it", s->typed,
+                       s->typed == 1 ? "" : "s");
+    if (s->intstr)
+        vet_buf_printf(&b, "%s%d x-kubernetes-int-or-string (int-or-string anyOf)",
+                       b.size ? ", " : "", s->intstr);
+    if (s->preserved)
+        vet_buf_printf(&b,
+                       "%s%d x-kubernetes-preserve-unknown-fields (nodes that accepted any value, "
+                       "or declare no field and would be pruned by v1)",
+                       b.size ? ", " : "", s->preserved);
+    if (b.size)
+        cv_did(c, "made the schema structural: added %s", b.ptr);
+    vet_buf_free(&b);
 }
 
 static const char *const apc_ren[] = {"JSONPath", "jsonPath", NULL};

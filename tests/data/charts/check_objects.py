@@ -102,27 +102,47 @@ def schema(node, path, at, out, outer=None):
     ios = node.get("x-kubernetes-int-or-string") is True
     pres = node.get("x-kubernetes-preserve-unknown-fields") is True
     if at == "junctor":
-        for k in ("description", "type", "default", "additionalProperties", "nullable"):
+        for k in ("description", "type", "default", "additionalProperties", "nullable", "title",
+                  "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string",
+                  "x-kubernetes-embedded-resource", "x-kubernetes-list-type",
+                  "x-kubernetes-list-map-keys", "x-kubernetes-map-type"):
             if k in node:
                 out.append("%s: %s inside a junctor" % (path, k))
-        for f in (node.get("properties") or {}):
-            if f not in ((outer or {}).get("properties") or {}):
+        for f, sub in (node.get("properties") or {}).items():
+            if f == "metadata":
+                out.append("%s: metadata inside a junctor" % path)
+            if outer is not None and f not in (outer.get("properties") or {}):
                 out.append("%s: property %s only inside a junctor" % (path, f))
+            schema(sub, "%s.properties.%s" % (path, f), "junctor", out, None)
+        if isinstance(node.get("items"), dict):
+            schema(node["items"], path + ".items", "junctor", out, None)
         return
     if at == "root" and node.get("type") != "object":
         out.append("%s: the root must be type: object" % path)
     if not node.get("type") and not ios and not pres:
         out.append("%s: no type" % path)
+    if node.get("type") == "array" and "items" not in node:
+        out.append("%s: an array needs items" % path)
+    if ios and pres:
+        out.append("%s: int-or-string with preserve-unknown-fields" % path)
     props = node.get("properties") or {}
     ap = node.get("additionalProperties")
+    if at == "root":
+        for f in ("apiVersion", "kind"):
+            if f in props and (props[f] or {}).get("type") != "string":
+                out.append("%s.properties.%s: must be type: string" % (path, f))
+        if ap is not None:
+            out.append("%s: additionalProperties at the root" % path)
     if props and ap is not None and ap is not True:
         out.append("%s: properties and additionalProperties together" % path)
     for f, sub in props.items():
         if at == "root" and f == "metadata":
+            # only type: object and restrictions of name/generateName
             if not isinstance(sub, dict) or sub.get("type") != "object":
                 out.append("%s.properties.metadata: must be type: object" % path)
-            elif set((sub.get("properties") or {})) - {"name", "generateName"}:
-                out.append("%s.properties.metadata: restricts more than name/generateName" % path)
+            elif set(sub) - {"type", "properties"} or \
+                    set((sub.get("properties") or {})) - {"name", "generateName"}:
+                out.append("%s.properties.metadata: says more than name/generateName" % path)
             continue
         schema(sub, "%s.properties.%s" % (path, f), "field", out)
     items = node.get("items")
