@@ -106,35 +106,53 @@ else
     echo "skip peers: $PEER absent (a clone without ../shared)"
 fi
 
-# 3. --in-place with a backup
-cp "$DATA/workload-selector.in.yaml" "$TMP/inplace.yaml"
-"$KUBEVET" apis convert --target 1.16 --in-place "$TMP/inplace.yaml" >"$OUT" 2>"$ERR"
+# 3. --in-place with a backup folder (one per run, next to the file, named on stderr)
+mkdir -p "$TMP/ip"
+cp "$DATA/workload-selector.in.yaml" "$TMP/ip/inplace.yaml"
+"$KUBEVET" apis convert --target 1.16 --in-place "$TMP/ip/inplace.yaml" >"$OUT" 2>"$ERR"
 rc=$?
-bak=$(ls "$TMP"/inplace.yaml.kubevet-*.bak 2>/dev/null | head -1)
+bdir=$(ls -d "$TMP"/ip/kubevet-backup-* 2>/dev/null | head -1)
 if [ $rc -ne 1 ]; then
     fail "in-place" "exit $rc (want 1: the StatefulSet needs a person)"
-elif [ -z "$bak" ]; then
-    fail "in-place" "no backup inplace.yaml.kubevet-<stamp>.bak"
-elif ! cmp -s "$bak" "$DATA/workload-selector.in.yaml"; then
+elif [ -z "$bdir" ] || [ ! -f "$bdir/inplace.yaml" ]; then
+    fail "in-place" "no backup folder kubevet-backup-<stamp>/inplace.yaml"
+elif ! cmp -s "$bdir/inplace.yaml" "$DATA/workload-selector.in.yaml"; then
     fail "in-place" "backup differs from the original"
-elif ! cmp -s "$TMP/inplace.yaml" "$DATA/workload-selector.1.16.out.yaml"; then
+elif ! cmp -s "$TMP/ip/inplace.yaml" "$DATA/workload-selector.1.16.out.yaml"; then
     fail "in-place" "rewritten file differs from the golden output"
-elif ! grep -q "rewritten" "$ERR" || ! grep -q "backup: .*inplace.yaml.kubevet-" "$ERR"; then
-    fail "in-place" "no plan on stderr"
+elif ! grep -q "rewritten" "$ERR" || ! grep -q "backup folder: $bdir" "$ERR"; then
+    fail "in-place" "no plan naming the backup folder on stderr"
 else
-    ok "in-place (backup $(basename "$bak"))"
+    ok "in-place (backup $(basename "$bdir"))"
 fi
-case $(basename "${bak:-x}") in
-inplace.yaml.kubevet-[0-9]*T[0-9]*Z.bak) ok "backup name" ;;
-*) fail "backup name" "unexpected backup name ${bak:-none}" ;;
+case $(basename "${bdir:-x}") in
+kubevet-backup-[0-9]*T[0-9]*Z) ok "backup folder name" ;;
+*) fail "backup folder name" "unexpected backup folder ${bdir:-none}" ;;
 esac
 # a second run changes nothing and makes no second backup
-"$KUBEVET" apis convert --target 1.16 --in-place "$TMP/inplace.yaml" >"$OUT" 2>"$ERR"
-if [ "$(ls "$TMP"/inplace.yaml.kubevet-*.bak | wc -l)" = 1 ] &&
-    cmp -s "$TMP/inplace.yaml" "$DATA/workload-selector.1.16.out.yaml"; then
+"$KUBEVET" apis convert --target 1.16 --in-place "$TMP/ip/inplace.yaml" >"$OUT" 2>"$ERR"
+if [ "$(ls -d "$TMP"/ip/kubevet-backup-* | wc -l)" = 1 ] &&
+    cmp -s "$TMP/ip/inplace.yaml" "$DATA/workload-selector.1.16.out.yaml"; then
     ok "in-place again is a no-op"
 else
     fail "in-place again is a no-op" "file or backups changed"
+fi
+
+# 3b. --in-place through a symlink: the link stays a link, its target is rewritten, the backup
+# holds the real bytes (not a link)
+mkdir -p "$TMP/sl/real" "$TMP/sl/links"
+cp "$DATA/csr.in.yaml" "$TMP/sl/real/csr.yaml"
+ln -s ../real/csr.yaml "$TMP/sl/links/csr.yaml"
+"$KUBEVET" apis convert --target 1.22 --in-place "$TMP/sl/links/csr.yaml" >"$OUT" 2>"$ERR"
+sbak=$(ls "$TMP"/sl/real/kubevet-backup-*/csr.yaml 2>/dev/null | head -1)
+if [ ! -L "$TMP/sl/links/csr.yaml" ]; then
+    fail "in-place symlink" "the symlink was replaced"
+elif ! cmp -s "$TMP/sl/real/csr.yaml" "$DATA/csr.1.22.out.yaml"; then
+    fail "in-place symlink" "the link target was not converted"
+elif [ -z "$sbak" ] || [ -L "$sbak" ] || ! cmp -s "$sbak" "$DATA/csr.in.yaml"; then
+    fail "in-place symlink" "no backup of the real bytes (${sbak:-none})"
+else
+    ok "in-place symlink: written through the link, real bytes backed up"
 fi
 
 # 4. bad input: exit 3, one line naming file:line, the file unchanged
@@ -151,7 +169,7 @@ elif [ "$(grep -c "bad.yaml" "$ERR")" != 1 ]; then
     fail "bad input" "want exactly one line about the file"
 elif ! cmp -s "$TMP/bad.yaml" "$TMP/bad.orig" || ! cmp -s "$TMP/good.yaml" "$DATA/csr.in.yaml"; then
     fail "bad input" "a file was changed"
-elif ls "$TMP"/*.bak 2>/dev/null | grep -q -e bad.yaml -e good.yaml; then
+elif ls -d "$TMP"/kubevet-backup-* >/dev/null 2>&1; then
     fail "bad input" "a backup was made"
 else
     ok "bad input: exit 3, $(head -1 "$ERR" | cut -c1-60)..., nothing written"

@@ -101,7 +101,7 @@ void vet_manifest_scan_stats(const vet_manifest_scan *s, vet_manifest_stats *out
  * deprecated or removed at the target. */
 typedef enum {
     VET_CONVERT_DONE = 0,    /* rewritten to `to`, nothing left for a person */
-    VET_CONVERT_PARTIAL = 1, /* template: only the apiVersion line was changed; see `manual` */
+    VET_CONVERT_PARTIAL = 1, /* not produced any more: a template is converted or left as is */
     VET_CONVERT_STOPPED = 2, /* left byte-for-byte unchanged: a person must choose (`manual`) */
     VET_CONVERT_NO_REPLACEMENT = 3, /* no replacement served at the target: left unchanged */
     VET_CONVERT_UNSUPPORTED = 4     /* the catalog names a replacement kubevet has no rule for */
@@ -140,12 +140,30 @@ const char *vet_convert_default_target(const struct vet_catalog *catalog);
  * rule table); the rule table supplies the replacements and field changes. Only the spans that
  * change are edited; every other byte (comments, order, quoting, other documents, template text)
  * is kept. A document that does not parse is an error (VET_EINPUT "name:line: ...") unless it
- * contains Helm template text ("{{"), in which case only its top-level `apiVersion:` line is
- * changed and the object is reported VET_CONVERT_PARTIAL. `name` is used in messages.
+ * contains Helm template text ("{{"): then only line edits the text proves safe are made (the
+ * top-level `apiVersion:` line of a kind whose fields do not change; for a workload with a
+ * `selector:` line, that and the old defaults under `spec:`), else the object is left byte for
+ * byte and reported VET_CONVERT_STOPPED with why. An if/else of apiVersion lines with a branch
+ * served at the target needs nothing. `name` is used in messages.
  * *out is owned by the caller (vet_convert_result_free). */
 int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, size_t len,
                          const char *target, const struct vet_catalog *catalog, const char *name);
 void vet_convert_result_free(vet_convert_result *r);
+
+/* Options of vet_manifest_convert_opts(). */
+typedef struct {
+    const char *target;                /* NULL = vet_convert_default_target() */
+    const struct vet_catalog *catalog; /* may be NULL */
+    /* 0 (default): where the old API defaulted a field differently from the new one (a Deployment
+     * from extensions/v1beta1 kept every ReplicaSet and had no progress deadline; DaemonSets and
+     * apps/v1beta1 StatefulSets updated OnDelete), write the old default out so the object behaves
+     * as before, and say so in `changes`. 1: leave the field unset (the new default applies). */
+    int new_defaults;
+} vet_convert_opts;
+
+/* vet_manifest_convert() with options. */
+int vet_manifest_convert_opts(vet_convert_result **out, const unsigned char *data, size_t len,
+                              const vet_convert_opts *opts, const char *name);
 
 /* The apiVersion that `kind` at `api_version` converts to at `target` (static string), or NULL
  * when it is neither deprecated nor removed there, or has no replacement served there. */

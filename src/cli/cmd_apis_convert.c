@@ -1,11 +1,19 @@
-/* kubevet apis convert PATH... [--target VERSION] [--in-place | --output-dir DIR]
+/* kubevet apis convert PATH... [--target VERSION] [--in-place | --output-dir DIR] [--new-defaults]
  *
  * Rewrites removed/deprecated apiVersions (and the fields that changed with them) to the newest
  * version served at the target, editing only the bytes that change. Without --in-place or
  * --output-dir nothing is written: the converted files go to stdout and the plan to stderr.
  * Objects a person must decide about are left unchanged and reported (KV401 removed, KV402
  * deprecated) with what to choose. All inputs are converted in memory first; if any cannot be
- * read or parsed, nothing is written and the exit code is 3. */
+ * read or parsed, nothing is written and the exit code is 3.
+ *
+ * Folders: a Helm chart (a folder with Chart.yaml) is converted in its templates/ and crds/
+ * only (values.yaml may well have top-level apiVersion/kind keys: it is not an object), and
+ * --output-dir writes the whole folder (helpers, NOTES.txt, .helmignore, charts/, ...), the
+ * converted files replaced, so the output renders like the input did. --in-place backs every
+ * replaced file up into one timestamped folder outside any chart: Helm renders and lints every
+ * file under templates/, a backup there would be rendered too. A symlinked file is written
+ * through its link (the link stays) and its real bytes are backed up. */
 #include "cmd_apis_convert.h"
 
 #include <dirent.h>
@@ -14,9 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
+#include "vtime.h"
 #include "buf.h"
 #include "error.h"
 #include "fs.h"
@@ -25,7 +35,8 @@
 #include "kubevet/manifest.h"
 
 static const char synopsis[] =
-    "  kubevet apis convert PATH...|- [--target VERSION] [--in-place | --output-dir DIR]";
+    "  kubevet apis convert PATH...|- [--target VERSION] [--in-place | --output-dir DIR]\n"
+    "                       [--new-defaults]";
 
 static const char description[] =
     "Rewrite objects whose apiVersion is removed or deprecated at --target to the newest version\n"
@@ -33,17 +44,27 @@ static const char description[] =
     "template labels, Ingress backends and pathType, HPA metric targets, CRD per-version schemas,\n"
     "webhook and CSR defaults made explicit, ...). Only the changed bytes are edited: comments,\n"
     "key order, quoting and Helm template text stay as they are.\n"
+    "Where the old API defaulted a field differently (extensions/v1beta1 Deployments kept every\n"
+    "ReplicaSet, DaemonSets and apps/v1beta1 StatefulSets updated OnDelete, ...), the old default\n"
+    "is written out so the object behaves as before, unless --new-defaults.\n"
     "Default: print the converted files to stdout (nothing is written). --in-place rewrites each\n"
-    "changed file atomically after a backup (<file>.kubevet-<UTC stamp>.bak); --output-dir writes\n"
-    "every input under DIR (folders keep their layout). Objects that need a person (a webhook\n"
+    "changed file atomically (through symlinks) after backing it up into one folder,\n"
+    "kubevet-backup-<UTC stamp>, next to the chart (or the file) and never inside templates/;\n"
+    "--output-dir writes every input under DIR: a folder keeps its layout and every file (a Helm\n"
+    "chart stays whole: helpers, NOTES.txt, .helmignore, charts/), converted files replaced. In a\n"
+    "Helm chart only templates/ and crds/ are converted. Objects that need a person (a webhook\n"
     "without sideEffects, a CSR without signerName, an API with no replacement, a selector that\n"
-    "does not match) are left unchanged and reported as KV401/KV402 with what to choose.";
+    "does not match, a Helm template whose fields cannot be rewritten as text, a CRD schema that\n"
+    "cannot be made structural) are left byte for byte unchanged and reported as KV401/KV402\n"
+    "with why and what to choose; the exit code is then 1.";
 
 typedef struct {
     char *path; /* as given or walked */
     char *rel;  /* path under --output-dir */
     unsigned mode;
+    int copy; /* not a manifest to convert: --output-dir copies it as it is */
     vet_convert_result *res;
+    vet_buf orig; /* the bytes read (kept for --in-place backups and copies) */
 } input;
 
 typedef struct {
@@ -51,7 +72,7 @@ typedef struct {
     size_t n, cap;
 } inputs;
 
-static int add_input(inputs *in, const char *path, const char *rel, unsigned mode)
+static int add_input(inputs *in, const char *path, const char *rel, unsigned mode, int copy)
 {
     input *e;
     if (in->n == in->cap) {
@@ -67,6 +88,7 @@ static int add_input(inputs *in, const char *path, const char *rel, unsigned mod
     e->path = strdup(path);
     e->rel = strdup(rel);
     e->mode = mode;
+    e->copy = copy;
     if (!e->path || !e->rel) {
         free(e->path);
         free(e->rel);
@@ -88,8 +110,21 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Folders: every *.yaml, *.yml, *.json below, in name order. */
-static int walk(inputs *in, vet_fs_dirset *seen, const char *dir, const char *rel, int depth)
+typedef struct {
+    int all;     /* --output-dir: every file, not only manifests */
+    int has_out; /* out_dev/out_ino name the output folder (never walked into) */
+    dev_t out_dev;
+    ino_t out_ino;
+    vet_strv *notes;
+} walk_opts;
+
+/* Folders, in name order: every *.yaml, *.yml, *.json below to convert and, with --output-dir,
+ * every other file to copy. In a Helm chart (a folder holding Chart.yaml) only templates/ and
+ * crds/ hold objects; subcharts under charts/ are charts of their own. chart: 0 outside a chart,
+ * 1 at a chart's root, 2 inside its templates/ or crds/, 3 elsewhere in it. Symlinked folders
+ * are not followed (a loop would never end); symlinked files are read through. */
+static int walk(inputs *in, const char *dir, const char *rel, int depth, int chart,
+                const walk_opts *wo)
 {
     DIR *d;
     struct dirent *e;
@@ -97,29 +132,44 @@ static int walk(inputs *in, vet_fs_dirset *seen, const char *dir, const char *re
     int rc = 0;
     if (depth > 64)
         return vet_error_set(VET_EINPUT, "%s: folders nested too deep", dir);
-    if ((rc = vet_fs_dirset_enter(seen, dir)) <= 0)
-        return rc; /* a folder reached twice through symlinks: once is enough */
-    rc = 0;
     if (!(d = opendir(dir)))
         return vet_error_set(VET_EIO, "%s: %s", dir, strerror(errno));
     while (!rc && (e = readdir(d)))
-        if (e->d_name[0] != '.')
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, ".git"))
             rc = vet_strv_push(&names, e->d_name);
     closedir(d);
     if (names.n > 1)
         qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (chart != 2 && vet_strv_find(&names, "Chart.yaml", 0) >= 0)
+        chart = 1;
     for (size_t i = 0; !rc && i < names.n; i++) {
-        char *p = vet_path_join(dir, names.v[i]);
-        char *r = *rel ? vet_path_join(rel, names.v[i]) : strdup(names.v[i]);
-        struct stat st;
+        const char *nm = names.v[i];
+        char *p = vet_path_join(dir, nm);
+        char *r = *rel ? vet_path_join(rel, nm) : strdup(nm);
+        struct stat st, lst;
+        int conv;
         if (!p || !r)
             rc = vet_error_set(VET_ENOMEM, "out of memory");
-        else if (stat(p, &st) != 0)
+        else if (lstat(p, &lst) != 0 || stat(p, &st) != 0)
             rc = vet_error_set(VET_EIO, "%s: %s", p, strerror(errno));
+        else if (wo->has_out && st.st_dev == wo->out_dev && st.st_ino == wo->out_ino)
+            ; /* the output folder inside the input */
+        else if (S_ISDIR(st.st_mode) && S_ISLNK(lst.st_mode))
+            rc = wo->notes ? vet_strv_take(wo->notes,
+                                           vet_strdupf("%s: a symlinked folder, not followed", p))
+                           : 0;
         else if (S_ISDIR(st.st_mode))
-            rc = walk(in, seen, p, r, depth + 1);
-        else if (S_ISREG(st.st_mode) && manifest_name(names.v[i]))
-            rc = add_input(in, p, r, (unsigned)st.st_mode & 07777);
+            rc = walk(in, p, r, depth + 1,
+                      chart == 1 ? (!strcmp(nm, "templates") || !strcmp(nm, "crds") ? 2
+                                    : !strcmp(nm, "charts")                         ? 0
+                                                                                    : 3)
+                                 : chart,
+                      wo);
+        else if (S_ISREG(st.st_mode)) {
+            conv = nm[0] != '.' && manifest_name(nm) && (chart == 0 || chart == 2);
+            if (conv || wo->all)
+                rc = add_input(in, p, r, (unsigned)st.st_mode & 07777, !conv);
+        }
         free(p);
         free(r);
     }
@@ -127,15 +177,14 @@ static int walk(inputs *in, vet_fs_dirset *seen, const char *dir, const char *re
     return rc;
 }
 
-static int collect(inputs *in, const vet_strv *pos)
+static int collect(inputs *in, const vet_strv *pos, const walk_opts *wo)
 {
-    vet_fs_dirset seen = VET_FS_DIRSET_INIT;
     int rc = 0;
     for (size_t i = 0; !rc && i < pos->n; i++) {
         const char *p = pos->v[i], *base;
         struct stat st;
         if (!strcmp(p, "-")) {
-            rc = add_input(in, "-", "stdin.yaml", 0644);
+            rc = add_input(in, "-", "stdin.yaml", 0644, 0);
             continue;
         }
         if (stat(p, &st) != 0) {
@@ -144,13 +193,27 @@ static int collect(inputs *in, const vet_strv *pos)
             break;
         }
         if (S_ISDIR(st.st_mode)) {
-            rc = walk(in, &seen, p, "", 0);
+            rc = walk(in, p, "", 0, 0, wo);
             continue;
         }
         base = strrchr(p, '/');
-        rc = add_input(in, p, base ? base + 1 : p, (unsigned)st.st_mode & 07777);
+        {
+            /* a file at a chart's root (values.yaml, Chart.yaml) holds values, not objects,
+             * whatever top-level keys it has */
+            char *dir = base ? strndup(p, (size_t)(base - p)) : strdup(".");
+            char *cy = dir ? vet_path_join(dir, "Chart.yaml") : NULL;
+            int chart_root = cy && vet_fs_exists(cy);
+            free(dir);
+            free(cy);
+            if (chart_root && wo->notes &&
+                (rc =
+                     vet_strv_take(wo->notes, vet_strdupf("%s: a file at a Helm chart's root holds "
+                                                          "values, not objects: not converted",
+                                                          p))))
+                break;
+            rc = add_input(in, p, base ? base + 1 : p, (unsigned)st.st_mode & 07777, chart_root);
+        }
     }
-    vet_fs_dirset_free(&seen);
     return rc;
 }
 
@@ -227,7 +290,7 @@ static int build_report(vet_report *r, const inputs *in, const char *target)
     if (!all)
         return vet_error_set(VET_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < in->n; i++)
-        for (size_t j = 0; !rc && j < in->v[i].res->ndocs; j++) {
+        for (size_t j = 0; !rc && in->v[i].res && j < in->v[i].res->ndocs; j++) {
             const vet_convert_doc *d = &in->v[i].res->docs[j];
             char *subj = subject(&in->v[i], d);
             vet_finding *f;
@@ -270,12 +333,14 @@ static int build_report(vet_report *r, const inputs *in, const char *target)
 }
 
 /* The plan on stderr: per file what changed, and what a person must do. */
-static void print_plan(const inputs *in, const char *target, int mode, const vet_strv *backups)
+static void print_plan(const inputs *in, const char *target, int mode, const char *backup_dir,
+                       const vet_strv *notes)
 {
-    size_t conv = 0, manual = 0, files = 0;
+    size_t conv = 0, manual = 0, files = 0, copied = 0;
     for (size_t i = 0; i < in->n; i++) {
         const vet_convert_result *res = in->v[i].res;
-        if (!res->ndocs)
+        copied += in->v[i].copy;
+        if (!res || !res->ndocs)
             continue;
         fprintf(stderr, "%s:%s\n", in->v[i].path,
                 res->changed ? (mode == 1   ? " rewritten"
@@ -290,14 +355,19 @@ static void print_plan(const inputs *in, const char *target, int mode, const vet
             if (d->changes)
                 fprintf(stderr, "%s", d->changes);
             if (d->manual)
-                fprintf(stderr, "%sNEEDS A PERSON: %s", d->changes ? "; " : "", d->manual);
+                fprintf(stderr, "%sNEEDS A PERSON (left unchanged): %s", d->changes ? "; " : "",
+                        d->manual);
             fputc('\n', stderr);
             conv += d->status == VET_CONVERT_DONE || d->status == VET_CONVERT_PARTIAL;
             manual += d->status != VET_CONVERT_DONE;
         }
     }
-    for (size_t i = 0; backups && i < backups->n; i++)
-        fprintf(stderr, "backup: %s\n", backups->v[i]);
+    for (size_t i = 0; notes && i < notes->n; i++)
+        fprintf(stderr, "note: %s\n", notes->v[i]);
+    if (backup_dir)
+        fprintf(stderr, "backup folder: %s (the replaced files, as they were)\n", backup_dir);
+    if (mode == 2 && copied)
+        fprintf(stderr, "copied %zu other file(s) as they are\n", copied);
     fprintf(stderr,
             "kubevet: target %s: %zu object(s) converted in %zu file(s), %zu need a "
             "person%s\n",
@@ -305,16 +375,143 @@ static void print_plan(const inputs *in, const char *target, int mode, const vet
             mode == 0 && conv ? " (dry run: nothing written; use --in-place or --output-dir)" : "");
 }
 
+static char *dir_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    if (!s)
+        return strdup(".");
+    if (s == p)
+        return strdup("/");
+    return strndup(p, (size_t)(s - p));
+}
+
+/* Where the backup folder goes for a file (its real path): next to the outermost chart that
+ * holds it (a folder under a chart's charts/ would be read as a subchart), else next to it. */
+static char *backup_base(const char *real)
+{
+    char *dir = dir_name(real), *top = NULL;
+    for (int i = 0; dir && i < 64 && strcmp(dir, "/") && strcmp(dir, "."); i++) {
+        char *cy = vet_path_join(dir, "Chart.yaml"), *up;
+        if (cy && vet_fs_exists(cy)) {
+            free(top);
+            top = strdup(dir);
+        }
+        free(cy);
+        up = dir_name(dir);
+        free(dir);
+        dir = up;
+    }
+    free(dir);
+    if (top) {
+        char *p = dir_name(top);
+        free(top);
+        return p;
+    }
+    return dir_name(real);
+}
+
+/* One folder for every backup of this run: <base>/kubevet-backup-<UTC stamp>[-N], 0700. */
+static int make_backup_dir(char **out, const char *base)
+{
+    char stamp[32];
+    vet_time_format_compact(stamp, (int64_t)time(NULL));
+    for (int i = 0; i < 100; i++) {
+        char *p = i ? vet_strdupf("%s/kubevet-backup-%s-%d", base, stamp, i)
+                    : vet_strdupf("%s/kubevet-backup-%s", base, stamp);
+        if (!p)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        if (mkdir(p, 0700) == 0) {
+            *out = p;
+            return 0;
+        }
+        free(p);
+        if (errno != EEXIST)
+            return vet_error_set(VET_EIO, "%s: cannot create the backup folder: %s", base,
+                                 strerror(errno));
+    }
+    return vet_error_set(VET_EIO, "%s: cannot create the backup folder", base);
+}
+
+/* Write one file under --output-dir (its folders first). */
+static int write_out(const char *out_dir, const input *in)
+{
+    char *dest = vet_path_join(out_dir, in->rel), *dir;
+    const void *data = in->copy ? (const void *)in->orig.ptr : (const void *)in->res->data;
+    size_t len = in->copy ? in->orig.size : in->res->len;
+    int rc;
+    if (!dest)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    dir = dir_name(dest);
+    rc = dir ? make_dirs(dir) : vet_error_set(VET_ENOMEM, "out of memory");
+    if (!rc)
+        rc =
+            vet_atomic_write_file(dest, data ? data : "", len, in->mode ? in->mode : 0644, 0, NULL);
+    free(dir);
+    free(dest);
+    return rc;
+}
+
+/* --in-place: every changed file is backed up (its real bytes, through a symlink) into one
+ * folder, then rewritten at its real path, so a symlink stays a symlink. */
+static int write_in_place(const inputs *in, char **backup_dir)
+{
+    int rc = 0;
+    char *base = NULL;
+    *backup_dir = NULL;
+    for (size_t i = 0; !rc && i < in->n; i++) {
+        const input *e = &in->v[i];
+        char *real = NULL, *rel = NULL, *bak = NULL, *bdir = NULL;
+        size_t bl;
+        if (e->copy || !e->res->changed)
+            continue;
+        if (!(real = realpath(e->path, NULL))) {
+            rc = vet_error_set(VET_EIO, "%s: %s", e->path, strerror(errno));
+            break;
+        }
+        if (!*backup_dir) {
+            base = backup_base(real);
+            if (!base || (rc = make_backup_dir(backup_dir, base))) {
+                rc = rc ? rc : vet_error_set(VET_ENOMEM, "out of memory");
+                free(real);
+                break;
+            }
+        }
+        bl = strlen(base);
+        rel = !strncmp(real, base, bl) && real[bl] == '/' ? real + bl + 1 : real + 1;
+        bak = vet_path_join(*backup_dir, rel);
+        bdir = bak ? dir_name(bak) : NULL;
+        if (!bdir)
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        if (!rc)
+            rc = make_dirs(bdir);
+        if (!rc)
+            rc = vet_atomic_write_file(bak, e->orig.ptr ? e->orig.ptr : "", e->orig.size,
+                                       e->mode ? e->mode : 0644, 0, NULL);
+        if (!rc)
+            rc = vet_atomic_write_file(real, e->res->data, e->res->len, e->mode ? e->mode : 0644, 0,
+                                       NULL);
+        free(bdir);
+        free(bak);
+        free(real);
+    }
+    free(base);
+    return rc;
+}
+
 int cmd_apis_convert(int argc, char **argv, cli_globals *g)
 {
     vet_strv catalogs = VET_STRV_INIT, pos = VET_STRV_INIT, errs = VET_STRV_INIT,
-             backups = VET_STRV_INIT;
-    int in_place = 0, ret = 0, rc, report_ok = 0;
+             notes = VET_STRV_INIT;
+    int in_place = 0, new_defaults = 0, ret = 0, rc, report_ok = 0;
     const char *out_dir = NULL, *target;
+    char *backup_dir = NULL;
     const cli_opt own[] = {
         {"in-place", 'i', CLI_FLAG, &in_place, NULL,
-         "rewrite the files (atomically, after a timestamped .bak backup)"},
-        {"output-dir", 0, CLI_STR, &out_dir, "DIR", "write the converted files under DIR"},
+         "rewrite the files atomically (through symlinks); backups in kubevet-backup-<stamp>/"},
+        {"output-dir", 0, CLI_STR, &out_dir, "DIR",
+         "write converted files, and every other file of a folder, under DIR"},
+        {"new-defaults", 0, CLI_FLAG, &new_defaults, NULL,
+         "let unset fields take the new API's defaults (not the old ones)"},
         {"catalog", 0, CLI_MULTI, &catalogs, "FILE", "add or override catalog rows (repeatable)"},
         {"filename", 'f', CLI_POS, NULL, "FILE",
          "a manifest file or folder, as kubectl -f (repeatable; - for stdin)"},
@@ -323,8 +520,12 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
     vet_catalog *cat = NULL;
     inputs in = {NULL, 0, 0};
     vet_report r;
+    vet_convert_opts co;
+    walk_opts wo;
     int tv;
 
+    memset(&wo, 0, sizeof wo);
+    memset(&co, 0, sizeof co);
     if ((rc = cli_parse(argc, argv, own, g, &pos))) {
         ret = cli_fail(rc);
         goto done;
@@ -356,21 +557,34 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
             goto done;
         }
     target = g->target ? g->target : vet_convert_default_target(cat);
+    wo.all = out_dir != NULL;
+    wo.notes = &notes;
+    if (out_dir) {
+        struct stat st;
+        if (stat(out_dir, &st) == 0) {
+            wo.has_out = 1;
+            wo.out_dev = st.st_dev;
+            wo.out_ino = st.st_ino;
+        }
+    }
     if ((rc = vet_convert_target_parse(&tv, target)) || (rc = cli_target_check(g->target, cat)) ||
-        (rc = collect(&in, &pos))) {
+        (rc = collect(&in, &pos, &wo))) {
         ret = cli_fail(rc);
         goto done;
     }
+    co.target = target;
+    co.catalog = cat;
+    co.new_defaults = new_defaults;
 
     /* 1. everything in memory; any bad input means nothing is written */
     for (size_t i = 0; i < in.n; i++) {
-        vet_buf b = VET_BUF_INIT;
-        rc = !strcmp(in.v[i].path, "-") ? read_stdin(&b)
-                                        : vet_fs_read(&b, in.v[i].path, VET_FS_DEFAULT_CAP);
-        if (!rc)
-            rc = vet_manifest_convert(&in.v[i].res, (const unsigned char *)(b.ptr ? b.ptr : ""),
-                                      b.size, target, cat, in.v[i].path);
-        vet_buf_free(&b);
+        vet_buf *b = &in.v[i].orig;
+        rc = !strcmp(in.v[i].path, "-") ? read_stdin(b)
+                                        : vet_fs_read(b, in.v[i].path, VET_FS_DEFAULT_CAP);
+        if (!rc && !in.v[i].copy)
+            rc = vet_manifest_convert_opts(&in.v[i].res,
+                                           (const unsigned char *)(b->ptr ? b->ptr : ""), b->size,
+                                           &co, in.v[i].path);
         if (rc == VET_ENOMEM) {
             ret = cli_fail(rc);
             goto done;
@@ -390,10 +604,13 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
 
     /* 2. output */
     if (!in_place && !out_dir) {
+        size_t shown = 0;
         for (size_t i = 0; i < in.n; i++) {
             const vet_convert_result *res = in.v[i].res;
+            if (!res)
+                continue;
             if (in.n > 1) {
-                if (i)
+                if (shown++)
                     fputs("---\n", stdout);
                 printf("# Source: %s\n", in.v[i].path);
             }
@@ -402,52 +619,24 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
                 fputc('\n', stdout);
         }
         fflush(stdout);
-    } else {
-        for (size_t i = 0; i < in.n; i++) {
-            const vet_convert_result *res = in.v[i].res;
-            char *bak = NULL, *dest = NULL;
-            if (in_place && !res->changed)
-                continue;
-            if (out_dir) {
-                const char *slash;
-                dest = vet_path_join(out_dir, in.v[i].rel);
-                if (!dest) {
-                    ret = cli_fail(vet_error_set(VET_ENOMEM, "out of memory"));
-                    goto done;
-                }
-                slash = strrchr(dest, '/');
-                if (slash && slash != dest) {
-                    char *dir = strndup(dest, (size_t)(slash - dest));
-                    rc = dir ? make_dirs(dir) : vet_error_set(VET_ENOMEM, "out of memory");
-                    free(dir);
-                    if (rc) {
-                        free(dest);
-                        ret = cli_fail(rc);
-                        goto done;
-                    }
-                }
-            }
-            rc = vet_atomic_write_file(dest ? dest : in.v[i].path, res->data, res->len,
-                                       in.v[i].mode ? in.v[i].mode : 0644, VET_ATOMIC_BACKUP, &bak);
-            free(dest);
-            if (rc) {
-                /* Not all-or-nothing until the plan engine lands: say exactly what changed. */
+    } else if (out_dir) {
+        for (size_t i = 0; i < in.n; i++)
+            if ((rc = write_out(out_dir, &in.v[i]))) {
                 ret = cli_fail(rc);
                 for (size_t j = 0; j < in.n; j++)
-                    if (!in_place || in.v[j].res->changed)
-                        fprintf(stderr, "kubevet: %s: %s\n", j < i ? "written" : "not written",
-                                out_dir ? in.v[j].rel : in.v[j].path);
-                for (size_t j = 0; j < backups.n; j++)
-                    fprintf(stderr, "kubevet: backup of a written file: %s\n", backups.v[j]);
+                    fprintf(stderr, "kubevet: %s: %s\n", j < i ? "written" : "not written",
+                            in.v[j].rel);
                 goto done;
             }
-            if (bak)
-                vet_strv_take(&backups, bak);
-        }
+    } else if ((rc = write_in_place(&in, &backup_dir))) {
+        if (backup_dir)
+            fprintf(stderr, "kubevet: backup folder: %s\n", backup_dir);
+        ret = cli_fail(rc);
+        goto done;
     }
     /* a dry run with -o json keeps stderr for the JSON report (it has "conversions") */
     if (in_place || out_dir || !g->output || strcmp(g->output, "json"))
-        print_plan(&in, target, in_place ? 1 : out_dir ? 2 : 0, &backups);
+        print_plan(&in, target, in_place ? 1 : out_dir ? 2 : 0, backup_dir, &notes);
 
     /* 3. the report: on stdout when it is free, else on stderr */
     if ((rc = vet_report_init(&r, "apis convert", g->at))) {
@@ -455,7 +644,8 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
         goto done;
     }
     report_ok = 1;
-    if ((rc = build_report(&r, &in, target))) {
+    if ((rc = build_report(&r, &in, target)) ||
+        (backup_dir && (rc = vet_report_set(&r, "backup_dir", json_string(backup_dir))))) {
         ret = cli_fail(rc);
         goto done;
     }
@@ -474,13 +664,15 @@ done:
     for (size_t i = 0; i < in.n; i++) {
         free(in.v[i].path);
         free(in.v[i].rel);
+        vet_buf_free(&in.v[i].orig);
         vet_convert_result_free(in.v[i].res);
     }
     free(in.v);
+    free(backup_dir);
     vet_catalog_free(cat);
     vet_strv_free(&catalogs);
     vet_strv_free(&pos);
     vet_strv_free(&errs);
-    vet_strv_free(&backups);
+    vet_strv_free(&notes);
     return ret;
 }

@@ -157,10 +157,11 @@ static void test_non_ascii_offsets(void **state)
     const char *y = "# déjà vu — ünïcödé\napiVersion: apps/v1beta1\nkind: Deployment\nmetadata:\n"
                     "  name: café\n  annotations: {note: \"naïve\"}\nspec:\n  template:\n"
                     "    metadata:\n      labels: {app: crème}\n";
-    const char *want = "# déjà vu — ünïcödé\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
-                       "  name: café\n  annotations: {note: \"naïve\"}\nspec:\n  selector:\n"
-                       "    matchLabels:\n      app: crème\n  template:\n"
-                       "    metadata:\n      labels: {app: crème}\n";
+    const char *want =
+        "# déjà vu — ünïcödé\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n"
+        "  name: café\n  annotations: {note: \"naïve\"}\nspec:\n  selector:\n"
+        "    matchLabels:\n      app: crème\n  revisionHistoryLimit: 2\n  template:\n"
+        "    metadata:\n      labels: {app: crème}\n";
     vet_convert_result *r = conv(y, "1.16");
     (void)state;
     assert_int_equal(r->len, strlen(want));
@@ -211,6 +212,130 @@ static void test_peer_fixtures(void **state)
     assert_true(n > 40);
 }
 
+static vet_convert_result *conv_opts(const char *text, const char *target, int new_defaults)
+{
+    vet_convert_result *r = NULL;
+    vet_convert_opts o;
+    memset(&o, 0, sizeof o);
+    o.target = target;
+    o.catalog = cat;
+    o.new_defaults = new_defaults;
+    if (vet_manifest_convert_opts(&r, (const unsigned char *)text, strlen(text), &o, "t.yaml"))
+        fail_msg("convert: %s", vet_error_last());
+    return r;
+}
+
+/* A template whose conversion needs a person stays byte for byte; the reason names what. */
+static void test_template_stops_unchanged(void **state)
+{
+    const char *y = "{{- if .Values.ingress.enabled }}\n"
+                    "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n"
+                    "  name: {{ include \"x.fullname\" . }}\nspec:\n  rules:\n"
+                    "  - http:\n      paths:\n      - backend:\n          serviceName: {{ $n }}\n"
+                    "          servicePort: http\n{{- end }}\n---\n"
+                    "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n"
+                    "  name: \"{{ template \"x.name\" . }}\"\nspec:\n  template:\n    metadata:\n"
+                    "      labels:\n        app: \"{{ template \"x.name\" . }}\"\n";
+    vet_convert_result *r = conv(y, "1.22");
+    (void)state;
+    assert_int_equal(r->changed, 0);
+    assert_memory_equal(r->data, y, r->len);
+    assert_int_equal(r->ndocs, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(r->docs[i].status, VET_CONVERT_STOPPED);
+        assert_string_equal(r->docs[i].id, "KV401");
+    }
+    assert_non_null(strstr(r->docs[0].manual, "serviceName/servicePort are templated"));
+    assert_non_null(strstr(r->docs[1].manual, "labels is templated"));
+    assert_string_equal(r->docs[1].name, "{{ template \"x.name\" . }}");
+    vet_convert_result_free(r);
+}
+
+/* An if/else of apiVersion lines needs nothing when one branch is served at the target. */
+static void test_template_switch(void **state)
+{
+    const char *y = "{{- if semverCompare \">=1.19-0\" .Capabilities.KubeVersion.GitVersion }}\n"
+                    "apiVersion: networking.k8s.io/v1\n{{- else }}\n"
+                    "apiVersion: networking.k8s.io/v1beta1\n{{- end }}\nkind: Ingress\n"
+                    "metadata:\n  name: {{ .Release.Name }}\n";
+    const char *old = "{{- if .Capabilities.APIVersions.Has \"apps/v1beta2\" }}\n"
+                      "apiVersion: apps/v1beta2\n{{- else }}\napiVersion: extensions/v1beta1\n"
+                      "{{- end }}\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n";
+    vet_convert_result *r = conv(y, "1.25");
+    (void)state;
+    assert_int_equal(r->changed, 0);
+    assert_int_equal(r->ndocs, 0);
+    vet_convert_result_free(r);
+    r = conv(old, "1.16");
+    assert_int_equal(r->changed, 0);
+    assert_int_equal(r->ndocs, 1);
+    assert_int_equal(r->docs[0].status, VET_CONVERT_STOPPED);
+    assert_non_null(strstr(r->docs[0].manual, "none is served"));
+    vet_convert_result_free(r);
+}
+
+/* Old defaults written out (and said), or not with new_defaults (and said). */
+static void test_defaults(void **state)
+{
+    const char *y = "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: d\n"
+                    "spec:\n  selector:\n    matchLabels:\n      app: d\n  strategy:\n"
+                    "    type: RollingUpdate\n  template:\n    metadata:\n      labels:\n"
+                    "        app: d\n";
+    const char *want = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n"
+                       "spec:\n  selector:\n    matchLabels:\n      app: d\n  strategy:\n"
+                       "    type: RollingUpdate\n    rollingUpdate:\n      maxUnavailable: 1\n"
+                       "      maxSurge: 1\n  revisionHistoryLimit: 2147483647\n"
+                       "  progressDeadlineSeconds: 2147483647\n  template:\n    metadata:\n"
+                       "      labels:\n        app: d\n";
+    const char *recreate = "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n"
+                           "  name: d\nspec:\n  revisionHistoryLimit: 3\n"
+                           "  progressDeadlineSeconds: 60\n  selector:\n    matchLabels:\n"
+                           "      app: d\n  strategy: {type: Recreate}\n  template:\n"
+                           "    metadata:\n      labels: {app: d}\n";
+    const char *ds = "apiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata:\n  name: a\n"
+                     "spec:\n  updateStrategy:\n    rollingUpdate:\n      maxUnavailable: 2\n"
+                     "  template:\n    metadata:\n      labels:\n        app: a\n";
+    vet_convert_result *r = conv_opts(y, "1.16", 0);
+    (void)state;
+    assert_int_equal(r->len, strlen(want));
+    assert_memory_equal(r->data, want, r->len);
+    assert_non_null(strstr(r->docs[0].changes, "wrote the extensions/v1beta1 defaults"));
+    vet_convert_result_free(r);
+    r = conv_opts(y, "1.16", 1);
+    assert_null(strstr(r->data, "revisionHistoryLimit"));
+    assert_null(strstr(r->data, "maxSurge"));
+    assert_non_null(strstr(r->docs[0].changes, "--new-defaults"));
+    vet_convert_result_free(r);
+    /* every default already set, or no rolling update: nothing but the apiVersion */
+    r = conv_opts(recreate, "1.16", 0);
+    assert_int_equal(r->docs[0].status, VET_CONVERT_DONE);
+    assert_int_equal(r->len, strlen(recreate) - strlen("extensions/v1beta1") + strlen("apps/v1"));
+    vet_convert_result_free(r);
+    /* rollingUpdate without a type: OnDelete before, RollingUpdate after: a person decides */
+    r = conv_opts(ds, "1.16", 0);
+    assert_int_equal(r->docs[0].status, VET_CONVERT_STOPPED);
+    assert_int_equal(r->changed, 0);
+    assert_non_null(strstr(r->docs[0].manual, "OnDelete"));
+    vet_convert_result_free(r);
+}
+
+/* Only what was written is claimed: failurePolicy: Fail stays and is not said to be Ignore. */
+static void test_webhook_claims(void **state)
+{
+    const char *y = "apiVersion: admissionregistration.k8s.io/v1beta1\n"
+                    "kind: ValidatingWebhookConfiguration\nmetadata:\n  name: v\nwebhooks:\n"
+                    "- name: a.example.com\n  sideEffects: None\n  failurePolicy: Fail\n"
+                    "  clientConfig:\n    url: https://a.example.com/\n";
+    vet_convert_result *r = conv(y, "1.22");
+    (void)state;
+    assert_int_equal(r->docs[0].status, VET_CONVERT_DONE);
+    assert_null(strstr(r->docs[0].changes, "failurePolicy"));
+    assert_non_null(strstr(r->docs[0].changes, "matchPolicy Exact (1 webhook)"));
+    assert_non_null(strstr(r->data, "failurePolicy: Fail"));
+    assert_null(strstr(r->data, "Ignore"));
+    vet_convert_result_free(r);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -230,7 +355,9 @@ int main(void)
         cmocka_unit_test(test_goldens),           cmocka_unit_test(test_untouched),
         cmocka_unit_test(test_choice_per_target), cmocka_unit_test(test_no_replacement),
         cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_non_ascii_offsets),
-        cmocka_unit_test(test_peer_fixtures),
+        cmocka_unit_test(test_peer_fixtures),     cmocka_unit_test(test_template_stops_unchanged),
+        cmocka_unit_test(test_template_switch),   cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_webhook_claims),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

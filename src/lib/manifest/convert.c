@@ -208,6 +208,11 @@ size_t cv_line(cv *c, const yaml_node_t *n)
     return c->line0 + n->start_mark.line + 1;
 }
 
+int cv_templated(cv *c, yaml_node_t *n)
+{
+    return n && cv_has_template(c, cv_pos(c, n->start_mark), cv_end(c, n));
+}
+
 int cv_has_template(cv *c, size_t a, size_t b)
 {
     for (size_t i = a; i + 1 < b; i++)
@@ -311,7 +316,7 @@ static void ed_add(cv *c, size_t off, size_t del, char *ins)
 {
     if (c->crlf)
         ins = crlf(ins);
-    if (cv_edit_push(&c->ed, off, del, ins, c->seq++))
+    if (cv_edit_push(c->redirect ? c->redirect : &c->ed, off, del, ins, c->seq++))
         c->err = VET_ENOMEM;
 }
 
@@ -495,6 +500,22 @@ static void src_text(cv *c, nv *v, vet_buf *out)
     /* A copy ending in a block scalar carries its line break; the caller adds its own. */
     while (e > a && (c->file[e - 1] == '\n' || c->file[e - 1] == '\r'))
         e--;
+    if (v->patches) {
+        for (size_t i = 0; i < v->patches->n; i++) {
+            const edit *p = &v->patches->v[i];
+            if (p->off < at || p->off + p->del > e) {
+                cv_stop(c,
+                        "line %zu: a change inside a copied value falls outside it; edit by hand",
+                        cv_line(c, v->src));
+                return;
+            }
+            vet_buf_put(out, c->file + at, p->off - at);
+            vet_buf_puts(out, p->ins);
+            at = p->off + p->del;
+        }
+        vet_buf_put(out, c->file + at, e - at);
+        return;
+    }
     ren_walk(c, v->src, v->ren, out, &at, e, 0);
     vet_buf_put(out, c->file + at, e - at);
 }
@@ -762,6 +783,24 @@ void cv_rename(cv *c, yaml_node_t *m, size_t i, const char *name)
     cv_set_scalar(c, cv_key_at(c, m, i), name);
 }
 
+void cv_replace_node(cv *c, yaml_node_t *n, const char *text)
+{
+    size_t a = cv_pos(c, n->start_mark), b = cv_end(c, n);
+    if (c->stop || c->err)
+        return;
+    if (b < a || memchr(c->file + a, '\n', b - a)) {
+        cv_stop(c, "line %zu: a multi-line value where a one-line value was expected",
+                cv_line(c, n));
+        return;
+    }
+    ed_add(c, a, b - a, strdup(text));
+}
+
+int cv_first_key_starts_line(cv *c, yaml_node_t *m)
+{
+    return cv_npairs(m) && only_blanks_before(c, cv_pos(c, cv_key_at(c, m, 0)->start_mark), 0);
+}
+
 /* ---------------------------------------------------------------- the driver */
 
 static int cmp_edit(const void *a, const void *b)
@@ -780,6 +819,20 @@ static void free_edits(editv *e, size_t from)
     for (size_t i = from; i < e->n; i++)
         free(e->v[i].ins);
     e->n = from;
+}
+
+void cv_sort_edits(editv *e)
+{
+    if (e->n > 1)
+        qsort(e->v, e->n, sizeof *e->v, cmp_edit);
+}
+
+void cv_free_edits(editv *e)
+{
+    free_edits(e, 0);
+    free(e->v);
+    e->v = NULL;
+    e->cap = 0;
 }
 
 static int to_served(cv *c, const rule *r)
@@ -959,6 +1012,25 @@ int cv_no_rule(cv *c, vet_convert_doc *d, const vet_api *row)
     return d->manual ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
 }
 
+/* A scalar's value; for a templated one (read through a mask) its text in the file, as
+ * apis scan reports it. */
+static char *src_str(cv *c, yaml_node_t *n)
+{
+    size_t a, b;
+    if (!n || n->type != YAML_SCALAR_NODE)
+        return NULL;
+    if (!cv_templated(c, n))
+        return dupn(cv_str(n));
+    a = cv_pos(c, n->start_mark);
+    b = cv_pos(c, n->end_mark);
+    if (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+        n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+        a++;
+        b = b > a ? b - 1 : a;
+    }
+    return b > a ? strndup((const char *)c->file + a, b - a) : NULL;
+}
+
 /* Convert one object (a document root or a List item). */
 static int convert_object(cv *c, yaml_node_t *root, vet_convert_result *res, editv *all)
 {
@@ -981,8 +1053,8 @@ static int convert_object(cv *c, yaml_node_t *root, vet_convert_result *res, edi
     d->line = cv_line(c, av);
     d->kind = dupn(kind);
     d->from = dupn(api);
-    d->name = dupn(cv_str(cv_get(c, md, "name")));
-    d->ns = dupn(cv_str(cv_get(c, md, "namespace")));
+    d->name = src_str(c, cv_get(c, md, "name"));
+    d->ns = src_str(c, cv_get(c, md, "namespace"));
     d->id = removed ? "KV401" : "KV402";
     if (!d->kind || !d->from)
         return vet_error_set(VET_ENOMEM, "out of memory");
@@ -1154,17 +1226,39 @@ static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char 
     int rc = 0, done = 0;
     size_t start = c->base;
     const unsigned char *data = c->file + c->base;
+    unsigned char *masked = NULL;
     if (c->clen >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
         c->base += 3;
         c->clen -= 3;
         data += 3;
     }
-    if ((rc = build_cmap(c, data, c->clen)))
+    /* A template whose actions only wrap the object and fill values is read through a mask;
+     * the rules see the masked values as templated (cv_templated) and leave them alone. */
+    if (cv_has_template(c, c->base, c->base + c->clen) &&
+        cv_count_api_lines(c, start, c->base + c->clen) <= 1) {
+        masked = cv_template_mask(c, c->base, c->base + c->clen);
+        if (c->err)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        if (masked)
+            data = masked;
+    }
+    if ((rc = build_cmap(c, data, c->clen))) {
+        free(masked);
         return rc;
-    if (!yaml_parser_initialize(&p))
+    }
+    if (!yaml_parser_initialize(&p)) {
+        free(masked);
         return vet_error_set(VET_ENOMEM, "out of memory");
+    }
     yaml_parser_set_input_string(&p, data, c->clen);
     yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+    /* An if/else of apiVersion lines may even parse (as duplicate keys): read it as the template
+     * it is, never as the first branch alone. */
+    if (cv_has_template(c, start, c->base + c->clen) &&
+        cv_count_api_lines(c, start, c->base + c->clen) > 1) {
+        rc = cv_template_chunk(c, res, all, start, c->base + c->clen);
+        done = 1;
+    }
     while (!rc && !done) {
         yaml_document_t doc;
         if (!vet_yaml_parser_load(&p, &doc)) {
@@ -1185,6 +1279,7 @@ static int convert_chunk(cv *c, vet_convert_result *res, editv *all, const char 
         cv_reset_arena(c);
     }
     yaml_parser_delete(&p);
+    free(masked);
     return rc;
 }
 
@@ -1210,6 +1305,18 @@ void vet_convert_result_free(vet_convert_result *r)
 int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, size_t len,
                          const char *target, const vet_catalog *catalog, const char *name)
 {
+    vet_convert_opts o;
+    memset(&o, 0, sizeof o);
+    o.target = target;
+    o.catalog = catalog;
+    return vet_manifest_convert_opts(out, data, len, &o, name);
+}
+
+int vet_manifest_convert_opts(vet_convert_result **out, const unsigned char *data, size_t len,
+                              const vet_convert_opts *opts, const char *name)
+{
+    const char *target = opts->target;
+    const vet_catalog *catalog = opts->catalog;
     cv c;
     editv all = {NULL, 0, 0};
     vet_convert_result *res = NULL;
@@ -1221,6 +1328,7 @@ int vet_manifest_convert(vet_convert_result **out, const unsigned char *data, si
     memset(&c, 0, sizeof c);
     if ((rc = setup_target(&c, target, catalog)))
         return rc;
+    c.new_defaults = opts->new_defaults;
     if (len >= 2 && ((data[0] == 0xff && data[1] == 0xfe) || (data[0] == 0xfe && data[1] == 0xff)))
         return vet_error_set(VET_EINPUT, "%s:1: UTF-16 input is not supported; convert it to UTF-8",
                              name ? name : "<input>");

@@ -56,6 +56,7 @@ struct nv {
     yaml_node_t *src;       /* NV_SRC: copy this node's source text */
     size_t srckeycol;       /* NV_SRC: column of the key that held it (to re-indent) */
     const char *const *ren; /* NV_SRC: keys renamed inside the copy: old, new, ..., NULL */
+    const editv *patches;   /* NV_SRC: edits applied to the copy (sorted; file offsets) */
     nkv *kv;                /* NV_MAP */
     nv **items;             /* NV_SEQ */
     size_t n;
@@ -77,12 +78,14 @@ struct cv {
     const rule *r;
     editv ed; /* edits of the current document */
     size_t seq;
-    vet_buf did;    /* what was changed */
-    vet_buf manual; /* what a person must do */
-    int stop;       /* leave the current object unchanged */
-    int crlf;       /* the file breaks lines with CRLF */
-    int err;        /* VET_ENOMEM */
-    void **arena;   /* nv nodes and strings of the current document */
+    vet_buf did;      /* what was changed */
+    vet_buf manual;   /* what a person must do */
+    int stop;         /* leave the current object unchanged */
+    int crlf;         /* the file breaks lines with CRLF */
+    int err;          /* VET_ENOMEM */
+    int new_defaults; /* --new-defaults: do not write the old API's defaults out */
+    editv *redirect;  /* when set, edits go here (patches of a copied node), not to ed */
+    void **arena;     /* nv nodes and strings of the current document */
     size_t narena, carena;
 };
 
@@ -123,9 +126,40 @@ void cv_rename(cv *c, yaml_node_t *m, size_t i, const char *name);
 void cv_insert(cv *c, yaml_node_t *m, long before, long after, const nkv *kv, size_t n);
 void cv_replace(cv *c, yaml_node_t *m, size_t i, const nkv *kv, size_t n);
 void cv_delete(cv *c, yaml_node_t *m, size_t i);
+/* Replace the bytes of node n (a scalar or a flow collection on one line) with text. */
+void cv_replace_node(cv *c, yaml_node_t *n, const char *text);
+/* 1 when pair 0 of block mapping m starts its line (an insertion can go above it). */
+int cv_first_key_starts_line(cv *c, yaml_node_t *m);
+void cv_sort_edits(editv *e);
+void cv_free_edits(editv *e);
+
+/* apiextensions.k8s.io/v1beta1 -> v1 CustomResourceDefinition (convert_crd.c). */
+void cv_fix_crd(cv *c, yaml_node_t *o);
 
 /* Helm fallback for a chunk [a, b) that does not parse (convert_helm.c). */
 int cv_template_chunk(cv *c, vet_convert_result *res, editv *all, size_t a, size_t b);
+/* A copy of [a, b) that libyaml can read when the template text is only actions wrapping the
+ * object ({{- if }} ... {{- end }} lines, masked as comments) and {{ }} inside values on
+ * "key: value" / "- value" lines (masked as letters); same length, same offsets. NULL when the
+ * template shapes the YAML itself (actions between keys, multi-line actions). Free it. */
+unsigned char *cv_template_mask(cv *c, size_t a, size_t b);
+/* 1 when node n's source text holds template text: its parsed value is a mask. */
+int cv_templated(cv *c, yaml_node_t *n);
+/* Column-0 `apiVersion:` lines in [a, b): more than one is a Helm if/else switch. */
+size_t cv_count_api_lines(cv *c, size_t a, size_t b);
+
+/* The old API's defaults that differ from the new one's, for a workload converted from `from`
+ * (convert_rules.c). Used by both the YAML path and the template fallback. */
+typedef struct {
+    const char *key;   /* spec.<key> */
+    const char *value; /* YAML text written, one line ("2147483647") */
+} cv_default;
+/* Fills out (up to 4) with the scalar spec fields whose old default differs; returns the count.
+ * *strategy: the Deployment rolling-update defaults "maxUnavailable, maxSurge" (NULL when the
+ * same); *update: the DaemonSet/StatefulSet updateStrategy type default (NULL when the same). */
+size_t cv_workload_defaults(const char *from, const char *kind, cv_default *out,
+                            const char **max_unavailable, const char **max_surge,
+                            const char **update);
 /* Shared with the fallback: add a result row. */
 int cv_add_doc(vet_convert_result *res, vet_convert_doc **out);
 /* The newest replacement served at the target for (api, kind), or NULL. *need: deprecated or

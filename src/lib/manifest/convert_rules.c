@@ -40,6 +40,195 @@ static void check_selector(cv *c, yaml_node_t *sel, yaml_node_t *labels)
     }
 }
 
+/* The old APIs' defaults that apps/v1 changed. apps/v1 (pkg/apis/apps/v1/defaults.go) defaults
+ * a Deployment to revisionHistoryLimit 10, progressDeadlineSeconds 600 and rollingUpdate
+ * maxUnavailable/maxSurge 25%, and DaemonSets and StatefulSets to updateStrategy RollingUpdate.
+ * - extensions/v1beta1 Deployment (pkg/apis/extensions/v1beta1/defaults.go,
+ *   SetDefaults_Deployment): revisionHistoryLimit and progressDeadlineSeconds math.MaxInt32
+ *   (keep every ReplicaSet, no deadline), maxUnavailable 1 and maxSurge 1 when the strategy is
+ *   RollingUpdate (or unset) or rollingUpdate is given;
+ * - extensions/v1beta1 DaemonSet (SetDefaults_DaemonSet): updateStrategy OnDelete
+ *   (revisionHistoryLimit 10 as in apps/v1);
+ * - apps/v1beta1 Deployment (pkg/apis/apps/v1beta1/defaults.go): revisionHistoryLimit 2 (25%/25%
+ *   and 600 as in apps/v1);
+ * - apps/v1beta1 StatefulSet (SetDefaults_StatefulSet): updateStrategy OnDelete
+ *   (podManagementPolicy OrderedReady and revisionHistoryLimit 10 as in apps/v1);
+ * - apps/v1beta2 (pkg/apis/apps/v1beta2/defaults.go) defaults every kind as apps/v1 does, and
+ *   ReplicaSets only default replicas (1) in every version: nothing to write. */
+size_t cv_workload_defaults(const char *from, const char *kind, cv_default *out,
+                            const char **max_unavailable, const char **max_surge,
+                            const char **update)
+{
+    size_t n = 0;
+    *max_unavailable = *max_surge = *update = NULL;
+    if (!strcmp(from, "extensions/v1beta1") && !strcmp(kind, "Deployment")) {
+        out[n++] = (cv_default){"revisionHistoryLimit", "2147483647"};
+        out[n++] = (cv_default){"progressDeadlineSeconds", "2147483647"};
+        *max_unavailable = "1";
+        *max_surge = "1";
+    } else if (!strcmp(from, "apps/v1beta1") && !strcmp(kind, "Deployment")) {
+        out[n++] = (cv_default){"revisionHistoryLimit", "2"};
+    } else if ((!strcmp(from, "extensions/v1beta1") && !strcmp(kind, "DaemonSet")) ||
+               (!strcmp(from, "apps/v1beta1") && !strcmp(kind, "StatefulSet"))) {
+        *update = "OnDelete";
+    }
+    return n;
+}
+
+static void said(vet_buf *b, const char *fmt, const char *a, const char *v)
+{
+    if (b->size)
+        vet_buf_puts(b, ", ");
+    vet_buf_printf(b, fmt, a, v);
+}
+
+static nv *rolling(cv *c, const char *mu, const char *ms, long have_mu, long have_ms)
+{
+    nv *m = nv_map(c, 2);
+    if (have_mu < 0)
+        nv_put(m, "maxUnavailable", nv_raw(c, mu));
+    if (have_ms < 0)
+        nv_put(m, "maxSurge", nv_raw(c, ms));
+    return m;
+}
+
+/* spec.strategy of an extensions/v1beta1 Deployment: write the rolling-update defaults where
+ * the old API would have set them. Appends what it wrote to `what`; may add to kv (new spec
+ * keys). */
+static void strategy_defaults(cv *c, yaml_node_t *spec, const char *mu, const char *ms, nkv *kv,
+                              size_t *k, vet_buf *what)
+{
+    long si = cv_find(c, spec, "strategy"), ri, mi = -1, xi = -1;
+    yaml_node_t *st = si >= 0 ? cv_val_at(c, spec, (size_t)si) : NULL, *type, *ru;
+    nv *m, *r;
+    if (si < 0 || cv_is_null(st) || (cv_is_map(st) && !cv_npairs(st))) {
+        m = nv_map(c, 2);
+        r = rolling(c, mu, ms, -1, -1);
+        nv_put(m, "type", nv_word(c, "RollingUpdate"));
+        nv_put(m, "rollingUpdate", r);
+        if (!m)
+            return;
+        if (si < 0) {
+            kv[(*k)++] = (nkv){"strategy", 0, m};
+        } else {
+            nkv one = {"strategy", 0, m};
+            cv_replace(c, spec, (size_t)si, &one, 1);
+        }
+        said(what, "strategy.rollingUpdate maxUnavailable %s, maxSurge %s", mu, ms);
+        return;
+    }
+    if (!cv_is_map(st) || cv_has_template(c, cv_pos(c, st->start_mark), cv_end(c, st))) {
+        cv_stop(c,
+                "line %zu: spec.strategy is templated or not a mapping: where it renders "
+                "RollingUpdate, write rollingUpdate.maxUnavailable: %s and maxSurge: %s (the "
+                "extensions/v1beta1 defaults; apps/v1 would take 25%%), or pass --new-defaults",
+                cv_line(c, st), mu, ms);
+        return;
+    }
+    type = cv_get(c, st, "type");
+    ri = cv_find(c, st, "rollingUpdate");
+    if (ri < 0 && !cv_is_null(type) && !cv_scalar_is(type, "RollingUpdate"))
+        return; /* Recreate: no rolling-update parameters */
+    ru = ri >= 0 ? cv_val_at(c, st, (size_t)ri) : NULL;
+    if (cv_is_map(ru) && cv_npairs(ru)) {
+        mi = cv_find(c, ru, "maxUnavailable");
+        xi = cv_find(c, ru, "maxSurge");
+        if (mi >= 0 && xi >= 0)
+            return;
+        r = rolling(c, mu, ms, mi, xi);
+        if (r)
+            cv_insert(c, ru, -1, -1, r->kv, r->n);
+    } else {
+        nkv one = {"rollingUpdate", 0, rolling(c, mu, ms, -1, -1)};
+        if (ri >= 0)
+            cv_replace(c, st, (size_t)ri, &one, 1);
+        else
+            cv_insert(c, st, -1, -1, &one, 1);
+    }
+    if (mi < 0)
+        said(what, "strategy.rollingUpdate.%s %s", "maxUnavailable", mu);
+    if (xi < 0)
+        said(what, "strategy.rollingUpdate.%s %s", "maxSurge", ms);
+}
+
+/* spec.updateStrategy of an extensions/v1beta1 DaemonSet or apps/v1beta1 StatefulSet. */
+static void update_defaults(cv *c, yaml_node_t *spec, const char *up, nkv *kv, size_t *k,
+                            vet_buf *what)
+{
+    long ui = cv_find(c, spec, "updateStrategy");
+    yaml_node_t *us = ui >= 0 ? cv_val_at(c, spec, (size_t)ui) : NULL;
+    nv *m;
+    if (ui >= 0 && cv_is_map(us) && cv_npairs(us)) {
+        if (cv_find(c, us, "type") >= 0)
+            return;
+        if (cv_find(c, us, "rollingUpdate") >= 0) {
+            cv_stop(c,
+                    "line %zu: spec.updateStrategy has rollingUpdate but no type: %s treated it "
+                    "as %s, apps/v1 as RollingUpdate; set the type you mean",
+                    cv_line(c, us), c->r->from, up);
+            return;
+        }
+        {
+            nkv one = {"type", 0, nv_word(c, up)};
+            cv_insert(c, us, -1, -1, &one, 1);
+        }
+        said(what, "%s %s", "updateStrategy.type", up);
+        return;
+    }
+    if (ui >= 0 && !cv_is_null(us) && !cv_is_map(us)) {
+        cv_stop(c,
+                "line %zu: spec.updateStrategy is not a mapping: make sure it renders type: %s "
+                "(the %s default; apps/v1 would take RollingUpdate), or pass --new-defaults",
+                cv_line(c, us), up, c->r->from);
+        return;
+    }
+    m = nv_map(c, 1);
+    nv_put(m, "type", nv_word(c, up));
+    if (!m)
+        return;
+    if (ui < 0) {
+        kv[(*k)++] = (nkv){"updateStrategy", 0, m};
+    } else {
+        nkv one = {"updateStrategy", 0, m};
+        cv_replace(c, spec, (size_t)ui, &one, 1);
+    }
+    said(what, "%s %s", "updateStrategy.type", up);
+}
+
+/* Write the old API's defaults where the object leaves them unset, so that it behaves after the
+ * conversion as it did (unless --new-defaults). */
+static void write_defaults(cv *c, yaml_node_t *spec)
+{
+    cv_default d[4];
+    const char *mu, *ms, *up;
+    size_t n = cv_workload_defaults(c->r->from, c->r->kind, d, &mu, &ms, &up), k = 0;
+    nkv kv[6];
+    vet_buf what = VET_BUF_INIT;
+    if (!n && !mu && !up)
+        return;
+    if (c->new_defaults) {
+        cv_did(c, "--new-defaults: unset fields take the apps/v1 defaults, not %s's", c->r->from);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (cv_find(c, spec, d[i].key) < 0) {
+            kv[k++] = (nkv){d[i].key, 0, nv_raw(c, d[i].value)};
+            said(&what, "%s %s", d[i].key, d[i].value);
+        }
+    if (mu)
+        strategy_defaults(c, spec, mu, ms, kv, &k, &what);
+    if (up)
+        update_defaults(c, spec, up, kv, &k, &what);
+    if (k)
+        cv_insert(c, spec, cv_find(c, spec, "template"), -1, kv, k);
+    if (what.size && !c->stop)
+        cv_did(c,
+               "wrote the %s defaults explicitly so the object behaves as before: %s "
+               "(--new-defaults takes the apps/v1 ones)",
+               c->r->from, what.ptr);
+    vet_buf_free(&what);
+}
+
 /* extensions/v1beta1 and apps/v1beta1 defaulted a missing spec.selector to the template labels;
  * apps/v1 requires it and it is immutable, so the manifest must carry the selector the live
  * object already has (FORMATS.md, incident 2). */
@@ -57,6 +246,8 @@ static void fix_workload(cv *c, yaml_node_t *o)
     sel = cv_get(c, spec, "selector");
     if (sel && !cv_is_null(sel)) {
         check_selector(c, sel, labels);
+        if (!c->stop)
+            write_defaults(c, spec);
         return;
     }
     n = cv_npairs(labels);
@@ -92,6 +283,7 @@ static void fix_workload(cv *c, yaml_node_t *o)
            "added spec.selector.matchLabels copied from spec.template.metadata.labels (what "
            "%s defaulted, so it equals the live selector)",
            c->r->from);
+    write_defaults(c, spec);
 }
 
 /* ---------------------------------------------------------------- networking */
@@ -300,18 +492,32 @@ static void fix_hpa(cv *c, yaml_node_t *o)
  * effects. */
 static void fix_webhook(cv *c, yaml_node_t *o)
 {
+    static const char *const keys[] = {"admissionReviewVersions", "failurePolicy", "matchPolicy",
+                                       "timeoutSeconds"};
+    static const char *const said_as[] = {"admissionReviewVersions [v1beta1]",
+                                          "failurePolicy Ignore", "matchPolicy Exact",
+                                          "timeoutSeconds 30"};
     yaml_node_t *whs = cv_get(c, o, "webhooks");
-    int n = 0;
+    size_t wrote[4] = {0, 0, 0, 0};
+    vet_buf what = VET_BUF_INIT;
     for (size_t i = 0; i < cv_nitems(whs); i++) {
         yaml_node_t *w = cv_item(c, whs, i), *se;
         const char *name, *s;
         nkv kv[4];
-        size_t k = 0;
+        size_t k = 0, idx[4];
         if (!cv_is_map(w))
             continue;
         name = cv_str(cv_get(c, w, "name"));
         se = cv_get(c, w, "sideEffects");
         s = cv_str(se);
+        if (cv_templated(c, se)) {
+            cv_stop(c,
+                    "line %zu: webhook sideEffects is rendered by the template: "
+                    "admissionregistration.k8s.io/v1 accepts only None or NoneOnDryRun; make "
+                    "sure it renders one of them, then convert",
+                    cv_line(c, w));
+            continue;
+        }
         if (cv_is_null(se) || !s || !strcmp(s, "Unknown") || !strcmp(s, "Some")) {
             cv_stop(c,
                     "line %zu: webhook %s: sideEffects is %s%s; admissionregistration.k8s.io/v1 "
@@ -322,24 +528,27 @@ static void fix_webhook(cv *c, yaml_node_t *o)
                     cv_is_null(se) ? " (v1beta1 defaulted it to Unknown)" : "");
             continue;
         }
-        if (cv_find(c, w, "admissionReviewVersions") < 0)
-            kv[k++] = (nkv){"admissionReviewVersions", 0, nv_raw(c, "[\"v1beta1\"]")};
-        if (cv_find(c, w, "failurePolicy") < 0)
-            kv[k++] = (nkv){"failurePolicy", 0, nv_word(c, "Ignore")};
-        if (cv_find(c, w, "matchPolicy") < 0)
-            kv[k++] = (nkv){"matchPolicy", 0, nv_word(c, "Exact")};
-        if (cv_find(c, w, "timeoutSeconds") < 0)
-            kv[k++] = (nkv){"timeoutSeconds", 0, nv_raw(c, "30")};
-        if (k) {
+        if (cv_find(c, w, keys[0]) < 0)
+            idx[k] = 0, kv[k++] = (nkv){keys[0], 0, nv_raw(c, "[\"v1beta1\"]")};
+        if (cv_find(c, w, keys[1]) < 0)
+            idx[k] = 1, kv[k++] = (nkv){keys[1], 0, nv_word(c, "Ignore")};
+        if (cv_find(c, w, keys[2]) < 0)
+            idx[k] = 2, kv[k++] = (nkv){keys[2], 0, nv_word(c, "Exact")};
+        if (cv_find(c, w, keys[3]) < 0)
+            idx[k] = 3, kv[k++] = (nkv){keys[3], 0, nv_raw(c, "30")};
+        if (k)
             cv_insert(c, w, -1, -1, kv, k);
-            n++;
-        }
+        for (size_t j = 0; j < k; j++)
+            wrote[idx[j]]++;
     }
-    if (n)
-        cv_did(c,
-               "wrote the v1beta1 defaults explicitly (admissionReviewVersions [v1beta1], "
-               "failurePolicy Ignore, matchPolicy Exact, timeoutSeconds 30) on %d webhook%s",
-               n, n > 1 ? "s" : "");
+    /* claim only what was written: a webhook that already says failurePolicy: Fail keeps it */
+    for (size_t j = 0; j < 4; j++)
+        if (wrote[j])
+            vet_buf_printf(&what, "%s%s (%zu webhook%s)", what.size ? ", " : "", said_as[j],
+                           wrote[j], wrote[j] > 1 ? "s" : "");
+    if (what.size && !c->stop)
+        cv_did(c, "wrote the v1beta1 defaults explicitly where unset: %s", what.ptr);
+    vet_buf_free(&what);
 }
 
 static void fix_csr(cv *c, yaml_node_t *o)
@@ -348,6 +557,11 @@ static void fix_csr(cv *c, yaml_node_t *o)
     const char *s = cv_str(sn);
     if (!cv_is_map(spec))
         return;
+    if (cv_templated(c, sn)) {
+        cv_stop(c, "spec.signerName is rendered by the template: certificates.k8s.io/v1 requires a "
+                   "real signer; make sure it renders one, then convert");
+        return;
+    }
     if (cv_is_null(sn) || !s || !strcmp(s, "kubernetes.io/legacy-unknown")) {
         cv_stop(c,
                 "spec.signerName is %s: certificates.k8s.io/v1 requires a signer: choose "
@@ -364,144 +578,6 @@ static void fix_csr(cv *c, yaml_node_t *o)
         cv_did(c, "wrote the v1beta1 default usages explicitly (digital signature, key "
                   "encipherment)");
     }
-}
-
-/* ---------------------------------------------------------------- apiextensions */
-
-static const char *const apc_ren[] = {"JSONPath", "jsonPath", NULL};
-
-static nv *open_schema(cv *c)
-{
-    nv *inner = nv_map(c, 2), *s = nv_map(c, 1);
-    nv_put(inner, "type", nv_word(c, "object"));
-    nv_put(inner, "x-kubernetes-preserve-unknown-fields", nv_raw(c, "true"));
-    nv_put(s, "openAPIV3Schema", inner);
-    return s;
-}
-
-/* apiextensions v1beta1 -> v1: the top-level validation, subresources and
- * additionalPrinterColumns become per-version fields; `version` becomes `versions`; every
- * version needs a schema. preserveUnknownFields: explicit false is kept (valid in v1); explicit
- * true is refused by v1 on create, so a person must mark the schema with
- * x-kubernetes-preserve-unknown-fields where fields must be kept; absent means v1 starts
- * pruning, which is reported in the change list. */
-static void fix_crd(cv *c, yaml_node_t *o)
-{
-    yaml_node_t *spec = cv_get(c, o, "spec"), *conv;
-    long vi, si, ai, ver, vers, pi;
-    nv *schema = NULL, *sub = NULL, *apc = NULL;
-    int opened = 0, moved = 0;
-    if (!cv_is_map(spec)) {
-        cv_stop(c, "no spec");
-        return;
-    }
-    vi = cv_find(c, spec, "validation");
-    si = cv_find(c, spec, "subresources");
-    ai = cv_find(c, spec, "additionalPrinterColumns");
-    ver = cv_find(c, spec, "version");
-    vers = cv_find(c, spec, "versions");
-    pi = cv_find(c, spec, "preserveUnknownFields");
-    conv = cv_get(c, spec, "conversion");
-    if (pi >= 0 && cv_scalar_is(cv_val_at(c, spec, (size_t)pi), "true")) {
-        cv_stop(c, "spec.preserveUnknownFields: true is rejected by apiextensions.k8s.io/v1: add "
-                   "x-kubernetes-preserve-unknown-fields: true to the schema where unknown fields "
-                   "must be kept, then set it false");
-        return;
-    }
-    if (cv_find(c, conv, "webhookClientConfig") >= 0) {
-        cv_stop(c, "spec.conversion.webhookClientConfig moves to "
-                   "spec.conversion.webhook.clientConfig and v1 requires "
-                   "spec.conversion.webhook.conversionReviewVersions: choose the versions your "
-                   "conversion webhook understands (v1beta1 sent v1beta1)");
-        return;
-    }
-    if (vi >= 0) {
-        yaml_node_t *v = cv_val_at(c, spec, (size_t)vi);
-        if (!cv_is_map(v) || cv_find(c, v, "openAPIV3Schema") < 0) {
-            cv_stop(c, "line %zu: spec.validation has no openAPIV3Schema", cv_line(c, v));
-            return;
-        }
-        schema = nv_src(c, v, cv_key_at(c, spec, (size_t)vi), NULL);
-        moved++;
-    }
-    if (si >= 0) {
-        sub = nv_src(c, cv_val_at(c, spec, (size_t)si), cv_key_at(c, spec, (size_t)si), NULL);
-        moved++;
-    }
-    if (ai >= 0) {
-        apc = nv_src(c, cv_val_at(c, spec, (size_t)ai), cv_key_at(c, spec, (size_t)ai), apc_ren);
-        moved++;
-    }
-    if (vers >= 0) {
-        yaml_node_t *vs = cv_val_at(c, spec, (size_t)vers);
-        if (!cv_nitems(vs)) {
-            cv_stop(c, "spec.versions is not a list of versions");
-            return;
-        }
-        for (size_t i = 0; i < cv_nitems(vs); i++) {
-            yaml_node_t *it = cv_item(c, vs, i), *cols;
-            nkv kv[3];
-            size_t k = 0;
-            if (!cv_is_map(it))
-                continue;
-            if (cv_find(c, it, "schema") < 0) {
-                kv[k++] = (nkv){"schema", 0, schema ? schema : open_schema(c)};
-                opened += !schema;
-            }
-            if (sub && cv_find(c, it, "subresources") < 0)
-                kv[k++] = (nkv){"subresources", 0, sub};
-            if (apc && cv_find(c, it, "additionalPrinterColumns") < 0)
-                kv[k++] = (nkv){"additionalPrinterColumns", 0, apc};
-            cols = cv_get(c, it, "additionalPrinterColumns");
-            for (size_t j = 0; j < cv_nitems(cols); j++) {
-                long jp = cv_find(c, cv_item(c, cols, j), "JSONPath");
-                if (jp >= 0)
-                    cv_rename(c, cv_item(c, cols, j), (size_t)jp, "jsonPath");
-            }
-            cv_insert(c, it, -1, -1, kv, k);
-        }
-        if (ver >= 0)
-            cv_delete(c, spec, (size_t)ver);
-    } else if (ver >= 0) {
-        nv *it = nv_map(c, 6), *seq = nv_seq(c, 1);
-        nkv kv;
-        if (!it || !seq)
-            return;
-        nv_put(it, "name",
-               nv_src(c, cv_val_at(c, spec, (size_t)ver), cv_key_at(c, spec, (size_t)ver), NULL));
-        nv_put(it, "served", nv_raw(c, "true"));
-        nv_put(it, "storage", nv_raw(c, "true"));
-        nv_put(it, "schema", schema ? schema : open_schema(c));
-        opened += !schema;
-        if (sub)
-            nv_put(it, "subresources", sub);
-        if (apc)
-            nv_put(it, "additionalPrinterColumns", apc);
-        seq->items[seq->n++] = it;
-        kv = (nkv){"versions", 0, seq};
-        cv_replace(c, spec, (size_t)ver, &kv, 1);
-    } else {
-        cv_stop(c, "spec has neither version nor versions");
-        return;
-    }
-    if (vi >= 0)
-        cv_delete(c, spec, (size_t)vi);
-    if (si >= 0)
-        cv_delete(c, spec, (size_t)si);
-    if (ai >= 0)
-        cv_delete(c, spec, (size_t)ai);
-    if (vers < 0)
-        cv_did(c, "spec.version -> spec.versions");
-    if (moved)
-        cv_did(c, "moved spec.validation/subresources/additionalPrinterColumns into every "
-                  "version (JSONPath -> jsonPath)");
-    if (opened)
-        cv_did(c, "no schema: inserted schema.openAPIV3Schema {type: object, "
-                  "x-kubernetes-preserve-unknown-fields: true} (v1 requires one; it keeps every "
-                  "field as v1beta1 did): replace it with a real structural schema");
-    else if (pi < 0)
-        cv_did(c, "note: v1 prunes fields the schema does not declare (v1beta1 kept them); "
-                  "check the schema is structural and complete");
 }
 
 /* ---------------------------------------------------------------- smaller changes */
@@ -695,7 +771,7 @@ const rule cv_rules[] = {
     {"certificates.k8s.io/v1beta1", "CertificateSigningRequest", KV(1, 19), KV(1, 22),
      "certificates.k8s.io/v1", KV(1, 19), 0, fix_csr, M_CSR},
     {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinition", KV(1, 16), KV(1, 22),
-     "apiextensions.k8s.io/v1", KV(1, 16), 0, fix_crd, M_CRD},
+     "apiextensions.k8s.io/v1", KV(1, 16), 0, cv_fix_crd, M_CRD},
     SAME("apiregistration.k8s.io/v1beta1", "APIService", KV(1, 19), KV(1, 22),
          "apiregistration.k8s.io/v1", KV(1, 10)),
     SAME("authentication.k8s.io/v1beta1", "TokenReview", KV(1, 19), KV(1, 22),
