@@ -77,9 +77,10 @@ typedef struct {
     vet_strv before; /* "KV104 subject" of every critical before the change */
 } verify_arg;
 
-static int criticals(vet_strv *out, renew_run *run)
+/* Critical PKI findings of the root as it is on disk (reuse: a node already loaded from it). */
+static int criticals(vet_strv *out, renew_run *run, vet_node *reuse)
 {
-    vet_node *node = NULL;
+    vet_node *node = reuse;
     vet_certset files;
     vet_report r;
     vet_ctx ctx;
@@ -91,8 +92,9 @@ static int criticals(vet_strv *out, renew_run *run)
         return rc;
     ctx.now = run->now;
     ctx.warn_within = 30 * 86400;
-    if (run->node_mode && !(rc = vet_node_load(&node, run->root, run->node_name_flag)))
-        ctx.node = node;
+    if (run->node_mode && !node)
+        rc = vet_node_load(&node, run->root, run->node_name_flag);
+    ctx.node = node;
     if (!rc && run->paths.n &&
         !(rc = vet_certset_load_paths(&files, (const char *const *)run->paths.v, run->paths.n)))
         ctx.files = &files;
@@ -112,7 +114,8 @@ static int criticals(vet_strv *out, renew_run *run)
             }
         }
     vet_report_free(&r);
-    vet_node_free(node);
+    if (node != reuse)
+        vet_node_free(node);
     vet_certset_clear(&files);
     return rc;
 }
@@ -124,7 +127,7 @@ static int verify_after(const vet_plan *p, size_t step, void *arg)
     int rc;
     if (step < vet_plan_count(p))
         return 0; /* the executor read each file back; the checks judge the whole result */
-    if ((rc = criticals(&after, va->run)))
+    if ((rc = criticals(&after, va->run, NULL)))
         goto done;
     /* after holds pairs: key, message */
     for (size_t i = 0; i + 1 < after.n; i += 2)
@@ -345,7 +348,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     /* --apply */
     va.run = &run;
-    if ((rc = criticals(&va.before, &run))) {
+    if ((rc = criticals(&va.before, &run, run.node))) {
         code = cli_fail(rc);
         goto out;
     }
