@@ -36,10 +36,10 @@ typedef struct {
     char *path;          /* relative to the plan's root, no "..", never a symlink when applied */
     unsigned char *data; /* bytes to write (owned) */
     size_t len;
-    unsigned mode;  /* permission bits */
-    long uid, gid;  /* owner; -1 keeps the existing file's owner (or the writer's for a new one) */
-    int flags;      /* VET_WRITE_* */
-    char *summary;  /* one line describing the new content ("CN=kube-apiserver until ...") */
+    unsigned mode; /* permission bits */
+    long uid, gid; /* owner; -1 keeps the existing file's owner (or the writer's for a new one) */
+    int flags;     /* VET_WRITE_* */
+    char *summary; /* one line describing the new content ("CN=kube-apiserver until ...") */
     /* API update */
     char *api_kind, *api_namespace, *api_name, *api_resource_version;
     char *api_body; /* the object to PUT (JSON or YAML text) */
@@ -102,9 +102,9 @@ typedef struct {
 } vet_plan_apply_opts;
 
 typedef struct {
-    char *backup_dir;  /* host path of the backup folder (NULL when none was made) */
-    size_t applied;    /* steps applied and kept */
-    int rolled_back;   /* 1 when a failure undid the steps already done */
+    char *backup_dir;    /* host path of the backup folder (NULL when none was made) */
+    size_t applied;      /* steps applied and kept */
+    int rolled_back;     /* 1 when a failure undid the steps already done */
     int rollback_failed; /* 1 when undoing failed too: the backup folder is the way back */
 } vet_plan_result;
 

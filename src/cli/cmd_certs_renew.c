@@ -146,8 +146,8 @@ done:
 static void print_table(const renew_run *run)
 {
     vet_table *t = NULL;
-    const char *hdr[] = {"NAME", "OLD NOT AFTER", "NEW NOT AFTER", "SANS ADDED", "KEY",
-                         "SIGNER", "RESTART"};
+    const char *hdr[] = {"NAME", "OLD NOT AFTER", "NEW NOT AFTER", "SANS ADDED",
+                         "KEY",  "SIGNER",        "RESTART"};
     if (vet_table_new(&t, 7, hdr))
         return;
     for (size_t i = 0; i < run->n; i++) {
@@ -310,8 +310,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     if (g->root)
         run.node_mode = 1;
-    if ((rc = renew_prepare(&run, (const char *const *)pos.v, pos.n, kubeadm_names,
-                            find_name))) {
+    if ((rc = renew_prepare(&run, (const char *const *)pos.v, pos.n, kubeadm_names, find_name))) {
         code = cli_fail(rc);
         if (run.refusal.n && !json) {
             /* The CSR steps: safe with an external CA, and what to do instead. */

@@ -29,20 +29,20 @@ typedef struct {
     const renew_name *name; /* NULL for a path */
     vet_pem hold;           /* what this target parsed itself (path targets, kubeconfig keys) */
     char *label;            /* name, or the path as given */
-    const vet_cert *old; /* borrowed from the node or from hold */
+    const vet_cert *old;    /* borrowed from the node or from hold */
     const vet_key *old_key;
     const vet_cert *ca;
     const vet_key *ca_key;
     const vet_blob *kc_cert, *kc_key; /* the kubeconfig's *-data values being replaced */
-    char *ca_label;   /* where the CA is ("etc/kubernetes/pki/ca.crt") */
-    char *cert_rel;   /* file to write, relative to the plan root */
-    char *key_rel;    /* same as cert_rel for a combined PEM; NULL for an embedded kubeconfig */
-    char *kc_rel;     /* kubeconfig with *-data fields to rewrite, or NULL */
+    char *ca_label;                   /* where the CA is ("etc/kubernetes/pki/ca.crt") */
+    char *cert_rel;                   /* file to write, relative to the plan root */
+    char *key_rel; /* same as cert_rel for a combined PEM; NULL for an embedded kubeconfig */
+    char *kc_rel;  /* kubeconfig with *-data fields to rewrite, or NULL */
     unsigned cert_mode;
     const char *restart;
     const char *finding; /* KV101/KV102/KV106 the renewal fixes, or NULL */
     char *finding_subject;
-    char *cn;            /* subject override */
+    char *cn; /* subject override */
     vet_strv orgs, dns, ips, added;
     vet_key *new_key; /* NULL with --keep-key */
     vet_cert *issued;

@@ -30,7 +30,8 @@ static int add_san(renew_target *t, const char *s)
     list = is_ip(s) ? &t->ips : &t->dns;
     if (vet_strv_find(list, s, !is_ip(s)) >= 0)
         return 0;
-    if (vet_strv_find(vet_cert_dns(t->old), s, 1) < 0 && vet_strv_find(vet_cert_ips(t->old), s, 0) < 0)
+    if (vet_strv_find(vet_cert_dns(t->old), s, 1) < 0 &&
+        vet_strv_find(vet_cert_ips(t->old), s, 0) < 0)
         vet_strv_push(&t->added, s);
     return vet_strv_push(list, s);
 }
@@ -114,8 +115,8 @@ static int find_ca_in_dir(renew_target *t, const char *dir)
             continue;
         memset(&pem, 0, sizeof pem);
         host = vet_strdupf("%s/%s", dir, de->d_name);
-        if (host && !parse_file(&pem, host, host) && pem.ncerts &&
-            vet_cert_is_ca(pem.certs[0]) && vet_cert_issued_by_name(t->old, pem.certs[0]) &&
+        if (host && !parse_file(&pem, host, host) && pem.ncerts && vet_cert_is_ca(pem.certs[0]) &&
+            vet_cert_issued_by_name(t->old, pem.certs[0]) &&
             !vet_cert_equal(pem.certs[0], t->old)) {
             keyhost = !strcmp(de->d_name + l - 4, ".pem")
                           ? vet_strdupf("%s/%.*s-key.pem", dir, (int)(l - 4), de->d_name)
@@ -213,8 +214,7 @@ static int target_from_node(renew_target *t, renew_run *run)
     } else {
         const vet_node_kubeconfig *k = vet_node_kubeconfig_get(n, t->name->kubeconfig);
         if (!k || !k->client || !k->user)
-            return vet_error_set(VET_EINPUT,
-                                 "%s: no client certificate in %s/etc/kubernetes/%s",
+            return vet_error_set(VET_EINPUT, "%s: no client certificate in %s/etc/kubernetes/%s",
                                  t->name->name, strcmp(run->root, "/") ? run->root : "",
                                  t->name->kubeconfig);
         t->old = k->client->cert;
@@ -285,7 +285,8 @@ static void csr_steps(renew_run *run, const renew_target *t)
     if (t->key_rel && !t->kc_rel) {
         vet_strv_take(&run->refusal,
                       vet_strdupf("openssl req -new -key %s/%s -subj '%s'%s%s%s -out %s.csr", r,
-                                  t->key_rel, subj.ptr, sans.size ? " -addext 'subjectAltName=" : "",
+                                  t->key_rel, subj.ptr,
+                                  sans.size ? " -addext 'subjectAltName=" : "",
                                   sans.size ? sans.ptr : "", sans.size ? "'" : "", t->label));
         vet_strv_take(&run->refusal,
                       vet_strdupf("# have the CA of %s sign %s.csr (same key usages, %d days), "
@@ -462,8 +463,11 @@ int renew_prepare(renew_run *run, const char *const *names, size_t n,
     }
     for (size_t i = 0; i < run->n && !rc; i++) {
         renew_target *t = &run->v[i];
-        vet_issue_req req = {t->old, t->new_key ? t->new_key : t->old_key, t->ca, t->ca_key,
-                             t->cn, &t->orgs, &t->dns, &t->ips, nb, na};
+        vet_issue_req req = {t->old,  t->new_key ? t->new_key : t->old_key,
+                             t->ca,   t->ca_key,
+                             t->cn,   &t->orgs,
+                             &t->dns, &t->ips,
+                             nb,      na};
         if ((rc = vet_cert_issue(&t->issued, &req)))
             vet_error_prefix(t->label);
     }
@@ -523,8 +527,15 @@ static int plan_target(vet_plan *p, renew_run *run, renew_target *t)
     if ((rc = vet_cert_to_pem(&cpem, &clen, t->issued)) ||
         (t->new_key && (rc = vet_key_to_pem(&kpem, &klen, t->new_key))))
         goto done;
-    summary = vet_strdupf("%s, %s, until %s, signed by %s", vet_cert_subject(t->issued),
-                          vet_cert_key_type(t->issued), na, t->ca_label);
+    {
+        vet_buf added = VET_BUF_INIT;
+        for (size_t i = 0; i < t->added.n; i++)
+            vet_buf_printf(&added, "%s%s", i ? "," : ", SANs added: ", t->added.v[i]);
+        summary =
+            vet_strdupf("%s, %s, until %s, signed by %s%s", vet_cert_subject(t->issued),
+                        vet_cert_key_type(t->issued), na, t->ca_label, added.ptr ? added.ptr : "");
+        vet_buf_free(&added);
+    }
     why = vet_strdupf("renew %s%s", t->label,
                       t->finding && !strcmp(t->finding, "KV106") ? " as this node" : "");
     if (t->kc_rel) {
@@ -560,8 +571,8 @@ static int plan_target(vet_plan *p, renew_run *run, renew_target *t)
         rc = vet_plan_add_write(p, t->cert_rel, cpem, clen, t->cert_mode ? t->cert_mode : 0644, 0,
                                 summary, t->finding, t->finding_subject, why);
         if (!rc && kpem)
-            rc = vet_plan_add_write(p, t->key_rel, kpem, klen, 0600, VET_WRITE_SECRET,
-                                    NULL, t->finding, t->finding_subject, why);
+            rc = vet_plan_add_write(p, t->key_rel, kpem, klen, 0600, VET_WRITE_SECRET, NULL,
+                                    t->finding, t->finding_subject, why);
     }
 done:
     if (kpem)
@@ -605,8 +616,8 @@ int renew_build_plan(vet_plan **out, renew_run *run)
                     if (!r2) {
                         free(abs);
                         free(rel);
-                        return vet_error_set(VET_EINPUT, "%s: not under --root %s",
-                                             run->v[i].label, run->root);
+                        return vet_error_set(VET_EINPUT, "%s: not under --root %s", run->v[i].label,
+                                             run->root);
                     }
                     free(*f);
                     *f = r2;

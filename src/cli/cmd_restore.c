@@ -48,8 +48,8 @@ int cmd_restore(int argc, char **argv, cli_globals *g)
             putchar('\n');
             json_decref(o);
         } else {
-            printf("Restore %s into %s (dry run: nothing is written without --apply):\n",
-                   pos.v[0], vet_plan_root(p));
+            printf("Restore %s into %s (dry run: nothing is written without --apply):\n", pos.v[0],
+                   vet_plan_root(p));
             vet_plan_render_text(p, stdout);
         }
         goto done;
@@ -65,8 +65,8 @@ int cmd_restore(int argc, char **argv, cli_globals *g)
         putchar('\n');
         json_decref(o);
     } else
-        printf("Restored %zu file(s) from %s. The state before the restore is in %s\n",
-               res.applied, pos.v[0], res.backup_dir ? res.backup_dir : "-");
+        printf("Restored %zu file(s) from %s. The state before the restore is in %s\n", res.applied,
+               pos.v[0], res.backup_dir ? res.backup_dir : "-");
 done:
     vet_plan_result_clear(&res);
     vet_plan_free(p);

@@ -34,8 +34,9 @@ int vet_key_generate(vet_key **out, const char *type)
     } else if (!strcmp(type, "Ed25519")) {
         pk = EVP_PKEY_Q_keygen(ctx->lib, NULL, "ED25519");
     } else {
-        return vet_error_set(VET_EINPUT, "key type %s: kubevet makes RSA, EC-P256, EC-P384 and "
-                                         "Ed25519 keys only",
+        return vet_error_set(VET_EINPUT,
+                             "key type %s: kubevet makes RSA, EC-P256, EC-P384 and "
+                             "Ed25519 keys only",
                              type);
     }
     if (!pk)
@@ -175,8 +176,8 @@ static int set_subject(X509 *x, const vet_issue_req *r)
         return 0;
     ok = 1;
     for (size_t i = 0; ok && r->orgs && i < r->orgs->n; i++)
-        ok = X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
-                                        (const unsigned char *)r->orgs->v[i], -1, -1, 0);
+        ok = X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const unsigned char *)r->orgs->v[i],
+                                        -1, -1, 0);
     if (ok)
         ok = X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)r->cn, -1,
                                         -1, 0);
@@ -215,13 +216,12 @@ int vet_cert_issue(vet_cert **out, const vet_issue_req *r)
     }
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
-    if (!BN_bin2bn(serial, sizeof serial, bn) || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
-        !X509_set_version(x, X509_VERSION_3) ||
+    if (!BN_bin2bn(serial, sizeof serial, bn) ||
+        !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) || !X509_set_version(x, X509_VERSION_3) ||
         !X509_set_issuer_name(x, X509_get_subject_name(r->ca->x509)) || !set_subject(x, r) ||
         !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)r->not_before) ||
         !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)r->not_after) ||
-        !X509_set_pubkey(x, r->key->pkey) ||
-        !copy_ext(x, r->tmpl->x509, NID_basic_constraints) ||
+        !X509_set_pubkey(x, r->key->pkey) || !copy_ext(x, r->tmpl->x509, NID_basic_constraints) ||
         !copy_ext(x, r->tmpl->x509, NID_key_usage) ||
         !copy_ext(x, r->tmpl->x509, NID_ext_key_usage)) {
         rc = vet_error_set(VET_EIO, "cannot build the certificate: %s",

@@ -235,7 +235,8 @@ static int verify_write(const vet_action *a, const char *host)
 static int run_step(const vet_plan *p, const vet_action *a, origs *o,
                     const vet_plan_apply_opts *opts)
 {
-    orig *g = (a->kind == VET_ACT_WRITE || a->kind == VET_ACT_REMOVE) ? find_orig(o, a->path) : NULL;
+    orig *g =
+        (a->kind == VET_ACT_WRITE || a->kind == VET_ACT_REMOVE) ? find_orig(o, a->path) : NULL;
     int rc;
     if (g)
         g->touched = 1;
@@ -293,9 +294,8 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
     if ((rc = snapshot(&o, p)))
         goto done;
-    if (o.n &&
-        (rc = make_backup(&res->backup_dir, p, &o,
-                          opts && opts->now ? opts->now : (int64_t)time(NULL))))
+    if (o.n && (rc = make_backup(&res->backup_dir, p, &o,
+                                 opts && opts->now ? opts->now : (int64_t)time(NULL))))
         goto done;
     for (i = 0; i < p->n; i++) {
         if ((rc = run_step(p, &p->v[i], &o, opts)) ||
@@ -310,10 +310,10 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         res->rolled_back = 1;
         if (rollback(&o)) {
             res->rollback_failed = 1;
-            vet_error_set(rc, "%s (step %zu); undoing failed too (%s): restore with kubevet "
-                              "restore %s --apply",
-                          keep, i + 1, vet_error_last(),
-                          res->backup_dir ? res->backup_dir : "?");
+            vet_error_set(rc,
+                          "%s (step %zu); undoing failed too (%s): restore with kubevet "
+                          "restore %s --apply",
+                          keep, i + 1, vet_error_last(), res->backup_dir ? res->backup_dir : "?");
         } else {
             vet_error_set(rc, "%s (step %zu of %zu); every change was undone", keep,
                           i < p->n ? i + 1 : p->n, p->n);
@@ -461,8 +461,8 @@ int vet_plan_restart_static_pods(const char *root, const char *const *names, siz
         goto done;
     }
     vet_time_format_compact(stamp, (int64_t)time(NULL));
-    side = vet_strdupf("%s/etc/kubernetes/kubevet-restart-%s", strcmp(root, "/") ? root : "",
-                       stamp);
+    side =
+        vet_strdupf("%s/etc/kubernetes/kubevet-restart-%s", strcmp(root, "/") ? root : "", stamp);
     if (!side || (mkdir(side, 0700) != 0 && errno != EEXIST)) {
         rc = vet_error_set(VET_EIO, "%s: cannot create: %s", side ? side : "?", strerror(errno));
         goto done;

@@ -305,8 +305,8 @@ json_t *vet_plan_to_json(const vet_plan *p)
             json_object_set_new(j, "private_key", json_boolean(a->flags & VET_WRITE_SECRET));
             set_str(j, "summary", a->summary);
             if (!(a->flags & VET_WRITE_SECRET) &&
-                !plan_diff(&diff, a->path, (const unsigned char *)old, old ? cur.size : 0,
-                           a->data, a->len))
+                !plan_diff(&diff, a->path, (const unsigned char *)old, old ? cur.size : 0, a->data,
+                           a->len))
                 set_str(j, "diff", diff);
             free(diff);
             vet_buf_free(&cur);
@@ -355,7 +355,8 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
         } else if (a->kind == VET_ACT_API_UPDATE) {
             fprintf(out, "update %s %s%s%s at resourceVersion %s", a->api_kind,
                     a->api_namespace ? a->api_namespace : "", a->api_namespace ? "/" : "",
-                    a->api_name, a->api_resource_version ? a->api_resource_version : "(any)");
+                    a->api_name,
+                    a->api_resource_version ? a->api_resource_version : "(the current one)");
         } else {
             fprintf(out, "run");
         }
@@ -378,8 +379,8 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
                     fprintf(out, "   %s (%04o)\n", a->summary, a->mode);
                 else
                     fprintf(out, "   new private key (%04o)\n", a->mode);
-            } else if (!plan_diff(&diff, a->path, (const unsigned char *)old,
-                                  old ? cur.size : 0, a->data, a->len)) {
+            } else if (!plan_diff(&diff, a->path, (const unsigned char *)old, old ? cur.size : 0,
+                                  a->data, a->len)) {
                 fputs(diff, out);
             }
             free(diff);
@@ -392,8 +393,9 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
         }
     }
     if (cmds)
-        fprintf(out, "\n%zu step(s) are for the operator: kubevet prints them, it does not run "
-                     "them.\n",
+        fprintf(out,
+                "\n%zu step(s) are for the operator: kubevet prints them, it does not run "
+                "them.\n",
                 cmds);
     return 0;
 }

@@ -87,8 +87,7 @@ static int split(lines *out, const char *d, size_t len, int side)
             if (end) {
                 size_t raw = (size_t)(end - s);
                 if (strstr(label, "PRIVATE KEY"))
-                    rc = push(out,
-                              vet_strdupf("[%s%s, not shown]", side ? "new " : "", label), s,
+                    rc = push(out, vet_strdupf("[%s%s, not shown]", side ? "new " : "", label), s,
                               raw);
                 else
                     rc = push(out,
@@ -103,7 +102,8 @@ static int split(lines *out, const char *d, size_t len, int side)
             /* "  client-certificate-data: <base64>" */
             const char *colon = memchr(s, ':', tl);
             if (colon && colon + 2 < s + tl && colon[1] == ' ' &&
-                (size_t)(s + tl - colon - 2) > 64 && is_b64(colon + 2, (size_t)(s + tl - colon - 2))) {
+                (size_t)(s + tl - colon - 2) > 64 &&
+                is_b64(colon + 2, (size_t)(s + tl - colon - 2))) {
                 int secret = (colon - s >= 8 && !strncmp(colon - 8, "key-data", 8)) ||
                              (colon - s >= 5 && !strncmp(colon - 5, "token", 5));
                 size_t vl = (size_t)(s + tl - colon - 2);
@@ -179,8 +179,7 @@ int plan_diff(char **out, const char *label, const unsigned char *old, size_t ol
     int rc;
     *out = NULL;
     if ((rc = split(&x, (const char *)old, old ? oldlen : 0, 0)) ||
-        (rc = split(&y, (const char *)neu, neu ? newlen : 0, 1)) ||
-        (rc = script(&e, &ne, &x, &y)))
+        (rc = split(&y, (const char *)neu, neu ? newlen : 0, 1)) || (rc = script(&e, &ne, &x, &y)))
         goto done;
     vet_buf_printf(&b, "   --- %s%s\n   +++ %s\n", old ? "a/" : "", old ? label : "/dev/null",
                    label);
