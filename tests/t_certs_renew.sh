@@ -289,11 +289,11 @@ fault_loop() { # OP ARGS...
     done
     bad "fault $op: never succeeded"
 }
+# (every file kind: a PKI pair, an embedded kubeconfig, the kubelet's combined PEM)
 fault_loop write all kubelet.conf --keep-key
-fault_loop rename all kubelet.conf --keep-key
-fault_loop fsync all kubelet.conf --keep-key
-fault_loop write apiserver admin.conf kubelet.conf
-fault_loop fsync apiserver etcd-peer
+fault_loop rename apiserver admin.conf kubelet.conf --keep-key
+fault_loop fsync apiserver admin.conf kubelet.conf --keep-key
+fault_loop write apiserver kubelet.conf
 
 echo "$pass passed, $fail failed${skipped:+, $skipped skipped}"
 [ $fail = 0 ]

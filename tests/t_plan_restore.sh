@@ -38,7 +38,7 @@ check "dry run writes nothing" diff -r "$W/before" "$R"
 check "dry run never shows key bytes" bash -c "! grep -q 'AAAA' '$W/dry'"
 check "dry run lists the removal" grep -q 'remove etc/kubernetes/pki/new.crt' "$W/dry"
 "$KUBEVET" restore "$B" -o json >"$W/dry.json" 2>&1
-check "dry run json parses" /usr/bin/python3 -c "import json; d=json.load(open('$W/dry.json')); assert len(d['actions'])==3"
+check "dry run json parses" /usr/bin/python3 -c "import json; d=json.load(open('$W/dry.json')); assert len(d['plan']['actions'])==3"
 "$KUBEVET" restore "$B" --apply >"$W/apply" 2>&1
 check "apply exits 0" test $? = 0
 check "a.crt bytes back" cmp "$B/etc/kubernetes/pki/a.crt" "$R/etc/kubernetes/pki/a.crt"

@@ -327,13 +327,10 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     if (!apply) {
         if (json) {
-            json_t *o = json_pack("{s:s,s:s,s:b}", "command", "certs renew", "root", run.root,
-                                  "applied", 0);
+            json_t *o = json_pack("{s:s,s:b}", "root", run.root, "applied", 0);
             json_object_set_new(o, "renewals", renewals_json(&run));
             json_object_set_new(o, "plan", vet_plan_to_json(plan));
-            json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            putchar('\n');
-            json_decref(o);
+            cli_plan_emit_json(g, "certs renew", o);
         } else {
             if (run.node_name)
                 printf("node %s, root %s\n\n", run.node_name, run.root);
@@ -363,17 +360,15 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     restarts(&pods, &kubelet, &run);
     if (json) {
-        json_t *o = json_pack("{s:s,s:s,s:b,s:s}", "command", "certs renew", "root", run.root,
-                              "applied", 1, "backup", res.backup_dir ? res.backup_dir : "");
+        json_t *o = json_pack("{s:s,s:b,s:s}", "root", run.root, "applied", 1, "backup",
+                              res.backup_dir ? res.backup_dir : "");
         json_t *pj = json_array();
         for (size_t i = 0; i < pods.n; i++)
             json_array_append_new(pj, json_string(pods.v[i]));
         json_object_set_new(o, "renewals", renewals_json(&run));
         json_object_set_new(o, "restart_static_pods", pj);
         json_object_set_new(o, "restart_kubelet", json_boolean(kubelet));
-        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(o);
+        cli_plan_emit_json(g, "certs renew", o);
     } else {
         print_table(&run);
         printf("\nRenewed %zu certificate(s). Backup: %s\n(undo with: kubevet restore %s "

@@ -73,4 +73,8 @@ void renew_run_clear(renew_run *run);
 
 int cmd_certs_renew(int argc, char **argv, cli_globals *g);
 
+/* Print the CLI.md JSON report of a plan command (kubevet, command, evaluated_at, findings,
+ * summary) with every key of `keys` added (the reference is stolen). */
+void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys);
+
 #endif

@@ -378,10 +378,8 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
     }
     if (!apply) {
         if (json) {
-            json_t *o = vet_plan_to_json(plan);
-            json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            putchar('\n');
-            json_decref(o);
+            cli_plan_emit_json(
+                g, "ha plan", json_pack("{s:o,s:b}", "plan", vet_plan_to_json(plan), "applied", 0));
         } else {
             printf("HA plan for endpoint %s (%s), root %s (dry run: nothing is written without "
                    "--apply):\n",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_certs_renew.h"
 #include "error.h"
 #include "kubevet/plan.h"
 
@@ -16,6 +17,21 @@ static const char description[] =
     "would change; with --apply, writes the saved bytes back and removes the files that did\n"
     "not exist. The node root is the folder the backup lies in (<root>/etc/kubernetes/...)\n"
     "unless --root says otherwise.";
+
+void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys)
+{
+    vet_report r;
+    const char *k;
+    json_t *v;
+    if (vet_report_init(&r, command, g->at)) {
+        json_decref(keys);
+        return;
+    }
+    json_object_foreach(keys, k, v) vet_report_set(&r, k, json_incref(v));
+    json_decref(keys);
+    vet_report_render_json(&r, stdout);
+    vet_report_free(&r);
+}
 
 int cmd_restore(int argc, char **argv, cli_globals *g)
 {
@@ -43,10 +59,8 @@ int cmd_restore(int argc, char **argv, cli_globals *g)
     }
     if (!apply) {
         if (json) {
-            json_t *o = vet_plan_to_json(p);
-            json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            putchar('\n');
-            json_decref(o);
+            cli_plan_emit_json(g, "restore",
+                               json_pack("{s:o,s:b}", "plan", vet_plan_to_json(p), "applied", 0));
         } else {
             printf("Restore %s into %s (dry run: nothing is written without --apply):\n", pos.v[0],
                    vet_plan_root(p));
@@ -59,11 +73,10 @@ int cmd_restore(int argc, char **argv, cli_globals *g)
         goto done;
     }
     if (json) {
-        json_t *o = json_pack("{s:I,s:s}", "restored", (json_int_t)res.applied, "backup",
-                              res.backup_dir ? res.backup_dir : "");
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
-        json_decref(o);
+        cli_plan_emit_json(g, "restore",
+                           json_pack("{s:b,s:I,s:s}", "applied", 1, "restored",
+                                     (json_int_t)res.applied, "backup",
+                                     res.backup_dir ? res.backup_dir : ""));
     } else
         printf("Restored %zu file(s) from %s. The state before the restore is in %s\n", res.applied,
                pos.v[0], res.backup_dir ? res.backup_dir : "-");
