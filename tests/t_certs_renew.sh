@@ -152,6 +152,15 @@ for l in $LEAVES; do
     check "--keep-key: $l verifies" openssl verify -CAfile "$P0/$(ca_of "$l").crt" "$W/kk/etc/kubernetes/pki/$l.crt"
 done
 
+# ---- 4b. --restart-static-pods moves the manifests out and back -----------------------------
+cp -a "$W/base" "$W/rs"
+"$KUBEVET" certs renew front-proxy-client etcd-peer --root "$W/rs" --keep-key --apply --restart-static-pods --restart-wait 1 >"$W/rs.out" 2>&1
+check "--restart-static-pods exits 0" test $? = 0
+check "--restart-static-pods: kube-apiserver manifest back, same bytes" cmp "$W/base/etc/kubernetes/manifests/kube-apiserver.yaml" "$W/rs/etc/kubernetes/manifests/kube-apiserver.yaml"
+check "--restart-static-pods: etcd manifest back, same bytes" cmp "$W/base/etc/kubernetes/manifests/etcd.yaml" "$W/rs/etc/kubernetes/manifests/etcd.yaml"
+check "--restart-static-pods: says what it restarted" grep -q 'restarted static pod etcd' "$W/rs.out"
+check "--restart-static-pods: no side folder left" test -z "$(find "$W/rs/etc/kubernetes" -maxdepth 1 -name 'kubevet-restart-*')"
+
 # ---- 5. a renewed etcd set serves a real etcd; etcdctl health with the renewed client -------
 if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
     E=$P
@@ -204,6 +213,8 @@ subj=$(openssl x509 -in "$pem" -noout -subject -nameopt RFC2253)
 case $subj in *"CN=system:node:master-1,O=system:nodes"*) ok "incident 1: CN=system:node:master-1, O=system:nodes" ;; *) bad "incident 1 subject" "$subj" ;; esac
 check "incident 1: chains to the same CA" openssl verify -CAfile "$P0/ca.crt" "$pem"
 check "incident 1: key pairs" test "$(pub_of_key "$pem")" = "$(pub_of_cert "$pem")"
+# master-2's pem held an EC P-256 key (a TLS-bootstrapped node): the key type is kept, the key is new.
+check "incident 1: key type kept (EC P-256)" bash -c "openssl x509 -in '$pem' -noout -text | grep -q 'ASN1 OID: prime256v1'"
 "$KUBEVET" check --root "$W/i1" -o json >"$W/i1.after" 2>/dev/null
 check "incident 1: no KV106 after" bash -c "! grep -q '\"KV106\"' '$W/i1.after'"
 

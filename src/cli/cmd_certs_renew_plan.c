@@ -473,6 +473,9 @@ int renew_prepare(renew_run *run, const char *const *names, size_t n,
     }
     /* kubeadm copies the CA's NotBefore into its leaves; kubevet starts 5 minutes back, which
      * covers the same clock skew without a lifetime that looks decades long. */
+    if (!rc && run->n)
+        vet_strv_push(&run->notes, "notBefore is 5 minutes ago (kubeadm would copy the CA's "
+                                   "notBefore); judge the certificates by notAfter");
     free(krc);
     free(kerr);
     return rc;
