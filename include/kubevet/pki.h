@@ -87,4 +87,34 @@ int vet_key_matches_cert(const vet_key *k, const vet_cert *c);
 /* 1 when private key k and public key pub pair (sa.key / sa.pub). */
 int vet_key_matches_pub(const vet_key *k, const vet_key *pub);
 
+/* ---- Issuing leaf certificates from a CA already on disk (sign.c) ---- */
+
+/* A new private key: type "RSA-2048" (any "RSA-<bits>", at least 2048), "EC-P256", "EC-P384" or
+ * "Ed25519". Thread-safe (use vet_parallel_for to make several at once). */
+int vet_key_generate(vet_key **out, const char *type);
+/* PEM of a private key in the form kubeadm and cfssl write it: "RSA PRIVATE KEY" (PKCS#1),
+ * "EC PRIVATE KEY" (SEC1), PKCS#8 for the rest. *out is malloc'd: wipe and free it. */
+int vet_key_to_pem(char **out, size_t *len, const vet_key *k);
+/* Standard base64 of data, one line (kubeconfig *-data fields). *out is malloc'd. */
+int vet_pki_base64(char **out, const void *data, size_t len);
+/* PEM of a certificate ("CERTIFICATE"). *out is malloc'd. */
+int vet_cert_to_pem(char **out, size_t *len, const vet_cert *c);
+
+typedef struct {
+    const vet_cert *tmpl;          /* the certificate being renewed: its subject, key usage,
+                                      extended key usage and key identifiers are copied */
+    const vet_key *key;            /* private key of the new certificate (new or kept) */
+    const vet_cert *ca;            /* signer: must be a CA (basicConstraints CA:TRUE) */
+    const vet_key *ca_key;         /* the CA's private key (checked to belong to ca) */
+    const char *cn;                /* non-NULL: subject becomes O=<orgs...>,CN=<cn> */
+    const vet_strv *orgs;          /* with cn */
+    const vet_strv *dns, *ips;     /* the complete SAN list (none: no SAN extension) */
+    int64_t not_before, not_after; /* validity, Unix seconds */
+} vet_issue_req;
+
+/* Sign a new X.509 v3 certificate (random 128-bit serial, SHA-256, or pure EdDSA for an
+ * Ed25519 CA). VET_EINPUT for a signer that is not a CA, a CA key that is not the CA's, an
+ * unparseable IP, or not_after past the CA's notAfter. */
+int vet_cert_issue(vet_cert **out, const vet_issue_req *req);
+
 #endif

@@ -1,5 +1,6 @@
 /* kubevet certs list|check [PATH...]: the certificate inventory and the PKI checks. */
 #include "cli.h"
+#include "cmd_certs_renew.h"
 #include "kubevet/check.h"
 
 static const char synopsis[] =
@@ -31,6 +32,7 @@ int cmd_certs(int argc, char **argv, cli_globals *g)
         {"list", certs_list,
          "one row per certificate (files and kubeconfig users), soonest expiry first"},
         {"check", certs_check, "PKI findings KV101-KV111"},
+        {"renew", cmd_certs_renew, "re-issue certificates from the CA on disk (plan; --apply)"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch(sub, "certs", argc, argv, g);

@@ -18,6 +18,8 @@ static const cli_cmd commands[] = {
     {"certs", cmd_certs, "certificate inventory and PKI checks: certs list|check [PATH...]"},
     {"apis", cmd_apis, "removed/deprecated APIs in manifests: apis list|scan|convert"},
     {"etcd", cmd_etcd, "etcd status, members, snapshots and safe plans"},
+    {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
+    {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
     {NULL, NULL, NULL},

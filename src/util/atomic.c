@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "fault.h"
 #include "fs.h"
 #include "vtime.h"
 
@@ -72,7 +73,7 @@ int vet_atomic_write(vet_atomic *w, const void *data, size_t len)
 {
     const char *p = data;
     while (len) {
-        ssize_t n = write(w->fd, p, len);
+        ssize_t n = vet_fault_hit(VET_FAULT_WRITE) ? (errno = EIO, -1) : write(w->fd, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -152,7 +153,7 @@ int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
     char *dir = NULL, *bak = NULL;
     if (backup_out)
         *backup_out = NULL;
-    if (fsync(w->fd) != 0) {
+    if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(w->fd) != 0) {
         rc = vet_error_set(VET_EIO, "could not write %s: fsync: %s", w->path, strerror(errno));
         goto done;
     }
@@ -164,7 +165,7 @@ int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
     w->fd = -1;
     if ((flags & VET_ATOMIC_BACKUP) && (rc = backup(w->path, &bak)))
         goto done;
-    if (rename(w->tmp, w->path) != 0) {
+    if (vet_fault_hit(VET_FAULT_RENAME) ? (errno = EIO, 1) : rename(w->tmp, w->path) != 0) {
         rc = vet_error_set(VET_EIO, "could not write %s: rename: %s", w->path, strerror(errno));
         /* the old file is still in place: its backup would only mislead */
         if (bak)
@@ -179,7 +180,10 @@ int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
     w->tmp = NULL;
     dir = dir_of(w->path);
     if (dir && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        fsync(dfd);
+        /* A failed directory fsync leaves the rename possibly undone by a crash: report it. */
+        if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(dfd) != 0)
+            rc = vet_error_set(VET_EIO, "%s: fsync of its folder failed: %s", w->path,
+                               strerror(errno));
         close(dfd);
     }
 done:

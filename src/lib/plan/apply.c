@@ -1,0 +1,508 @@
+/* The one executor: backup first, atomic writes, verification after each step, rollback. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "plan_int.h"
+#include "vtime.h"
+
+/* What one touched path held before the plan ran. */
+typedef struct {
+    const char *rel; /* borrowed from the action */
+    char *host;
+    int existed;
+    vet_buf data;
+    unsigned mode;
+    long uid, gid;
+    int touched; /* a step has changed it (or may have: a failed step counts) */
+} orig;
+
+typedef struct {
+    orig *v;
+    size_t n;
+} origs;
+
+static void origs_free(origs *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->v[i].host);
+        if (o->v[i].data.ptr)
+            memset(o->v[i].data.ptr, 0, o->v[i].data.size);
+        vet_buf_free(&o->v[i].data);
+    }
+    free(o->v);
+}
+
+static orig *find_orig(origs *o, const char *rel)
+{
+    for (size_t i = 0; i < o->n; i++)
+        if (!strcmp(o->v[i].rel, rel))
+            return &o->v[i];
+    return NULL;
+}
+
+/* Read every path the plan touches, refusing what the executor must not write through. */
+static int snapshot(origs *o, const vet_plan *p)
+{
+    if (!(o->v = calloc(p->n ? p->n : 1, sizeof *o->v)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    for (size_t i = 0; i < p->n; i++) {
+        const vet_action *a = &p->v[i];
+        struct stat st;
+        orig *g;
+        char *dir, *slash;
+        if ((a->kind != VET_ACT_WRITE && a->kind != VET_ACT_REMOVE) || find_orig(o, a->path))
+            continue;
+        g = &o->v[o->n++];
+        g->rel = a->path;
+        g->uid = g->gid = -1;
+        if (!(g->host = plan_host_path(p, a->path)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        if (lstat(g->host, &st) == 0) {
+            /* rename() over a symlink replaces the link, not the file the node reads. */
+            if (S_ISLNK(st.st_mode))
+                return vet_error_set(VET_EINPUT, "%s: is a symlink; the plan must name its target",
+                                     g->host);
+            if (!S_ISREG(st.st_mode))
+                return vet_error_set(VET_EINPUT, "%s: not a regular file", g->host);
+            g->existed = 1;
+            g->mode = st.st_mode & 07777;
+            g->uid = (long)st.st_uid;
+            g->gid = (long)st.st_gid;
+            if (vet_fs_read(&g->data, g->host, (size_t)1 << 30))
+                return VET_EIO;
+        } else if (errno != ENOENT) {
+            return vet_error_set(VET_EIO, "%s: %s", g->host, strerror(errno));
+        }
+        /* New files go into folders that exist: the executor creates none it would have to
+         * remove on rollback. */
+        if (!(dir = strdup(g->host)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+        if (a->kind == VET_ACT_WRITE && !vet_fs_is_dir(dir)) {
+            vet_error_set(VET_EINPUT, "%s: folder does not exist", dir);
+            free(dir);
+            return VET_EINPUT;
+        }
+        free(dir);
+    }
+    return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int mkdirs(const char *path)
+{
+    char *d = strdup(path);
+    int rc = 0;
+    if (!d)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    for (char *s = d + 1; *s && !rc; s++)
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(d, 0700) != 0 && errno != EEXIST)
+                rc = vet_error_set(VET_EIO, "%s: cannot create folder: %s", d, strerror(errno));
+            *s = '/';
+        }
+    if (!rc && mkdir(d, 0700) != 0 && errno != EEXIST)
+        rc = vet_error_set(VET_EIO, "%s: cannot create folder: %s", d, strerror(errno));
+    free(d);
+    return rc;
+}
+
+/* Owners are kept where the writer may set them; an unprivileged run (tests, a copy of a node
+ * owned by the user) keeps its own. */
+static int set_owner(const char *host, long uid, long gid)
+{
+    if (uid < 0 && gid < 0)
+        return 0;
+    if (lchown(host, (uid_t)uid, (gid_t)gid) != 0 && !(errno == EPERM && geteuid() != 0))
+        return vet_error_set(VET_EIO, "%s: cannot set owner %ld:%ld: %s", host, uid, gid,
+                             strerror(errno));
+    return 0;
+}
+
+static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
+{
+    char stamp[32], *parent = NULL, *dir = NULL;
+    vet_buf man = VET_BUF_INIT;
+    int rc = 0;
+    *out = NULL;
+    vet_time_format_compact(stamp, now);
+    if (!(parent = plan_host_path(p, p->backup_parent)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    if (!vet_fs_is_dir(parent)) {
+        rc = vet_error_set(VET_EIO, "%s: backup folder's parent does not exist", parent);
+        goto done;
+    }
+    for (int i = 0; i < 100; i++) {
+        free(dir);
+        dir = i ? vet_strdupf("%s/kubevet-backup-%s-%d", parent, stamp, i)
+                : vet_strdupf("%s/kubevet-backup-%s", parent, stamp);
+        if (!dir || mkdir(dir, 0700) == 0 || errno != EEXIST)
+            break;
+    }
+    if (!dir || !vet_fs_is_dir(dir)) {
+        rc = vet_error_set(VET_EIO, "%s: cannot create backup folder: %s", parent,
+                           dir ? strerror(errno) : "out of memory");
+        free(dir);
+        dir = NULL;
+        goto done;
+    }
+    vet_buf_printf(&man,
+                   "# kubevet backup (%s), made before applying a plan.\n"
+                   "# Put it back with: kubevet restore <this folder> --apply\n"
+                   "backup-parent %s\ncreated %s\n",
+                   p->title, p->backup_parent, stamp);
+    for (size_t i = 0; i < o->n && !rc; i++) {
+        orig *g = &o->v[i];
+        char *b, *slash;
+        if (!g->existed) {
+            vet_buf_printf(&man, "absent %s\n", g->rel);
+            continue;
+        }
+        if (!(b = vet_strdupf("%s/%s", dir, g->rel))) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            break;
+        }
+        slash = strrchr(b, '/');
+        *slash = '\0';
+        rc = mkdirs(b);
+        *slash = '/';
+        if (!rc)
+            rc = vet_atomic_write_file(b, g->data.ptr ? g->data.ptr : "", g->data.size, g->mode, 0,
+                                       NULL);
+        if (!rc)
+            rc = set_owner(b, g->uid, g->gid);
+        free(b);
+        vet_buf_printf(&man, "saved %04o %ld %ld %s\n", g->mode, g->uid, g->gid, g->rel);
+    }
+    if (!rc) {
+        char *m = vet_strdupf("%s/%s", dir, PLAN_MANIFEST);
+        rc = m ? vet_atomic_write_file(m, man.ptr, man.size, 0600, 0, NULL)
+               : vet_error_set(VET_ENOMEM, "out of memory");
+        free(m);
+    }
+    if (rc) {
+        /* A half-made backup is no backup: remove it (the name is ours, made above). */
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", vet_error_last());
+        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        vet_error_set(rc, "backup to %s failed, nothing was changed: %s", dir, keep);
+        free(dir);
+        dir = NULL;
+    }
+done:
+    vet_buf_free(&man);
+    free(parent);
+    *out = dir;
+    return rc;
+}
+
+static int verify_write(const vet_action *a, const char *host)
+{
+    vet_buf b = VET_BUF_INIT;
+    struct stat st;
+    int rc = 0;
+    if (stat(host, &st) != 0 || (st.st_mode & 07777) != a->mode)
+        rc = vet_error_set(VET_EIO, "%s: mode is not %04o after writing", host, a->mode);
+    else if (vet_fs_read(&b, host, (size_t)1 << 30) || b.size != a->len ||
+             memcmp(b.ptr ? b.ptr : "", a->data, a->len))
+        rc = vet_error_set(VET_EIO, "%s: bytes read back differ from those written", host);
+    if (b.ptr)
+        memset(b.ptr, 0, b.size);
+    vet_buf_free(&b);
+    return rc;
+}
+
+static int run_step(const vet_plan *p, const vet_action *a, origs *o,
+                    const vet_plan_apply_opts *opts)
+{
+    orig *g =
+        (a->kind == VET_ACT_WRITE || a->kind == VET_ACT_REMOVE) ? find_orig(o, a->path) : NULL;
+    int rc;
+    if (g)
+        g->touched = 1;
+    switch (a->kind) {
+    case VET_ACT_WRITE:
+        if ((rc = vet_atomic_write_file(g->host, a->data, a->len, a->mode, 0, NULL)))
+            return rc;
+        if ((rc = set_owner(g->host, a->uid >= 0 ? a->uid : (g->existed ? g->uid : -1),
+                            a->gid >= 0 ? a->gid : (g->existed ? g->gid : -1))))
+            return rc;
+        return verify_write(a, g->host);
+    case VET_ACT_REMOVE:
+        if (unlink(g->host) != 0 && errno != ENOENT)
+            return vet_error_set(VET_EIO, "%s: cannot remove: %s", g->host, strerror(errno));
+        return 0;
+    case VET_ACT_API_UPDATE:
+        return opts && opts->api ? opts->api(a, opts->arg) : 0;
+    case VET_ACT_COMMAND:
+        return 0;
+    }
+    (void)p;
+    return 0;
+}
+
+/* Undo every touched path from what was read before (the backup folder holds the same). */
+static int rollback(origs *o)
+{
+    int rc = 0;
+    for (size_t i = o->n; i-- > 0;) {
+        orig *g = &o->v[i];
+        int r = 0;
+        if (!g->touched)
+            continue;
+        if (g->existed) {
+            r = vet_atomic_write_file(g->host, g->data.ptr ? g->data.ptr : "", g->data.size,
+                                      g->mode, 0, NULL);
+            if (!r)
+                r = set_owner(g->host, g->uid, g->gid);
+        } else if (unlink(g->host) != 0 && errno != ENOENT) {
+            r = vet_error_set(VET_EIO, "%s: %s", g->host, strerror(errno));
+        }
+        if (r && !rc)
+            rc = r;
+    }
+    return rc;
+}
+
+int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result *res)
+{
+    origs o = {0};
+    int rc;
+    size_t i = 0;
+    memset(res, 0, sizeof *res);
+    if (p->refused)
+        return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
+    if ((rc = snapshot(&o, p)))
+        goto done;
+    if (o.n && (rc = make_backup(&res->backup_dir, p, &o,
+                                 opts && opts->now ? opts->now : (int64_t)time(NULL))))
+        goto done;
+    for (i = 0; i < p->n; i++) {
+        if ((rc = run_step(p, &p->v[i], &o, opts)) ||
+            (opts && opts->verify && (rc = opts->verify(p, i, opts->arg))))
+            break;
+    }
+    if (!rc && opts && opts->verify)
+        rc = opts->verify(p, p->n, opts->arg);
+    if (rc) {
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", vet_error_last());
+        res->rolled_back = 1;
+        if (rollback(&o)) {
+            res->rollback_failed = 1;
+            vet_error_set(rc,
+                          "%s (step %zu); undoing failed too (%s): restore with kubevet "
+                          "restore %s --apply",
+                          keep, i + 1, vet_error_last(), res->backup_dir ? res->backup_dir : "?");
+        } else {
+            vet_error_set(rc, "%s (step %zu of %zu); every change was undone", keep,
+                          i < p->n ? i + 1 : p->n, p->n);
+        }
+        goto done;
+    }
+    res->applied = p->n;
+done:
+    origs_free(&o);
+    return rc;
+}
+
+void vet_plan_result_clear(vet_plan_result *res)
+{
+    free(res->backup_dir);
+    memset(res, 0, sizeof *res);
+}
+
+/* ---- restore ---- */
+
+int vet_plan_from_backup(vet_plan **out, const char *backup_dir, const char *root)
+{
+    vet_buf man = VET_BUF_INIT;
+    char *mpath = NULL, *real = NULL, *parent = NULL, *derived = NULL;
+    vet_plan *p = NULL;
+    int rc = 0;
+    size_t lineno = 0;
+    *out = NULL;
+    if (!(mpath = vet_strdupf("%s/%s", backup_dir, PLAN_MANIFEST)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    if ((rc = vet_fs_read(&man, mpath, 1 << 20))) {
+        if (rc == VET_ENOTFOUND)
+            rc = vet_error_set(VET_EINPUT, "%s: not a kubevet backup (no %s)", backup_dir,
+                               PLAN_MANIFEST);
+        goto done;
+    }
+    /* backup-parent comes first: it says where the root is relative to the folder. */
+    for (char *s = man.ptr; s && *s;) {
+        char *nl = strchr(s, '\n');
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (!strncmp(s, "backup-parent ", 14) && !parent)
+            parent = strdup(s + 14);
+        if (nl)
+            *nl = '\n';
+        s = nl ? nl + 1 : NULL;
+    }
+    if (!parent) {
+        rc = vet_error_set(VET_EINPUT, "%s: no backup-parent line", mpath);
+        goto done;
+    }
+    if (!root) {
+        size_t rl, pl = strlen(parent);
+        char *slash;
+        if (!(real = realpath(backup_dir, NULL))) {
+            rc = vet_error_set(VET_EIO, "%s: %s", backup_dir, strerror(errno));
+            goto done;
+        }
+        if ((slash = strrchr(real, '/')))
+            *slash = '\0';
+        rl = strlen(real);
+        if (rl < pl + 1 || strcmp(real + rl - pl, parent) || real[rl - pl - 1] != '/') {
+            rc = vet_error_set(VET_EINPUT,
+                               "%s: the backup is not in <root>/%s: say where the root is with "
+                               "--root",
+                               backup_dir, parent);
+            goto done;
+        }
+        real[rl - pl - 1] = '\0';
+        derived = strdup(*real ? real : "/");
+        root = derived;
+    }
+    if ((rc = vet_plan_new(&p, root, "restore", parent)))
+        goto done;
+    lineno = 0;
+    for (char *s = man.ptr; s && *s && !rc;) {
+        char *nl = strchr(s, '\n');
+        unsigned mode;
+        long uid, gid;
+        int off = 0;
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (!strncmp(s, "absent ", 7)) {
+            char *why = vet_strdupf("did not exist before %s", backup_dir);
+            rc = vet_plan_add_remove(p, s + 7, why);
+            free(why);
+        } else if (sscanf(s, "saved %o %ld %ld %n", &mode, &uid, &gid, &off) == 3 && off > 0) {
+            vet_buf data = VET_BUF_INIT;
+            char *src = NULL, *why = NULL;
+            struct stat st;
+            if (strstr(s + off, "..") || !(src = vet_strdupf("%s/%s", backup_dir, s + off))) {
+                rc = vet_error_set(VET_EINPUT, "%s:%zu: bad path", mpath, lineno);
+            } else if (lstat(src, &st) != 0 || !S_ISREG(st.st_mode)) {
+                rc = vet_error_set(VET_EINPUT, "%s:%zu: %s is missing from the backup", mpath,
+                                   lineno, s + off);
+            } else if (!(rc = vet_fs_read(&data, src, (size_t)1 << 30))) {
+                int secret = data.ptr && strstr(data.ptr, "PRIVATE KEY-----") != NULL;
+                why = vet_strdupf("as saved in %s", backup_dir);
+                rc = vet_plan_add_write(p, s + off, data.ptr ? data.ptr : "", data.size, mode,
+                                        secret ? VET_WRITE_SECRET : 0,
+                                        secret ? "the saved private key" : NULL, NULL, NULL, why);
+                if (!rc)
+                    vet_plan_set_owner(p, uid, gid);
+            }
+            if (data.ptr)
+                memset(data.ptr, 0, data.size);
+            vet_buf_free(&data);
+            free(src);
+            free(why);
+        } else if (*s && *s != '#' && strncmp(s, "backup-parent ", 14) &&
+                   strncmp(s, "created ", 8)) {
+            rc = vet_error_set(VET_EINPUT, "%s:%zu: unknown line", mpath, lineno);
+        }
+        if (nl)
+            *nl = '\n';
+        s = nl ? nl + 1 : NULL;
+    }
+done:
+    vet_buf_free(&man);
+    free(mpath);
+    free(real);
+    free(parent);
+    free(derived);
+    if (rc) {
+        vet_plan_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* ---- static pod restarts ---- */
+
+int vet_plan_restart_static_pods(const char *root, const char *const *names, size_t n,
+                                 unsigned wait_seconds)
+{
+    char stamp[32], *side = NULL;
+    int rc = 0;
+    size_t moved = 0;
+    char **from = calloc(n ? n : 1, sizeof *from), **to = calloc(n ? n : 1, sizeof *to);
+    if (!from || !to) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    vet_time_format_compact(stamp, (int64_t)time(NULL));
+    side =
+        vet_strdupf("%s/etc/kubernetes/kubevet-restart-%s", strcmp(root, "/") ? root : "", stamp);
+    if (!side || (mkdir(side, 0700) != 0 && errno != EEXIST)) {
+        rc = vet_error_set(VET_EIO, "%s: cannot create: %s", side ? side : "?", strerror(errno));
+        goto done;
+    }
+    /* The kubelet stops a static pod whose manifest leaves staticPodPath, and starts it again
+     * when it comes back (what kubeadm's docs have operators do after `certs renew`). */
+    for (size_t i = 0; i < n && !rc; i++) {
+        from[moved] = vet_strdupf("%s/etc/kubernetes/manifests/%s.yaml",
+                                  strcmp(root, "/") ? root : "", names[i]);
+        to[moved] = vet_strdupf("%s/%s.yaml", side, names[i]);
+        if (!from[moved] || !to[moved]) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        } else if (!vet_fs_exists(from[moved])) {
+            free(from[moved]);
+            free(to[moved]);
+            from[moved] = to[moved] = NULL;
+        } else if (rename(from[moved], to[moved]) != 0) {
+            rc = vet_error_set(VET_EIO, "%s: cannot move aside: %s", from[moved], strerror(errno));
+            free(from[moved]);
+            free(to[moved]);
+            from[moved] = to[moved] = NULL;
+        } else {
+            moved++;
+        }
+    }
+    if (moved && !rc)
+        sleep(wait_seconds);
+    for (size_t i = 0; i < moved; i++)
+        if (rename(to[i], from[i]) != 0 && !rc)
+            rc = vet_error_set(VET_EIO, "%s: cannot move back to %s: %s (move it by hand)", to[i],
+                               from[i], strerror(errno));
+    if (!rc)
+        rmdir(side);
+done:
+    for (size_t i = 0; i < n && from && to; i++) {
+        free(from[i]);
+        free(to[i]);
+    }
+    free(from);
+    free(to);
+    free(side);
+    return rc;
+}

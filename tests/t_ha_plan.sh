@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# t_ha_plan.sh - incident 5 replayed: `kubevet ha plan --apply` on a single-master root. The
+# generated nginx and haproxy configurations pass `nginx -t` and `haproxy -c`, then really
+# proxy: each LB runs on loopback in front of two `openssl s_server` backends serving the
+# renewed apiserver certificate, and kubectl reaches them through the endpoint with the
+# rewritten admin.conf. SANs and server lines are read back with openssl and grep.
+# ctest-label: online
+#   KUBEVET=build/kubevet bash tests/t_ha_plan.sh
+set -u
+KV_SRC=${KV_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+KUBEVET=${KUBEVET:-${KV_BUILD:-$KV_SRC/build}/kubevet}
+[ -x "$KUBEVET" ] || { echo "FAIL setup: no kubevet at $KUBEVET"; echo "0 passed, 1 failed"; exit 1; }
+# shellcheck source=lib/mknode.sh
+. "$KV_SRC/tests/lib/mknode.sh"
+W=$(mktemp -d "${TMPDIR:-/tmp}/kv-ha.XXXXXX")
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    [ -n "${KV_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
+}
+trap cleanup EXIT
+pass=0 fail=0 skipped=0
+ok() { echo "ok $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+skip() { echo "skip $1: $2"; skipped=$((skipped + 1)); }
+check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else bad "$n"; fi; }
+free_port() { local p; while :; do p=$(( (RANDOM % 10000) + 20000 )); (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }; done; }
+wait_port() { local i; for i in $(seq 1 50); do (exec 3<>/dev/tcp/$1/$2) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# master-1 at 127.0.0.2; master-2 at 127.0.0.3 (loopback: the backends below listen there).
+mknode "$W/base" --name master-1 --ip 127.0.0.2 >"$W/mk.log" 2>&1 || { cat "$W/mk.log"; echo "FAIL setup"; echo "0 passed, 1 failed"; exit 1; }
+LBPORT=$(free_port)
+CP=(--control-plane master-1=127.0.0.2 --control-plane master-2=127.0.0.3)
+
+# ---- refusal: the LB on 6443 on a control-plane host ----------------------------------------
+cp -a "$W/base" "$W/r"
+"$KUBEVET" ha plan --root "$W/r" --endpoint api.k8s.local:6443 "${CP[@]}" --apply >"$W/r.out" 2>"$W/r.err"
+rc=$?
+[ $rc = 3 ] && [ "$(wc -l <"$W/r.err")" = 1 ] && ok "port 6443 refused: exit 3, one line" || bad "port 6443 refused" "rc=$rc $(cat "$W/r.err")"
+check "port 6443: nothing written" diff -r --no-dereference "$W/base" "$W/r"
+check "port 6443: the safe alternative is printed" grep -q -- '--endpoint api.k8s.local:8443' "$W/r.out"
+check "port 6443: no refused step printed" bash -c "! grep -q 'kubeadm join' '$W/r.out'"
+
+# ---- dry run, then apply (nginx) --------------------------------------------------------------
+cp -a "$W/base" "$W/n"
+mkdir -p "$W/n/lb"
+"$KUBEVET" ha plan --root "$W/n" --endpoint "127.0.0.1:$LBPORT" "${CP[@]}" --lb nginx --lb-bind 127.0.0.1 --output-dir "$W/n/lb" >"$W/n.dry" 2>&1
+check "dry run exits 0" test $? = 0
+check "dry run writes nothing" diff -r --no-dereference -x lb "$W/base" "$W/n"
+check "dry run prints the ConfigMap commands" grep -q 'kubectl -n kube-public get configmap cluster-info' "$W/n.dry"
+check "dry run fills the CA hash" grep -q "discovery-token-ca-cert-hash sha256:$(openssl x509 -in "$W/base/etc/kubernetes/pki/ca.crt" -noout -pubkey | openssl pkey -pubin -outform der 2>/dev/null | sha256sum | cut -d' ' -f1)" "$W/n.dry"
+"$KUBEVET" ha plan --root "$W/n" --endpoint "127.0.0.1:$LBPORT" "${CP[@]}" --lb nginx --lb-bind 127.0.0.1 --output-dir "$W/n/lb" --apply >"$W/n.out" 2>&1
+check "apply exits 0" test $? = 0
+P=$W/n/etc/kubernetes/pki
+s=$(openssl x509 -in "$P/apiserver.crt" -noout -ext subjectAltName | tail -n +2 | tr -d ' ')
+for want in IPAddress:127.0.0.1 DNS:master-2 IPAddress:127.0.0.3 DNS:master-1 IPAddress:127.0.0.2 DNS:kubernetes; do
+    case ",$s," in *",$want,"*) ok "apiserver SAN $want" ;; *) bad "apiserver SAN $want" "$s" ;; esac
+done
+check "apiserver cert verifies against ca.crt" openssl verify -CAfile "$W/base/etc/kubernetes/pki/ca.crt" "$P/apiserver.crt"
+check "ca.crt unchanged" cmp "$W/base/etc/kubernetes/pki/ca.crt" "$P/ca.crt"
+for f in admin kubelet controller-manager scheduler; do
+    check "$f.conf dials the endpoint" grep -qx "    server: https://127.0.0.1:$LBPORT" "$W/n/etc/kubernetes/$f.conf"
+done
+NG=$W/n/lb/kubevet-lb-nginx.conf
+check "nginx config written" test -f "$NG"
+if command -v nginx >/dev/null; then
+    mkdir -p "$W/ngx"
+    # modules-enabled names modules relative to the prefix: give -p's prefix the same folder.
+    ln -s /usr/lib/nginx/modules "$W/ngx/modules"
+    nginx -t -q -c "$NG" -p "$W/ngx" -g "pid $W/ngx/nginx.pid; error_log stderr;" >"$W/ngx.t" 2>&1 &&
+        ok "nginx -t accepts the config" || bad "nginx -t" "$(cat "$W/ngx.t")"
+else
+    skip "nginx -t" "nginx not installed"
+fi
+
+# ---- haproxy variant ---------------------------------------------------------------------------
+cp -a "$W/base" "$W/h"; mkdir -p "$W/h/lb"
+HPORT=$(free_port)
+"$KUBEVET" ha plan --root "$W/h" --endpoint "127.0.0.1:$HPORT" "${CP[@]}" --lb haproxy --lb-bind 127.0.0.1 --output-dir "$W/h/lb" --apply >"$W/h.out" 2>&1
+check "haproxy apply exits 0" test $? = 0
+HA=$W/h/lb/kubevet-lb-haproxy.cfg
+if command -v haproxy >/dev/null; then
+    haproxy -c -q -f "$HA" >"$W/ha.c" 2>&1 && ok "haproxy -c accepts the config" || bad "haproxy -c" "$(cat "$W/ha.c")"
+else
+    skip "haproxy -c" "haproxy not installed"
+fi
+
+# ---- really proxy: two backends, each LB, kubectl through the endpoint ------------------------
+KUBECTL=""
+if d=$(bash "$KV_SRC/scripts/k8s-clients" 2>/dev/null) && [ -x "$d/kubectl" ]; then KUBECTL=$d/kubectl; fi
+backends=1
+for ip in 127.0.0.2 127.0.0.3; do
+    if (exec 3<>/dev/tcp/$ip/6443) 2>/dev/null; then backends=0; fi
+done
+if [ -z "$KUBECTL" ]; then
+    skip "proxying" "kubectl unavailable (scripts/k8s-clients failed)"
+elif [ $backends = 0 ]; then
+    skip "proxying" "something already listens on port 6443"
+else
+    for ip in 127.0.0.2 127.0.0.3; do
+        openssl s_server -quiet -accept "$ip:6443" -cert "$P/apiserver.crt" -key "$P/apiserver.key" -www >/dev/null 2>&1 &
+        PIDS+=($!)
+        wait_port $ip 6443 || bad "backend $ip did not start"
+    done
+    if command -v nginx >/dev/null; then
+        nginx -c "$NG" -p "$W/ngx" -g "daemon off; pid $W/ngx/nginx.pid; error_log stderr;" >"$W/ngx.log" 2>&1 &
+        PIDS+=($!)
+        if wait_port 127.0.0.1 "$LBPORT"; then
+            "$KUBECTL" --kubeconfig "$W/n/etc/kubernetes/admin.conf" get --raw /readyz >"$W/k.out" 2>&1 &&
+                grep -qi 'html\|cipher' "$W/k.out" && ok "kubectl through nginx with the rewritten admin.conf (TLS verified by name)" ||
+                bad "kubectl through nginx" "$(head -3 "$W/k.out")"
+        else
+            bad "nginx did not listen" "$(cat "$W/ngx.log")"
+        fi
+    fi
+    if command -v haproxy >/dev/null; then
+        haproxy -db -f "$HA" >"$W/ha.log" 2>&1 &
+        PIDS+=($!)
+        if wait_port 127.0.0.1 "$HPORT"; then
+            sleep 2.5 # the first /readyz checks mark the backends up
+            "$KUBECTL" --kubeconfig "$W/h/etc/kubernetes/admin.conf" get --raw /readyz >"$W/k2.out" 2>&1 &&
+                grep -qi 'html\|cipher' "$W/k2.out" && ok "kubectl through haproxy with the rewritten admin.conf" ||
+                bad "kubectl through haproxy" "$(head -3 "$W/k2.out") $(tail -3 "$W/ha.log")"
+        else
+            bad "haproxy did not listen" "$(cat "$W/ha.log")"
+        fi
+    fi
+fi
+
+# ---- restore undoes the node's part -------------------------------------------------------------
+B=$(find "$W/n/etc/kubernetes" -maxdepth 1 -name 'kubevet-backup-*' | head -1)
+"$KUBEVET" restore "$B" --apply >/dev/null 2>&1
+check "restore: root as before (the LB config removed)" diff -r --no-dereference -x 'kubevet-backup-*' -x lb "$W/base" "$W/n"
+check "restore: the LB config did not exist before, so it is gone" test ! -e "$NG"
+
+echo "$pass passed, $fail failed${skipped:+, $skipped skipped}"
+[ $fail = 0 ]

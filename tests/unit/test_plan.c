@@ -1,0 +1,147 @@
+/* The plan engine in-process: a verify callback that fails rolls every step back, a refused
+ * plan applies nothing, paths leaving the root are refused, the diff never shows key bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kubevet/plan.h"
+
+static char root[256];
+
+static void put(const char *rel, const char *text, mode_t mode)
+{
+    char p[512];
+    FILE *f;
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(p, mode);
+}
+
+static char *get(const char *rel)
+{
+    static char buf[4096];
+    char p[512];
+    size_t n;
+    FILE *f;
+    snprintf(p, sizeof p, "%s/%s", root, rel);
+    if (!(f = fopen(p, "r")))
+        return NULL;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int setup(void **state)
+{
+    char p[512];
+    (void)state;
+    snprintf(root, sizeof root, "/tmp/kv-plan-unit.XXXXXX");
+    assert_non_null(mkdtemp(root));
+    snprintf(p, sizeof p, "%s/etc", root);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/etc/kubernetes", root);
+    mkdir(p, 0755);
+    put("etc/kubernetes/a.conf", "server: https://10.0.0.1:6443\n", 0600);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[600];
+    (void)state;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    return system(cmd);
+}
+
+static int fail_at_end(const vet_plan *p, size_t step, void *arg)
+{
+    (void)arg;
+    return step == vet_plan_count(p) ? -3 : 0;
+}
+
+static void test_rollback_on_verify(void **state)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    vet_plan_apply_opts o = {fail_at_end, NULL, NULL, 0};
+    (void)state;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_equal(vet_plan_add_write(p, "etc/kubernetes/a.conf", "new\n", 4, 0600, 0, NULL,
+                                        "KV205", "etc/kubernetes/a.conf", "why"),
+                     0);
+    assert_int_equal(vet_plan_add_write(p, "etc/kubernetes/b.key", "k\n", 2, 0600, VET_WRITE_SECRET,
+                                        NULL, NULL, NULL, NULL),
+                     0);
+    assert_int_not_equal(vet_plan_apply(p, &o, &res), 0);
+    assert_true(res.rolled_back);
+    assert_false(res.rollback_failed);
+    assert_string_equal(get("etc/kubernetes/a.conf"), "server: https://10.0.0.1:6443\n");
+    assert_null(get("etc/kubernetes/b.key")); /* did not exist: removed again */
+    assert_non_null(res.backup_dir);
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+}
+
+static void test_refused_and_paths(void **state)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    const char *alt[] = {"do the safe thing"};
+    (void)state;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_not_equal(
+        vet_plan_add_write(p, "etc/../../x", "x", 1, 0644, 0, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(
+        vet_plan_add_write(p, "etc/kubernetes/a.conf", "x", 1, 0644, 0, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(vet_plan_refuse(p, "no", alt, 1), 0);
+    assert_int_equal(vet_plan_count(p), 0);
+    assert_string_equal(vet_plan_refused(p), "no");
+    assert_int_not_equal(vet_plan_apply(p, NULL, &res), 0);
+    assert_string_equal(get("etc/kubernetes/a.conf"), "server: https://10.0.0.1:6443\n");
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+}
+
+static void test_json_hides_keys(void **state)
+{
+    vet_plan *p = NULL;
+    json_t *j;
+    char *s;
+    static const char kc[] = "users:\n- user:\n    client-key-data: "
+                             "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVB"
+                             "c2VjcmV0c2VjcmV0c2VjcmV0Cg==\n";
+    (void)state;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_equal(vet_plan_add_write(p, "etc/kubernetes/a.conf", kc, sizeof kc - 1, 0600, 0,
+                                        NULL, NULL, NULL, NULL),
+                     0);
+    j = vet_plan_to_json(p);
+    s = json_dumps(j, 0);
+    assert_non_null(strstr(s, "new private key, not shown"));
+    assert_null(strstr(s, "c2VjcmV0"));
+    free(s);
+    json_decref(j);
+    vet_plan_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rollback_on_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_and_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_hides_keys, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
