@@ -59,6 +59,10 @@ void etcd_member_clear(vet_etcd_member *m);
  * controls, quotes, ',' or '=' (VET_EINPUT naming what). */
 int etcd_check_name(const char *name, const char *what);
 
+/* s as one shell word for printed commands: as is when it holds only safe characters, else
+ * single-quoted. A copy made here lives in arena (freed by the caller). */
+const char *etcd_sh(vet_strv *arena, const char *s);
+
 /* Split "a,b,c" into sv (empty items dropped). */
 int etcd_split_csv(vet_strv *sv, const char *s);
 
