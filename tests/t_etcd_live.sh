@@ -197,8 +197,9 @@ run tls-flags 0 etcd status --etcd-endpoints "$S_EP" --etcd-cacert "$ETCD_CERTS/
     --etcd-cert "$ETCD_CERTS/client.crt" --etcd-key "$ETCD_CERTS/client.key" -o json &&
     jqt tls-flags '.etcd.members[0].healthy and .etcd.members[0].name == "S1"'
 run tls-nocert 3 etcd status --etcd-endpoints "$S_EP" --etcd-cacert "$ETCD_CERTS/ca.crt" \
-    --root "$ETCD_TMP/empty-root" && grep -q "$S_EP" "$ERR" && ok tls-nocert ||
-    fail tls-nocert "message naming the endpoint"
+    --root "$ETCD_TMP/empty-root" && grep -q "$S_EP" "$ERR" &&
+    grep -q "no client certificate" "$ERR" && [ "$(wc -l <"$ERR")" = 1 ] && ok tls-nocert ||
+    fail tls-nocert "one line naming the endpoint and the missing client certificate"
 etcdctl_tls --endpoints "$S_EP" snapshot save "$ETCD_TMP/tls-ref.db" >/dev/null 2>&1
 run tls-save 0 etcd snapshot save "$ETCD_TMP/tls-kv.db" --etcd-endpoints "$S_EP" \
     --etcd-cacert "$ETCD_CERTS/ca.crt" --etcd-cert "$ETCD_CERTS/client.crt" \

@@ -110,6 +110,29 @@ static void tls_cause(vet_buf *b, vet_etcd *c, CURL *h, CURLcode cc, const char 
                                    : "none");
         return;
     }
+    /* The server refused us: TLS 1.3 reports a missing or untrusted client certificate as an
+     * alert after the handshake, so it arrives as a receive error. */
+    if (strstr(c->errbuf, "alert certificate required") ||
+        strstr(c->errbuf, "alert bad certificate") || strstr(c->errbuf, "alert unknown ca")) {
+        vet_buf_printf(b,
+                       "TLS: the server refused %s%s: etcd wants a client certificate signed by "
+                       "its CA (--etcd-cert/--etcd-key; kubeadm: "
+                       "/etc/kubernetes/pki/etcd/healthcheck-client.crt/.key)",
+                       c->cert ? "the client certificate "
+                               : "the connection: no client certificate",
+                       c->cert ? (c->cert_node ? c->cert_node : c->cert) : "");
+        return;
+    }
+    /* Without the alert (it races with the socket closing) the symptom is only a connection
+     * dropped during or right after the handshake. */
+    if (!c->cert && vet_url_is_https(url) &&
+        (cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR)) {
+        vet_buf_printf(b, "TLS: the server closed the connection and no client certificate was "
+                          "given: etcd with --client-cert-auth wants one signed by its CA "
+                          "(--etcd-cert/--etcd-key; kubeadm: "
+                          "/etc/kubernetes/pki/etcd/healthcheck-client.crt/.key)");
+        return;
+    }
     if (cc != CURLE_PEER_FAILED_VERIFICATION)
         return;
     curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &v);

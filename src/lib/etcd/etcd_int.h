@@ -64,6 +64,10 @@ int etcd_check_name(const char *name, const char *what);
  * matches, else VET_E*. */
 int etcd_save_parse_stream(const unsigned char *data, size_t len, int grpc, size_t chunk);
 
+/* s as one shell word for printed commands: as is when it holds only safe characters, else
+ * single-quoted. A copy made here lives in arena (freed by the caller). */
+const char *etcd_sh(vet_strv *arena, const char *s);
+
 /* Split "a,b,c" into sv (empty items dropped). */
 int etcd_split_csv(vet_strv *sv, const char *s);
 

@@ -145,9 +145,7 @@ static const char *plural(int n, const char *one, const char *many)
 
 /* ---- pasteable text ---- */
 
-/* s as one shell word: as is when it holds only safe characters, else single-quoted. The copy
- * lives in arena until the plan function returns. */
-static const char *q(vet_strv *arena, const char *s)
+const char *etcd_sh(vet_strv *arena, const char *s)
 {
     static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                                "._:/=,@%+-";
@@ -236,15 +234,17 @@ static const char *client(vet_strv *arena, const vet_etcd_facts *f, const char *
     const char *ca = f->tls_cacert, *crt = f->tls_cert, *key = f->tls_key;
     char *s;
     if (!any_https(eps))
-        s = vet_strdupf(kubevet ? "--etcd-endpoints=%s" : "etcdctl --endpoints=%s", q(arena, eps));
+        s = vet_strdupf(kubevet ? "--etcd-endpoints=%s" : "etcdctl --endpoints=%s",
+                        etcd_sh(arena, eps));
     else {
         if (!ca || !crt || !key)
             *ph = 1;
         s = vet_strdupf(kubevet ? "--etcd-endpoints=%s --etcd-cacert=%s --etcd-cert=%s "
                                   "--etcd-key=%s"
                                 : "etcdctl --endpoints=%s --cacert=%s --cert=%s --key=%s",
-                        q(arena, eps), ca ? q(arena, ca) : "<etcd-ca.crt>",
-                        crt ? q(arena, crt) : "<client.crt>", key ? q(arena, key) : "<client.key>");
+                        etcd_sh(arena, eps), ca ? etcd_sh(arena, ca) : "<etcd-ca.crt>",
+                        crt ? etcd_sh(arena, crt) : "<client.crt>",
+                        key ? etcd_sh(arena, key) : "<client.key>");
     }
     if (!s || vet_strv_take(arena, s))
         return kubevet ? "" : "etcdctl";
@@ -320,7 +320,7 @@ static int alt_quorum_lost(vet_etcd_plan *p, const vet_etcd_facts *f, vet_strv *
                 "--initial-cluster=%s  (NEW_NAME: the name it was added for).",
                 vet_etcd_id_hex(hex, m->id), m->peer_urls.n ? m->peer_urls.v[0] : "?",
                 m->peer_urls.n ? m->peer_urls.v[0] : "?",
-                m->peer_urls.n ? q(ar, m->peer_urls.v[0]) : "?", q(ar, ic));
+                m->peer_urls.n ? etcd_sh(ar, m->peer_urls.v[0]) : "?", etcd_sh(ar, ic));
     }
     ALT("   Quorum is back when kubevet etcd status %s reads \"%d healthy\" or more.",
         client(ar, f, all, 1, ph), p->before.quorum);
@@ -328,8 +328,8 @@ static int alt_quorum_lost(vet_etcd_plan *p, const vet_etcd_facts *f, vet_strv *
         const vet_etcd_member *m = &f->members[i];
         if (m->started && !m->is_learner)
             vet_buf_printf(&members, " --member %s",
-                           q(ar, tmpf(ar, "%s=%s", m->name,
-                                      m->peer_urls.n ? m->peer_urls.v[0] : "<peer URL>")));
+                           etcd_sh(ar, tmpf(ar, "%s=%s", m->name,
+                                            m->peer_urls.n ? m->peer_urls.v[0] : "<peer URL>")));
         if (s && m != s && reachable(f, m))
             vet_buf_printf(&others, "%s%s", others.size ? ", " : "", m->name);
     }
@@ -489,7 +489,7 @@ static int remove_steps(vet_etcd_plan *p, const vet_etcd_facts *f, const vet_etc
         STEP("Note: for a kubeadm control-plane node leaving for good, kubeadm reset on that node "
              "removes its own etcd member (phase remove-etcd-member) and cleans the node; then "
              "kubectl delete node %s.",
-             q(ar, m->name));
+             etcd_sh(ar, m->name));
 done:
     free(after);
     return rc;
@@ -608,8 +608,8 @@ static int learner_path(vet_etcd_plan *p, const vet_etcd_facts *f, const char *n
     lines[nl++] = tmpf(ar,
                        "Add it as a learner: %s member add %s --peer-urls=%s --learner   (or: "
                        "kubevet etcd plan add-member --name %s --peer-url %s --apply %s)",
-                       client(ar, f, eps, 0, ph), q(ar, name), q(ar, url), q(ar, name), q(ar, url),
-                       client(ar, f, eps, 1, ph));
+                       client(ar, f, eps, 0, ph), etcd_sh(ar, name), etcd_sh(ar, url),
+                       etcd_sh(ar, name), etcd_sh(ar, url), client(ar, f, eps, 1, ph));
     lines[nl++] = tmpf(
         ar,
         "On %s's node, start etcd as a new member: --name=%s --initial-advertise-peer-urls=%s "
@@ -618,7 +618,7 @@ static int learner_path(vet_etcd_plan *p, const vet_etcd_facts *f, const char *n
         "(kubeadm: " KUBEADM_DATA_DIR ") is moved aside first, on that new node only. kubeadm join "
         "--control-plane writes this etcd.yaml itself, but adds a voting member unless the "
         "EtcdLearnerMode feature gate is on (kubeadm >= 1.27).",
-        name, q(ar, name), q(ar, url), q(ar, p->initial_cluster));
+        name, etcd_sh(ar, name), etcd_sh(ar, url), etcd_sh(ar, p->initial_cluster));
     lines[nl++] = tmpf(ar,
                        "When its raft index has caught up with the leader's (%s endpoint status "
                        "--cluster), promote it: %s member promote <ID printed by member add>  "

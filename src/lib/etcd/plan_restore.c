@@ -49,8 +49,9 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
     uint64_t *ids = NULL, cid = 0;
     vet_buf ic = VET_BUF_INIT;
     json_t *jm = NULL;
+    vet_strv ar = VET_STRV_INIT;
     char hex[17];
-    const char *dir, *live;
+    const char *dir, *live, *snap;
     int rc = 0;
 
     *out = NULL;
@@ -98,6 +99,7 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
     }
     if ((rc = vet_etcd_cluster_id(&cid, ids, n)))
         goto done;
+    snap = etcd_sh(&ar, snapshot);
     p->initial_cluster = vet_buf_detach(&ic);
     /* No "before": the cluster being restored is stopped, or gone. */
     p->after.voters = (int)n;
@@ -109,13 +111,13 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
          "static pod whose manifest leaves the folder): mkdir -p /etc/kubernetes/manifests-stopped "
          "&& mv /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/manifests/etcd.yaml "
          "/etc/kubernetes/manifests-stopped/ ; wait until crictl ps shows neither.");
-    STEP("Copy %s to every member's node: all members restore the same file.", snapshot);
+    STEP("Copy %s to every member's node: all members restore the same file.", snap);
     for (size_t i = 0; i < n; i++)
         STEP("On %s: etcdctl snapshot restore %s --name %s --initial-cluster %s "
              "--initial-cluster-token %s --initial-advertise-peer-urls %s --data-dir %s   "
              "(a new directory: etcdctl refuses an existing one; expect member ID %s)",
-             members[i].name, snapshot, members[i].name, p->initial_cluster, token,
-             members[i].peer_url, dir, vet_etcd_id_hex(hex, ids[i]));
+             members[i].name, snap, members[i].name, p->initial_cluster, token, members[i].peer_url,
+             dir, vet_etcd_id_hex(hex, ids[i]));
     STEP("On every member, put the restored directory where etcd.yaml expects its data, keeping "
          "the old data aside until the restore is verified: mv %s %s.before-restore && mv %s %s",
          live, live, dir, live);
@@ -138,6 +140,7 @@ int vet_etcd_plan_restore(vet_etcd_plan **out, const char *snapshot,
     jm = NULL;
 done:
     json_decref(jm);
+    vet_strv_free(&ar);
     vet_buf_free(&ic);
     free(ids);
     if (rc) {
