@@ -427,6 +427,22 @@ int cli_target_check(const char *target, const vet_catalog *c)
     return 0;
 }
 
+void cli_render_json(const vet_report *r, const cli_globals *g, FILE *out)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = g->yaml ? open_memstream(&buf, &n) : NULL;
+    if (!m) {
+        vet_report_render_json(r, out);
+        return;
+    }
+    vet_report_render_json(r, m);
+    fclose(m);
+    if (cli_yaml_emit(out, buf, n))
+        fwrite(buf, 1, n, out);
+    free(buf);
+}
+
 int cli_emit(const vet_report *r, cli_globals *g)
 {
     const char *o = g->output ? g->output : "text";

@@ -75,6 +75,9 @@ size_t cli_width(void);
  * text that is not JSON passes through unchanged. */
 void cli_yaml_finish(void);
 int cli_yaml_emit(FILE *out, const char *json, size_t len);
+/* The JSON report on another stream than stdout (apis convert's dry run: stderr), as YAML
+ * under -o yaml. */
+void cli_render_json(const vet_report *r, const cli_globals *g, FILE *out);
 
 /* --target beyond the newest release the catalog knows: VET_EUSAGE naming the newest. */
 struct vet_catalog;

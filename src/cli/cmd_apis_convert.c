@@ -653,7 +653,7 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
         ret = cli_emit(&r, g);
     } else {
         if (g->output && !strcmp(g->output, "json"))
-            vet_report_render_json(&r, stderr);
+            cli_render_json(&r, g, stderr);
         else if (r.nfindings)
             vet_report_render_text(&r, stderr, 0);
         ret = vet_report_exit_code(&r, g->fail_on);
