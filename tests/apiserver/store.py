@@ -225,7 +225,10 @@ class Store:
                 docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader",
                                                                yaml.SafeLoader)))
             except yaml.YAMLError as e:
-                raise ValueError("%s: %s" % (path, str(e).replace("\n", " ")))
+                mark = getattr(e, "problem_mark", None)
+                where = "%s:%d" % (path, mark.line + 1) if mark else path
+                raise ValueError("%s: %s" % (where, getattr(e, "problem", None) or
+                                             str(e).replace("\n", " ")))
             for i, doc in enumerate(docs):
                 if doc is None:
                     continue
