@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers for tests that talk to the API stand-in (tests/apiserver/standin.py). Source it:
 #   apiserver_setup                 temp dir ($API_TMP) + EXIT trap that stops what was started here
 #   apiserver_pki [DIR]             CA, server cert (127.0.0.1, localhost; API_SERVER_SAN=... sets
