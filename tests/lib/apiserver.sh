@@ -42,7 +42,13 @@ apiserver_cleanup()
 apiserver_setup()
 {
     API_TMP=$(mktemp -d /tmp/kv-api.XXXXXX)
-    trap apiserver_cleanup EXIT
+    # Keep an EXIT trap set before us (tests/lib/etcd.sh's etcd_setup): run both.
+    local prev
+    prev=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT\$/\1/p")
+    case "$prev" in
+    *apiserver_cleanup*) prev="" ;;
+    esac
+    trap "apiserver_cleanup${prev:+; $prev}" EXIT
 }
 
 # apiserver_client_cert NAME CN [ORGS]: client cert signed by the PKI's CA (ORGS comma-separated).
