@@ -133,8 +133,12 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             self.send_body(e.code, e.body(), headers=e.headers)
 
         def read_body(self):
-            n = int(self.headers.get("Content-Length") or 0)
+            try:
+                n = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                n = MAX_BODY + 1
             if n > MAX_BODY:
+                self.close_connection = True  # the unread body would poison the next request
                 raise ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is "
                                "%d" % MAX_BODY)
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
