@@ -383,9 +383,19 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             except kselect.SelectorError as e:
                 raise ApiError(400, "BadRequest", str(e))
 
-            def match(o):
-                return kselect.match_labels(lreqs, (o.get("metadata") or {}).get("labels")) and \
-                    kselect.match_fields(freqs, o)
+            eqs = [(k, v[0]) for k, op, v in lreqs if op == "="]
+            if len(eqs) == len(lreqs) and not freqs:
+                # The common case (helm's owner=helm,name=X): equality only, no generic walk.
+                def match(o):
+                    labels = o["metadata"].get("labels") or {}
+                    for k, v in eqs:
+                        if labels.get(k) != v:
+                            return False
+                    return True
+            else:
+                def match(o):
+                    return kselect.match_labels(lreqs, (o.get("metadata") or {}).get("labels")) \
+                        and kselect.match_fields(freqs, o)
             return lreqs, freqs, match
 
         def v_list(self, res, ns, name, sub, query, body):
