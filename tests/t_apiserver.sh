@@ -472,6 +472,21 @@ for c in incident2-v1.16 incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy
         jq -r .spec.request "$OUT" | base64 -d | openssl req -noout -subject 2>/dev/null |
             grep -q 'O = system:nodes, CN = system:node:worker-1' && ok incident4-csr-request-parses ||
             fail incident4-csr-request-parses "openssl req"
+        if [ -n "$CLIENTS" ]; then
+            apiserver_kubeconfig A "$API_TMP/i4.conf" cert admin
+            "$KUBECTL" --kubeconfig "$API_TMP/i4.conf" get csr >"$OUT" 2>"$ERR"
+            if head -1 "$OUT" | grep -Eq '^NAME +AGE +SIGNERNAME +REQUESTOR +REQUESTEDDURATION +CONDITION$' &&
+                grep -Eq '^csr-8x2kq +3d +kubernetes.io/kube-apiserver-client-kubelet +system:node:worker-1 +<none> +Pending$' "$OUT" &&
+                grep -Eq '^csr-old01 .* Approved,Issued$' "$OUT" && [ "$(grep -c ' Pending$' "$OUT")" = 4 ]; then
+                ok kubectl-get-csr
+            else
+                fail kubectl-get-csr "table"
+            fi
+            "$KUBECTL" --kubeconfig "$API_TMP/i4.conf" certificate approve csr-8x2kq >"$OUT" 2>"$ERR"
+            api GET /apis/certificates.k8s.io/v1/certificatesigningrequests/csr-8x2kq
+            check kubectl-certificate-approve '.status.conditions[0].type == "Approved" and
+                .status.conditions[0].status == "True"'
+        fi
         api GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings
         check incident4-no-selfnodeclient '[.items[].roleRef.name | select(endswith(":selfnodeclient"))] == []'
         ;;

@@ -133,8 +133,12 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             self.send_body(e.code, e.body(), headers=e.headers)
 
         def read_body(self):
-            n = int(self.headers.get("Content-Length") or 0)
+            try:
+                n = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                n = MAX_BODY + 1
             if n > MAX_BODY:
+                self.close_connection = True  # the unread body would poison the next request
                 raise ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is "
                                "%d" % MAX_BODY)
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -379,9 +383,19 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             except kselect.SelectorError as e:
                 raise ApiError(400, "BadRequest", str(e))
 
-            def match(o):
-                return kselect.match_labels(lreqs, (o.get("metadata") or {}).get("labels")) and \
-                    kselect.match_fields(freqs, o)
+            eqs = [(k, v[0]) for k, op, v in lreqs if op == "="]
+            if len(eqs) == len(lreqs) and not freqs:
+                # The common case (helm's owner=helm,name=X): equality only, no generic walk.
+                def match(o):
+                    labels = o["metadata"].get("labels") or {}
+                    for k, v in eqs:
+                        if labels.get(k) != v:
+                            return False
+                    return True
+            else:
+                def match(o):
+                    return kselect.match_labels(lreqs, (o.get("metadata") or {}).get("labels")) \
+                        and kselect.match_fields(freqs, o)
             return lreqs, freqs, match
 
         def v_list(self, res, ns, name, sub, query, body):

@@ -205,6 +205,8 @@ class Store:
         self.compacted_rv = 0
         # owner uid -> {(resource key, namespace, name)} for the garbage collector
         self.owned = {}
+        # resource key -> {(label, value): {object keys}} for equality label selectors
+        self.lindex = {r.key: {} for r in CATALOG}
 
     def now(self):
         if self.fixed_now is not None:
@@ -225,7 +227,10 @@ class Store:
                 docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader",
                                                                yaml.SafeLoader)))
             except yaml.YAMLError as e:
-                raise ValueError("%s: %s" % (path, str(e).replace("\n", " ")))
+                mark = getattr(e, "problem_mark", None)
+                where = "%s:%d" % (path, mark.line + 1) if mark else path
+                raise ValueError("%s: %s" % (where, getattr(e, "problem", None) or
+                                             str(e).replace("\n", " ")))
             for i, doc in enumerate(docs):
                 if doc is None:
                     continue
@@ -338,12 +343,20 @@ class Store:
         for ref in obj["metadata"].get("ownerReferences") or []:
             if isinstance(ref, dict) and ref.get("uid"):
                 self.owned.setdefault(ref["uid"], set()).add((res.key, ns, obj["metadata"]["name"]))
+        idx = self.lindex[res.key]
+        for kv in (obj["metadata"].get("labels") or {}).items():
+            idx.setdefault(kv, set()).add(key)
         if emit:
             self.events.append((self.rv, etype, res.key, ns, e))
             self.cond.notify_all()
         return e
 
     def _unindex_owners(self, res, ns, e):
+        key = _key(res, ns, e.obj["metadata"]["name"])
+        idx = self.lindex[res.key]
+        for kv in (e.obj["metadata"].get("labels") or {}).items():
+            if kv in idx:
+                idx[kv].discard(key)
         for ref in e.obj["metadata"].get("ownerReferences") or []:
             if isinstance(ref, dict) and ref.get("uid") in self.owned:
                 self.owned[ref["uid"]].discard((res.key, ns, e.obj["metadata"]["name"]))
@@ -419,6 +432,28 @@ class Store:
             out = []
             i = lo
             filtered = bool(label_reqs or field_reqs)
+            eqs = [(k, v[0]) for k, op, v in label_reqs if op == "="]
+            if eqs:
+                # Equality on labels (owner=helm): walk the label index's few keys, not the range.
+                idx = self.lindex[res.key]
+                cand = set.intersection(*[idx.get(kv, set()) for kv in eqs])
+                if len(cand) * 4 < hi - lo:
+                    first = keys[lo] if lo < hi else None
+                    prefix = ns + "/" if ns is not None and res.namespaced else ""
+                    sub = sorted(k for k in cand if first is not None and k >= first and
+                                 k.startswith(prefix))
+                    j = 0
+                    while j < len(sub):
+                        e = t.by_key[sub[j]]
+                        j += 1
+                        if not match(e.obj):
+                            continue
+                        out.append(e)
+                        if limit and len(out) >= limit:
+                            break
+                    more = limit and len(out) >= limit and j < len(sub)
+                    token = encode_continue(list_rv, sub[j - 1]) if more else ""
+                    return out, token, None, list_rv
             while i < hi:
                 e = t.by_key[keys[i]]
                 i += 1

@@ -137,6 +137,42 @@ class Store(unittest.TestCase):
         self.assertEqual([e.obj["metadata"]["name"] for e in items], ["x", "y"])
 
 
+class LabelIndex(unittest.TestCase):
+    def test_index_matches_scan(self):
+        from resources import BY_PATH
+        s = store.Store()
+        res = BY_PATH[("", "v1", "secrets")]
+        for i in range(400):
+            labels = {"n": str(i % 7)}
+            if i % 50 == 0:
+                labels["owner"] = "helm"
+            s.seed({"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": "s%03d" % i, "namespace": "ns%d" % (i % 3),
+                                 "labels": labels}})
+        # relabel and delete some, so the index has to follow updates
+        s.update(res, "ns0", "s000", {"metadata": {"name": "s000", "labels": {"n": "x"}}})
+        s.delete(res, "ns2", "s050")
+
+        def page_all(ns, sel, limit):
+            reqs = kselect.parse_labels(sel)
+            names, tok = [], ""
+            while True:
+                items, tok, _, _ = s.list(
+                    res, ns, reqs, [], limit, tok,
+                    lambda o: kselect.match_labels(reqs, o["metadata"].get("labels")))
+                names += [e.obj["metadata"]["name"] for e in items]
+                if not tok:
+                    return names
+
+        for ns in (None, "ns1"):
+            for sel in ("owner=helm", "owner=helm,n=1", "n=3", "n=x"):
+                want = [e.obj["metadata"]["name"] for e in s.list(res, ns, [], [], 0, "", None)[0]
+                        if kselect.match_labels(kselect.parse_labels(sel),
+                                                e.obj["metadata"].get("labels"))]
+                for limit in (0, 1, 3):
+                    self.assertEqual(page_all(ns, sel, limit), want, (ns, sel, limit))
+
+
 class Authorisation(unittest.TestCase):
     def test_deny_and_allow_file(self):
         import tempfile

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers for tests that talk to the API stand-in (tests/apiserver/standin.py). Source it:
 #   apiserver_setup                 temp dir ($API_TMP) + EXIT trap that stops what was started here
 #   apiserver_pki [DIR]             CA, server cert (127.0.0.1, localhost; API_SERVER_SAN=... sets
@@ -41,7 +42,13 @@ apiserver_cleanup()
 apiserver_setup()
 {
     API_TMP=$(mktemp -d /tmp/kv-api.XXXXXX)
-    trap apiserver_cleanup EXIT
+    # Keep an EXIT trap set before us (tests/lib/etcd.sh's etcd_setup): run both.
+    local prev
+    prev=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT\$/\1/p")
+    case "$prev" in
+    *apiserver_cleanup*) prev="" ;;
+    esac
+    trap "apiserver_cleanup${prev:+; $prev}" EXIT
 }
 
 # apiserver_client_cert NAME CN [ORGS]: client cert signed by the PKI's CA (ORGS comma-separated).

@@ -36,7 +36,6 @@ import datetime
 import gzip
 import json
 import os
-import struct
 import sys
 
 import yaml
