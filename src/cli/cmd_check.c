@@ -17,7 +17,7 @@
 #include "kubevet/node.h"
 
 static const char synopsis[] =
-    "  kubevet check [--root DIR] [--node-name NAME] [--at TIME] [--warn-within 30d]\n"
+    "  kubevet check [PATH...] [--root DIR] [--node-name NAME] [--at TIME] [--warn-within 30d]\n"
     "                [--expect-san NAME|IP]... [--kubeconfig FILE] [--context NAME]\n"
     "                [--request-timeout 10s] [--etcd-endpoints URLS] [--fail-on LEVEL] [-o json]";
 
@@ -196,11 +196,6 @@ int cmd_check(int argc, char **argv, cli_globals *g)
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
         goto out;
     root = g->root ? g->root : "/";
-    if (pos.n) {
-        rc = vet_error_set(VET_EUSAGE, "check takes no paths (use 'kubevet certs check PATH')");
-        code = cli_fail(rc);
-        goto out;
-    }
     if ((rc = vet_report_init(&r, "check", g->at))) {
         code = cli_fail(rc);
         goto out;
@@ -214,9 +209,15 @@ int cmd_check(int argc, char **argv, cli_globals *g)
             goto fail;
     } else {
         ctx.node = NULL;
-        if ((rc = set_source(&src[0], 0, "not used: no Kubernetes files under %s", root)))
+        if ((rc = set_source(&src[0], 0,
+                             p.node ? "not used: no Kubernetes files under %s"
+                                    : "not used: certificate PATHs given without --root%s",
+                             p.node ? root : "")))
             goto fail;
     }
+    /* Certificate files given as paths (as `certs check` takes them) join the node checks. */
+    if (pos.n)
+        sources |= VET_SRC_FILES;
     if ((rc = gather_api(&api, g, &src[1])))
         goto fail;
     if (api) {

@@ -129,6 +129,13 @@ static int64_t wall_now(void)
     return (int64_t)time(NULL);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -213,8 +220,10 @@ static int transport_error(vet_k8s *c, CURLcode cc, const char *method, const ch
     const vet_k8s_config *cfg = c->cfg;
     const char *eb = *c->errbuf ? c->errbuf : curl_easy_strerror(cc);
     switch (cc) {
-    case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
+        return vet_error_set(VET_ENET, "%s: cannot use the CA %s: %s", cfg->server,
+                             cfg->ca_desc ? cfg->ca_desc : "?", eb);
+    case CURLE_PEER_FAILED_VERIFICATION:
         if (strstr(eb, "host name") || strstr(eb, "subject name"))
             return vet_error_set(VET_ENET,
                                  "%s: x509: the server's certificate is not valid for host name "
@@ -298,6 +307,7 @@ int k8s_request(vet_k8s *c, const char *method, const char *path_query, const ch
     sink s = {resp, -1};
     CURLcode cc = CURLE_OK;
 
+    int64_t deadline = c->timeout_ms > 0 ? mono_ms() + c->timeout_ms : 0;
     if (!what)
         what = path_query;
     for (int attempt = 0; attempt < (read ? READ_TRIES : 1); attempt++) {
@@ -363,9 +373,11 @@ int k8s_request(vet_k8s *c, const char *method, const char *path_query, const ch
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                          c->timeout_ms > 0 && c->timeout_ms < CONNECT_MS ? c->timeout_ms
                                                                          : CONNECT_MS);
-        if (c->timeout_ms > 0)
-            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-        else {
+        /* --request-timeout bounds the request with its retries, not each try. */
+        if (deadline) {
+            int64_t left = deadline - mono_ms();
+            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
+        } else {
             curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
             curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, STALL_S);
         }
@@ -402,7 +414,7 @@ int k8s_request(vet_k8s *c, const char *method, const char *path_query, const ch
             long wait = backoff;
             if (status == 429 && s.retry_after >= 0)
                 wait = (s.retry_after > 10 ? 10 : s.retry_after) * 1000L;
-            if (c->timeout_ms > 0 && wait > c->timeout_ms)
+            if (deadline && mono_ms() + wait >= deadline)
                 break;
             sleep_ms(wait);
             backoff *= 2;
