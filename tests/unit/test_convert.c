@@ -336,6 +336,37 @@ static void test_webhook_claims(void **state)
     vet_convert_result_free(r);
 }
 
+/* Actions that only wrap the object and fill values: read through a mask, converted in full;
+ * a templated value is never judged. */
+static void test_template_mask(void **state)
+{
+    const char *y = "{{- if .Values.webhook.enabled }}\n"
+                    "apiVersion: admissionregistration.k8s.io/v1beta1\n"
+                    "kind: ValidatingWebhookConfiguration\nmetadata:\n"
+                    "  name: \"{{ template \"x.name\" . }}\"\nwebhooks:\n"
+                    "  - name: v.example.org\n    sideEffects: None\n    clientConfig:\n"
+                    "      service: {name: \"{{ .Release.Name }}\", namespace: default}\n"
+                    "{{- end }}\n";
+    const char *t = "{{- if .Values.webhook.enabled }}\n"
+                    "apiVersion: admissionregistration.k8s.io/v1beta1\n"
+                    "kind: ValidatingWebhookConfiguration\nmetadata:\n  name: w\nwebhooks:\n"
+                    "  - name: v.example.org\n    sideEffects: {{ .Values.sideEffects }}\n"
+                    "{{- end }}\n";
+    vet_convert_result *r = conv(y, "1.22");
+    (void)state;
+    assert_int_equal(r->docs[0].status, VET_CONVERT_DONE);
+    assert_string_equal(r->docs[0].name, "{{ template \"x.name\" . }}");
+    assert_non_null(strstr(r->data, "admissionregistration.k8s.io/v1\n"));
+    assert_non_null(strstr(r->data, "    timeoutSeconds: 30\n{{- end }}\n"));
+    assert_non_null(strstr(r->data, "\"{{ template \"x.name\" . }}\""));
+    vet_convert_result_free(r);
+    r = conv(t, "1.22");
+    assert_int_equal(r->docs[0].status, VET_CONVERT_STOPPED);
+    assert_int_equal(r->changed, 0);
+    assert_non_null(strstr(r->docs[0].manual, "rendered by the template"));
+    vet_convert_result_free(r);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -357,7 +388,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),         cmocka_unit_test(test_non_ascii_offsets),
         cmocka_unit_test(test_peer_fixtures),     cmocka_unit_test(test_template_stops_unchanged),
         cmocka_unit_test(test_template_switch),   cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_webhook_claims),
+        cmocka_unit_test(test_webhook_claims),    cmocka_unit_test(test_template_mask),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
-/* Internal to the convert*.c files: the span editor (convert.c), the rule table and field
- * transforms (convert_rules.c) and the line-based fallback for Helm templates (convert_helm.c). */
+/* Internal to the convert*.c files: the driver (convert.c), the span editor and renderer
+ * (convert_edit.c), the rule table and field transforms (convert_rules.c), CRDs and their
+ * structural schemas (convert_crd.c) and Helm templates (convert_helm.c). */
 #ifndef KV_MANIFEST_CONVERT_INT_H
 #define KV_MANIFEST_CONVERT_INT_H
 
@@ -131,6 +132,8 @@ void cv_replace_node(cv *c, yaml_node_t *n, const char *text);
 /* 1 when pair 0 of block mapping m starts its line (an insertion can go above it). */
 int cv_first_key_starts_line(cv *c, yaml_node_t *m);
 void cv_sort_edits(editv *e);
+/* A block mapping or sequence with entries (its end mark is not where its text ends). */
+int cv_is_block_coll(const yaml_node_t *n);
 void cv_free_edits(editv *e);
 
 /* apiextensions.k8s.io/v1beta1 -> v1 CustomResourceDefinition (convert_crd.c). */
