@@ -78,7 +78,7 @@ check "dry run has no backup folder" test -z "$(find "$W/dry" -name 'kubevet-bac
 if grep -q 'PRIVATE KEY-----' "$W/dry.out" || grep -q 'MII' "$W/dry.out"; then bad "dry run shows no key/PEM bytes"; else ok "dry run shows no key/PEM bytes"; fi
 check "dry run says new private key (0600)" grep -q 'new private key (0600)' "$W/dry.out"
 check "dry run table names the signer" grep -q 'etc/kubernetes/pki/front-proxy-ca.crt' "$W/dry.out"
-"$KUBEVET" certs renew all --root "$W/dry" -o json >"$W/dry.json" 2>/dev/null
+"$KUBEVET" certs renew all --root "$W/dry" --keep-key -o json >"$W/dry.json" 2>/dev/null
 check "dry run json parses and lists 11 renewals" \
     /usr/bin/python3 -c "import json,sys; d=json.load(open('$W/dry.json')); assert len(d['renewals'])==11 and d['plan']['actions']"
 
@@ -135,13 +135,15 @@ check "no KV104/KV105/KV106/KV107/KV108 after" /usr/bin/python3 -c "
 import json; d=json.load(open('$W/n1.check')); ids={f['id'] for f in d['findings']}
 assert not ids & {'KV104','KV105','KV106','KV107','KV108'}, ids"
 
-# ---- 3. restore brings back the original bytes ----------------------------------------------
+# ---- 3. restore brings back the original bytes (on a copy: n1 stays renewed for 5 and 6) ---
+cp -a "$W/n1" "$W/n1r"
+B=$(find "$W/n1r/etc/kubernetes" -maxdepth 1 -name 'kubevet-backup-*' | head -1)
 "$KUBEVET" restore "$B" >"$W/restore.out" 2>&1
-check "restore dry run exits 0 and writes nothing" bash -c "! cmp -s '$P0/apiserver.crt' '$P/apiserver.crt'"
+check "restore dry run exits 0 and writes nothing" bash -c "! cmp -s '$P0/apiserver.crt' '$W/n1r/etc/kubernetes/pki/apiserver.crt'"
 "$KUBEVET" restore "$B" --apply >"$W/restore.out" 2>&1
 rc=$?
 [ $rc = 0 ] && ok "restore --apply exits 0" || bad "restore --apply exits 0" "rc=$rc $(cat "$W/restore.out")"
-check "restore: root byte-identical to before the renewal" same_tree "$W/base" "$W/n1"
+check "restore: root byte-identical to before the renewal" same_tree "$W/base" "$W/n1r"
 
 # ---- 4. --keep-key keeps every key -----------------------------------------------------------
 cp -a "$W/base" "$W/kk"
@@ -164,7 +166,6 @@ check "--restart-static-pods: no side folder left" test -z "$(find "$W/rs/etc/ku
 # ---- 5. a renewed etcd set serves a real etcd; etcdctl health with the renewed client -------
 if command -v etcd >/dev/null && command -v etcdctl >/dev/null; then
     E=$P
-    "$KUBEVET" certs renew all --root "$W/n1" --add-san lb.example.com --apply >/dev/null 2>&1 # n1 was restored: renew again
     cport=$(etcd_free_port) pport=$(etcd_free_port)
     etcd --name master-1 --data-dir "$ETCD_TMP/data" \
         --listen-client-urls "https://127.0.0.1:$cport" --advertise-client-urls "https://127.0.0.1:$cport" \
@@ -276,16 +277,16 @@ refusal "unknown name" "$W/unk" apiserver apiserverx
 # ---- 11. fault injection at every step of --apply ---------------------------------------------
 # Every write, rename and fsync the executor makes (backup first, then the steps) fails once in
 # turn; afterwards the root is byte-identical to before, or fully renewed.
-fault_loop() { # OP ARGS...
-    local op=$1 n=1 rc; shift
+fault_loop() { # OP LEAF ARGS...: LEAF (one of those renewed) proves a complete renewal
+    local op=$1 leaf=$2 n=1 rc; shift 2
     while [ $n -le 200 ]; do
         rm -rf "$W/f"; cp -a "$W/base" "$W/f"
         KUBEVET_FAULT=$op:$n "$KUBEVET" certs renew "$@" --root "$W/f" --apply >/dev/null 2>"$W/f.err"
         rc=$?
         if [ $rc = 0 ]; then
             # the fault came after the last operation: a complete renewal
-            if openssl verify -CAfile "$P0/ca.crt" "$W/f/etc/kubernetes/pki/apiserver.crt" >/dev/null 2>&1 &&
-                ! cmp -s "$P0/apiserver.crt" "$W/f/etc/kubernetes/pki/apiserver.crt"; then
+            if openssl verify -CAfile "$P0/$(ca_of "$leaf").crt" "$W/f/etc/kubernetes/pki/$leaf.crt" >/dev/null 2>&1 &&
+                ! cmp -s "$P0/$leaf.crt" "$W/f/etc/kubernetes/pki/$leaf.crt"; then
                 ok "fault $op:1..$((n - 1)) rolled back, $op:$n past the end renewed fully"
             else
                 bad "fault $op:$n: exit 0 but not renewed"
@@ -301,10 +302,10 @@ fault_loop() { # OP ARGS...
     bad "fault $op: never succeeded"
 }
 # (every file kind: a PKI pair, an embedded kubeconfig, the kubelet's combined PEM)
-fault_loop write all kubelet.conf --keep-key
-fault_loop rename apiserver admin.conf kubelet.conf --keep-key
-fault_loop fsync apiserver admin.conf kubelet.conf --keep-key
-fault_loop write apiserver kubelet.conf
+fault_loop write apiserver all kubelet.conf --keep-key
+fault_loop rename apiserver apiserver admin.conf kubelet.conf --keep-key
+fault_loop fsync apiserver apiserver admin.conf kubelet.conf --keep-key
+fault_loop write front-proxy-client front-proxy-client # with a new key
 
 echo "$pass passed, $fail failed${skipped:+, $skipped skipped}"
 [ $fail = 0 ]
