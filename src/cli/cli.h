@@ -26,7 +26,7 @@ typedef struct {
     const char *ns;     /* -n/--namespace or NULL (the context's) */
     const char *request_timeout_str;
     long request_timeout_ms; /* --request-timeout (kubectl syntax); 0 = none */
-    int yaml;           /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
+    int yaml;                /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
 } cli_globals;
 
 typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI, CLI_POS } cli_opt_kind;
@@ -108,6 +108,11 @@ typedef struct {
 int cli_pki_load(cli_pki *p, const vet_strv *paths, cli_globals *g, struct vet_ctx *ctx,
                  vet_report *r);
 void cli_pki_free(cli_pki *p);
+/* Whether the node's inputs can give an answer at all; else one line on stderr (and the caller
+ * exits 3), so neither an empty report ("0 critical") nor one error per file passes for a verdict:
+ * several "Permission denied" (run as root), or no Kubernetes files under --root while no other
+ * source (certificate paths, etcd, API) answers on its own. */
+int cli_pki_unusable(const cli_pki *p, const vet_report *r, size_t npaths, unsigned sources);
 /* Add the "node" and "certificates" keys to the report. */
 int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now);
 

@@ -52,18 +52,6 @@ static int live_root(const cli_globals *g)
     return !g->root || !strcmp(g->root, "/");
 }
 
-/* One small function so the wording stays in one place: a --root that holds no node. */
-static int no_kubernetes_files(const char *root)
-{
-    return vet_error_set(VET_EINPUT, "no Kubernetes files under %s: wrong --root?", root);
-}
-
-static int node_has_files(const vet_node *n)
-{
-    return n &&
-           (n->certs.n || n->nkubeconfigs || n->kubelet_config_present || n->apiserver_present);
-}
-
 static int gather_api(vet_api_facts **out, cli_globals *g, source *s)
 {
     vet_k8s *c = NULL;
@@ -203,7 +191,7 @@ int cmd_check(int argc, char **argv, cli_globals *g)
     have_report = 1;
     if ((rc = cli_pki_load(&p, &pos, g, &ctx, &r)))
         goto fail;
-    if (node_has_files(p.node)) {
+    if (vet_node_has_files(p.node)) {
         sources |= VET_SRC_NODE;
         if ((rc = set_source(&src[0], 1, "%s", p.node->root)))
             goto fail;
@@ -230,9 +218,9 @@ int cmd_check(int argc, char **argv, cli_globals *g)
         sources |= VET_SRC_ETCD;
         ctx.etcd = etcd;
     }
-    if (!sources) {
-        rc = no_kubernetes_files(root);
-        goto fail;
+    if (cli_pki_unusable(&p, &r, pos.n, sources)) {
+        code = 3;
+        goto out;
     }
     for (size_t i = 0; api && i < api->skipped.n; i++) {
         char *line = vet_strdupf("api: not read: %s", api->skipped.v[i]);

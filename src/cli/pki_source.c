@@ -1,4 +1,4 @@
-/* The node, path and etcd sources of `check` and `certs`, the inventory, and their shared
+/* The node and path sources of `check` and `certs`, the inventory, and their shared
  * command body (load -> checks -> render). */
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,6 @@
 #include "error.h"
 #include "fs.h"
 #include "kubevet/check.h"
-#include "kubevet/etcd.h"
 #include "kubevet/node.h"
 #include "text.h"
 #include "vtime.h"
@@ -205,11 +204,7 @@ static void print_node_line(const cli_pki *p)
     printf("\n\n");
 }
 
-/* Whether the node's inputs can give an answer at all; else one line on stderr and exit 3, so
- * neither an empty report ("0 critical") nor one error per file passes for a verdict. Sources
- * other than the node (certificate paths, etcd; later the API) override "no Kubernetes files":
- * they answer on their own. */
-static int inputs_unusable(const cli_pki *p, const vet_report *r, size_t npaths, unsigned sources)
+int cli_pki_unusable(const cli_pki *p, const vet_report *r, size_t npaths, unsigned sources)
 {
     const char *root = p->node ? p->node->root : NULL;
     size_t denied = 0;
@@ -233,7 +228,7 @@ static int inputs_unusable(const cli_pki *p, const vet_report *r, size_t npaths,
         free(esc);
         return 1;
     }
-    if (!npaths && !(sources & VET_SRC_ETCD) && !vet_node_has_files(p->node)) {
+    if (!npaths && !(sources & (VET_SRC_ETCD | VET_SRC_API)) && !vet_node_has_files(p->node)) {
         char *esc = vet_text_escape(root, 0);
         fprintf(stderr, "kubevet: no Kubernetes files under %s: wrong --root?\n", esc ? esc : "?");
         free(esc);
@@ -242,36 +237,11 @@ static int inputs_unusable(const cli_pki *p, const vet_report *r, size_t npaths,
     return 0;
 }
 
-/* `check` draws on etcd when it is configured (--etcd-endpoints: required) or when this is a live
- * control-plane node (--root / with an etcd static pod: best effort, skipped with a note when
- * unreachable, so an offline copy of a node's files still gets its PKI checked). */
-static int gather_etcd(vet_etcd_facts **out, cli_globals *g, vet_report *r, unsigned *sources)
-{
-    vet_etcd *c = NULL;
-    int rc, live = (!g->root || !strcmp(g->root, "/")) &&
-                   vet_fs_exists("/etc/kubernetes/manifests/etcd.yaml");
-    *out = NULL;
-    if (!g->etcd_endpoints && !live)
-        return 0;
-    rc = cli_etcd_connect(&c, g);
-    if (!rc)
-        rc = vet_etcd_status(out, c);
-    vet_etcd_free(c);
-    if (rc && !g->etcd_endpoints) {
-        vet_report_set(r, "etcd_skipped", json_string(vet_error_last()));
-        return 0;
-    }
-    if (!rc)
-        *sources |= VET_SRC_ETCD;
-    return rc;
-}
-
 int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, int list,
                     const char *syn, const char *desc, const char *const *prefixes,
                     unsigned sources)
 {
     cli_pki p;
-    vet_etcd_facts *etcd = NULL;
     vet_strv pos = VET_STRV_INIT;
     vet_report r;
     vet_ctx ctx;
@@ -298,10 +268,8 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
     }
     if ((rc = vet_report_init(&r, command, g->at)))
         return cli_fail(rc);
-    if (!(rc = cli_pki_load(&p, &pos, g, &ctx, &r)) && !list && !prefixes)
-        rc = gather_etcd(&etcd, g, &r, &sources);
-    ctx.etcd = etcd;
-    if (!rc && inputs_unusable(&p, &r, pos.n, sources)) {
+    rc = cli_pki_load(&p, &pos, g, &ctx, &r);
+    if (!rc && cli_pki_unusable(&p, &r, pos.n, sources)) {
         code = 3;
         goto done;
     }
@@ -326,7 +294,6 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
         code = cli_emit(&r, g);
     }
 done:
-    vet_etcd_facts_free(etcd);
     vet_report_free(&r);
     cli_pki_free(&p);
     vet_strv_free(&pos);
