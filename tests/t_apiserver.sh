@@ -43,6 +43,12 @@ api() {
         -H "Authorization: Bearer admin-token" "$@" "$A_URL$p")
 }
 
+if /usr/bin/python3 "$KV_SRC/tests/apiserver/test_units.py" >"$OUT" 2>&1; then
+    ok stand-in-unit-tests
+else
+    fail stand-in-unit-tests "tests/apiserver/test_units.py"
+fi
+
 apiserver_pki || { echo "FAIL could not make the PKI"; exit 1; }
 
 # ---------------------------------------------------------------- wire shapes (curl)
@@ -193,6 +199,10 @@ api PUT "/api/v1/namespaces/default/configmaps/$GEN" -H 'Content-Type: applicati
 api PATCH "/api/v1/namespaces/default/configmaps/$GEN" -H 'Content-Type: application/merge-patch+json' \
     -d '{"metadata":{"labels":{"a":null,"b":"2"}},"data":{"y":"1"}}'
 check merge-patch '.metadata.labels == {"b":"2"} and .data == {"x":"2","y":"1"}'
+apiserver_admin A GET /_standin/requests >"$OUT"
+check request-log-body '[.items[] | select(.method == "PATCH")][-1] | .body ==
+    "{\"metadata\":{\"labels\":{\"a\":null,\"b\":\"2\"}},\"data\":{\"y\":\"1\"}}" and
+    .content_type == "application/merge-patch+json" and .user == "kubernetes-admin"'
 api PATCH "/api/v1/namespaces/default/configmaps/$GEN" -H 'Content-Type: application/json-patch+json' \
     -d '[{"op":"test","path":"/data/x","value":"2"},{"op":"add","path":"/metadata/annotations","value":{"k/x":"v"}},{"op":"remove","path":"/data/y"}]'
 check json-patch '.metadata.annotations == {"k/x":"v"} and .data == {"x":"2"}'
@@ -208,6 +218,24 @@ api POST /api/v1/namespaces/nowhere/configmaps -H 'Content-Type: application/jso
     -d '{"metadata":{"name":"x"}}'
 [ "$CODE" = 404 ] && check create-missing-namespace '.message == "namespaces \"nowhere\" not found"' ||
     fail create-missing-namespace "HTTP $CODE"
+
+# Watch: events after a resourceVersion, then the stream ends at timeoutSeconds.
+api GET /api/v1/namespaces/default/configmaps
+RVW=$(jq -r .metadata.resourceVersion "$OUT")
+curl -s -N -m 20 --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer admin-token' \
+    "$A_URL/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$RVW&timeoutSeconds=6" \
+    >"$API_TMP/watch.out" &
+wpid=$!
+sleep 0.5
+api POST /api/v1/namespaces/default/configmaps -H 'Content-Type: application/json' -d '{"metadata":{"name":"w1"}}'
+api PATCH /api/v1/namespaces/default/configmaps/w1 -H 'Content-Type: application/merge-patch+json' -d '{"data":{"a":"b"}}'
+api DELETE /api/v1/namespaces/default/configmaps/w1
+wait $wpid
+[ "$(jq -r '"\(.type) \(.object.kind) \(.object.metadata.name)"' "$API_TMP/watch.out" | tr '\n' ',')" = \
+    "ADDED ConfigMap w1,MODIFIED ConfigMap w1,DELETED ConfigMap w1," ] && ok watch-events ||
+    fail watch-events "$(tr '\n' ' ' <"$API_TMP/watch.out" | head -c 300)"
+CODE=$(curl -s -o "$OUT" -w '%{http_code}' --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer nope' "$A_URL/version")
+[ "$CODE" = 401 ] && ok bad-token-401-on-public-path || fail bad-token-401-on-public-path "HTTP $CODE"
 
 # Faults.
 apiserver_admin A POST /_standin/faults '{"fail_write": [1], "conflict_update": [1]}' >/dev/null
@@ -233,6 +261,14 @@ if [ "$codes" = "429 429 200 " ] && grep -qi '^Retry-After: 3' "$API_TMP/h1"; th
 else
     fail fault-429-then-success "codes $codes"
 fi
+apiserver_admin A POST /_standin/faults \
+    '{"rules": [{"method": "PUT", "path": "/configmaps/f1$", "nth": 2, "times": 2, "code": 503}]}' >/dev/null
+codes=""
+for i in 1 2 3 4; do
+    api PUT /api/v1/namespaces/default/configmaps/f1 -H 'Content-Type: application/json' -d '{"metadata":{"name":"f1"}}'
+    codes="$codes$CODE "
+done
+[ "$codes" = "200 503 503 200 " ] && ok fault-rule || fail fault-rule "codes $codes"
 apiserver_admin A POST /_standin/faults '{"drop_request": [1]}' >/dev/null
 curl -s -o /dev/null --cacert "$API_PKI/ca.crt" -H 'Authorization: Bearer admin-token' "$A_URL/api/v1/nodes"
 rc=$?
@@ -268,6 +304,18 @@ if [ -n "$CLIENTS" ]; then
     check kubectl-get-nodes-json-token '.kind == "List" and ([.items[].metadata.name] | length) == 5 and
         ([.items[] | select(.metadata.annotations["kubeadm.alpha.kubernetes.io/cri-socket"] == null)
           | .metadata.name] == ["master-2", "master-3"]) and .items[0].kind == "Node"'
+    for m in certfile tokenfile; do
+        apiserver_kubeconfig A "$API_TMP/$m.conf" $m admin
+        "$KUBECTL" --kubeconfig "$API_TMP/$m.conf" get nodes -o name >"$OUT" 2>"$ERR"
+        [ "$(wc -l <"$OUT")" = 5 ] && ok "kubectl-kubeconfig-$m" || fail "kubectl-kubeconfig-$m" "nodes"
+    done
+    saved=$API_PKI
+    apiserver_pki "$API_TMP/other-pki" && API_PKI=$saved &&
+        API_KC_CA=$API_TMP/other-pki/ca.crt apiserver_kubeconfig A "$API_TMP/wrong-ca.conf" token admin
+    API_PKI=$saved
+    "$KUBECTL" --kubeconfig "$API_TMP/wrong-ca.conf" get nodes >"$OUT" 2>"$ERR"
+    grep -q 'x509: certificate signed by unknown authority' "$ERR" && ok kubectl-wrong-ca ||
+        fail kubectl-wrong-ca "no x509 error"
     kc get secrets -A -l owner=helm -o json >"$OUT" 2>"$ERR"
     check kubectl-helm-secrets '[.items[].metadata.name] == ["sh.helm.release.v1.web.v1", "sh.helm.release.v1.web.v2"]
         and .items[0].type == "helm.sh/release.v1" and .items[0].metadata.namespace == "apps"'
@@ -303,6 +351,12 @@ sys.exit(0 if list(d["apiEndpoints"]) == ["master-1"] else 1)' "$OUT" &&
         [ "$(kc get cm applied -o jsonpath='{.data.a}')" = 2 ] && ok kubectl-apply || fail kubectl-apply "exit $?"
     kc apply --server-side -f "$API_TMP/applied.yaml" >"$OUT" 2>"$ERR" && ok kubectl-apply-server-side ||
         fail kubectl-apply-server-side "exit $?"
+    can_ks=$("$KUBECTL" --kubeconfig "$API_TMP/viewer.conf" auth can-i list secrets -n kube-system 2>&1)
+    can_def=$("$KUBECTL" --kubeconfig "$API_TMP/viewer.conf" auth can-i list secrets -n default 2>&1)
+    who=$("$KUBECTL" --kubeconfig "$API_TMP/admin.conf" auth whoami -o jsonpath='{.status.userInfo.username} {.status.userInfo.groups}' 2>&1)
+    [ "${can_ks%% *}" = no ] && [ "$can_def" = yes ] &&
+        [ "$who" = 'kubernetes-admin ["system:masters","system:authenticated"]' ] &&
+        ok kubectl-auth-can-i-whoami || fail kubectl-auth-can-i-whoami "$can_ks / $can_def / $who"
     sed 's/admin-token/wrong-token/' "$API_TMP/admin-token.conf" >"$API_TMP/bad.conf"
     "$KUBECTL" --kubeconfig "$API_TMP/bad.conf" get nodes >"$OUT" 2>"$ERR"
     rc=$?
@@ -381,12 +435,21 @@ fi
 
 # ---------------------------------------------------------------- incident clusters
 apiserver_stop A
-for c in incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
+for c in incident2-v1.16 incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
     apiserver_start A "$CL/$c" || { fail "cluster $c" "did not start"; continue; }
     api GET /version
     want=$(sed -n 's/^VERSION=//p' "$CL/$c/cluster.env")
     [ "$(jq -r .gitVersion "$OUT")" = "$want" ] && ok "cluster $c serves $want" || fail "cluster $c" "version"
     case $c in
+    incident2-v1.16)
+        api GET '/api/v1/namespaces/kube-system/configmaps?labelSelector=OWNER%3DTILLER%2CSTATUS%3DDEPLOYED'
+        check incident2-tiller-deployed '[.items[].metadata.name] == ["agent.v2", "web.v1"]'
+        if [ -n "$CLIENTS" ]; then
+            apiserver_kubeconfig A "$API_TMP/i2.conf" cert admin
+            "$HELM" --kubeconfig "$API_TMP/i2.conf" history api -n api -o json >"$OUT" 2>"$ERR"
+            check incident2-helm3-history '[.[] | .status] == ["superseded", "deployed"]'
+        fi
+        ;;
     incident3-v1.23)
         api GET /api/v1/namespaces/kube-system/secrets/kubeadm-certs
         owner=$(jq -r '.metadata.ownerReferences[0].uid' "$OUT")
@@ -395,6 +458,10 @@ for c in incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
         [ "$(jq -r .metadata.uid "$OUT")" = "$owner" ] &&
             [ "$(date -u -d "$exp" +%s)" -lt "$(date +%s)" ] && ok incident3-owner-token-expired ||
             fail incident3-owner-token-expired "owner $owner expiration $exp"
+        # What the token cleaner would do next: the garbage collector takes kubeadm-certs along.
+        api DELETE /api/v1/namespaces/kube-system/secrets/bootstrap-token-q7v2lm
+        api GET /api/v1/namespaces/kube-system/secrets/kubeadm-certs
+        [ "$CODE" = 404 ] && ok incident3-gc-kubeadm-certs || fail incident3-gc-kubeadm-certs "HTTP $CODE"
         ;;
     incident4-v1.20)
         api GET /apis/certificates.k8s.io/v1/certificatesigningrequests
@@ -405,6 +472,21 @@ for c in incident3-v1.23 incident4-v1.20 incident5-v1.17 healthy-v1.31; do
         jq -r .spec.request "$OUT" | base64 -d | openssl req -noout -subject 2>/dev/null |
             grep -q 'O = system:nodes, CN = system:node:worker-1' && ok incident4-csr-request-parses ||
             fail incident4-csr-request-parses "openssl req"
+        if [ -n "$CLIENTS" ]; then
+            apiserver_kubeconfig A "$API_TMP/i4.conf" cert admin
+            "$KUBECTL" --kubeconfig "$API_TMP/i4.conf" get csr >"$OUT" 2>"$ERR"
+            if head -1 "$OUT" | grep -Eq '^NAME +AGE +SIGNERNAME +REQUESTOR +REQUESTEDDURATION +CONDITION$' &&
+                grep -Eq '^csr-8x2kq +3d +kubernetes.io/kube-apiserver-client-kubelet +system:node:worker-1 +<none> +Pending$' "$OUT" &&
+                grep -Eq '^csr-old01 .* Approved,Issued$' "$OUT" && [ "$(grep -c ' Pending$' "$OUT")" = 4 ]; then
+                ok kubectl-get-csr
+            else
+                fail kubectl-get-csr "table"
+            fi
+            "$KUBECTL" --kubeconfig "$API_TMP/i4.conf" certificate approve csr-8x2kq >"$OUT" 2>"$ERR"
+            api GET /apis/certificates.k8s.io/v1/certificatesigningrequests/csr-8x2kq
+            check kubectl-certificate-approve '.status.conditions[0].type == "Approved" and
+                .status.conditions[0].status == "True"'
+        fi
         api GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings
         check incident4-no-selfnodeclient '[.items[].roleRef.name | select(endswith(":selfnodeclient"))] == []'
         ;;

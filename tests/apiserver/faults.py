@@ -16,7 +16,43 @@ KNOBS = {
     "throttle_reads": "K: answer 429 TooManyRequests with Retry-After to the next K reads",
     "retry_after": "seconds for Retry-After and details.retryAfterSeconds (default 1)",
     "expire_continue": "true: the next LIST with a continue token answers 410 Expired",
+    "rules": "[{method, path (regex), nth, times, code | drop | delay_ms}]: per-request rules; the "
+             "nth..nth+times-1 requests matching METHOD (default any) and PATH get CODE (a Status "
+             "with the real reason), a dropped connection, or a delay",
 }
+
+REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
+           405: "MethodNotAllowed", 409: "Conflict", 410: "Expired", 422: "Invalid",
+           429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable",
+           504: "Timeout"}
+
+
+class Rule:
+    def __init__(self, d):
+        if not isinstance(d, dict):
+            raise ValueError("a rule is an object: {method, path, nth, times, code|drop|delay_ms}")
+        unknown = set(d) - {"method", "path", "nth", "times", "code", "drop", "delay_ms"}
+        if unknown:
+            raise ValueError("unknown rule field(s): %s" % ", ".join(sorted(unknown)))
+        self.method = str(d.get("method", "*")).upper()
+        self.path = re.compile(d.get("path", ""))
+        self.nth = int(d.get("nth", 1))
+        self.times = int(d.get("times", 1))
+        self.code = int(d["code"]) if "code" in d else None
+        if self.code is not None and self.code not in REASONS:
+            raise ValueError("rule code %d: use one of %s" % (self.code,
+                                                            ", ".join(map(str, sorted(REASONS)))))
+        self.drop = bool(d.get("drop", False))
+        self.delay_ms = int(d.get("delay_ms", 0))
+        if self.code is None and not self.drop and not self.delay_ms:
+            raise ValueError("a rule needs code, drop or delay_ms")
+        self.seen = 0
+        self.fired = 0
+
+    def state(self):
+        return {"method": self.method, "path": self.path.pattern, "nth": self.nth,
+                "times": self.times, "code": self.code, "drop": self.drop,
+                "delay_ms": self.delay_ms, "seen": self.seen, "fired": self.fired}
 
 
 class Faults:
@@ -35,6 +71,7 @@ class Faults:
             self.throttle_left = 0
             self.retry_after = 1
             self.expire_continue = False
+            self.rules = []
             self.fired = {"fail_write": 0, "conflict_update": 0, "drop_request": 0,
                           "throttle_reads": 0, "expire_continue": 0}
 
@@ -60,6 +97,10 @@ class Faults:
                     self.retry_after = int(v)
                 elif k == "expire_continue":
                     self.expire_continue = bool(v)
+                elif k == "rules":
+                    if not isinstance(v, list):
+                        raise ValueError("rules wants a list")
+                    self.rules.extend(Rule(r) for r in v)
                 else:
                     raise ValueError("unknown fault %r (known: %s)" % (k, ", ".join(KNOBS)))
 
@@ -73,10 +114,11 @@ class Faults:
                               "delay_paths": {r.pattern: ms for r, ms in self.delay_paths},
                               "throttle_reads": self.throttle_left,
                               "retry_after": self.retry_after,
-                              "expire_continue": self.expire_continue}}
+                              "expire_continue": self.expire_continue,
+                              "rules": [r.state() for r in self.rules]}}
 
-    def on_request(self, path):
-        """(drop?, delay seconds) for a new request."""
+    def on_request(self, method, path):
+        """(drop?, delay seconds, injected status code or None) for a new request."""
         with self.lock:
             self.counts["request"] += 1
             n = self.counts["request"]
@@ -89,7 +131,19 @@ class Faults:
                 if rx.search(path):
                     ms = pms
                     break
-            return drop, ms / 1000.0
+            code = None
+            for r in self.rules:
+                if r.method not in ("*", method) or not r.path.search(path):
+                    continue
+                r.seen += 1
+                if r.seen < r.nth or r.fired >= r.times:
+                    continue
+                r.fired += 1
+                drop = drop or r.drop
+                ms = max(ms, r.delay_ms)
+                if r.code is not None and code is None:
+                    code = r.code
+            return drop, ms / 1000.0, code
 
     def on_read(self):
         """Retry-After seconds when this read is throttled, else None."""

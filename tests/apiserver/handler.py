@@ -1,10 +1,13 @@
 """HTTP request handling: authentication, authorisation, faults, routing, verbs."""
 
+import base64
 import copy
 import json
 import socket
 import struct
+import sys
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
@@ -15,11 +18,29 @@ import kselect
 import patch as kpatch
 import resources
 import tables
+from faults import REASONS
 from store import ApiError, conflict, details_for, dumps
 
 MAX_BODY = 32 << 20
 PUBLIC_PATHS = ("/healthz", "/livez", "/readyz", "/version")
 READ_VERBS = ("get", "list", "watch")
+
+
+def injected(code, retry_after):
+    """The Status a fault rule answers with: the real reason for CODE."""
+    reason = REASONS[code]
+    if code == 429:
+        return ApiError(429, reason, "Too many requests, please try again later.",
+                        {"retryAfterSeconds": retry_after},
+                        headers={"Retry-After": str(retry_after)})
+    if code == 500:
+        return ApiError(500, reason, "Internal error occurred: injected fault (standin rule)",
+                        {"causes": [{"message": "injected fault (standin rule)"}]})
+    if code == 409:
+        return ApiError(409, reason, "Operation cannot be fulfilled: the object has been "
+                        "modified; please apply your changes to the latest version and try again "
+                        "(injected by a standin rule)")
+    return ApiError(code, reason, "injected by a standin rule (HTTP %d)" % code)
 
 
 def _unauthorized():
@@ -112,8 +133,12 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             self.send_body(e.code, e.body(), headers=e.headers)
 
         def read_body(self):
-            n = int(self.headers.get("Content-Length") or 0)
+            try:
+                n = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                n = MAX_BODY + 1
             if n > MAX_BODY:
+                self.close_connection = True  # the unread body would poison the next request
                 raise ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is "
                                "%d" % MAX_BODY)
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -175,44 +200,70 @@ def make_handler(cfg, store, faults, reqlog, want_format):
         def dispatch(self):
             t0 = time.time()
             self.code = 0
+            self.body = b""
             self.user = ""
             self.fmt = "json"
             url = urllib.parse.urlsplit(self.path)
             path = url.path
             query = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query,
                                                                 keep_blank_values=True).items()}
-            drop, delay = faults.on_request(path)
+            drop, delay, code = faults.on_request(self.command, path)
             if drop:
                 self.drop()
                 self.record(t0, dropped=True)
                 return
             if delay:
                 time.sleep(delay)
+            body = b""
             try:
                 body = self.read_body()
+                self.body = body
+                if code is not None:
+                    raise injected(code, faults.retry_after)
                 self.handle_request(path, query, body)
             except ApiError as e:
                 self.send_error_status(e)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
+            except Exception as e:  # a stand-in bug: say so loudly, answer like the real server
+                traceback.print_exc(file=sys.stderr)
+                self.close_connection = True
+                try:
+                    self.send_error_status(ApiError(500, "InternalError", "Internal error occurred:"
+                                                    " standin bug: %s" % e))
+                except OSError:
+                    pass
             self.record(t0)
 
         def record(self, t0, dropped=False):
-            reqlog.add({"method": self.command, "path": self.path, "user": self.user,
-                        "code": self.code, "dropped": dropped,
-                        "accept": self.headers.get("Accept", ""),
-                        "content_type": self.headers.get("Content-Type", ""),
-                        "user_agent": self.headers.get("User-Agent", ""),
-                        "ms": round((time.time() - t0) * 1000, 2)})
+            rec = {"method": self.command, "path": self.path, "user": self.user,
+                   "code": self.code, "dropped": dropped,
+                   "accept": self.headers.get("Accept", ""),
+                   "content_type": self.headers.get("Content-Type", ""),
+                   "user_agent": self.headers.get("User-Agent", ""),
+                   "ms": round((time.time() - t0) * 1000, 2)}
+            body = getattr(self, "body", b"")
+            if body and not self.path.startswith("/_standin/"):
+                # What a client wrote (plan/apply tests assert on it): text, or base64 for
+                # protobuf; the first 64 KiB.
+                if rec["content_type"].startswith("application/vnd.kubernetes.protobuf"):
+                    rec["body_base64"] = base64.b64encode(body[:65536]).decode()
+                else:
+                    rec["body"] = body[:65536].decode("utf-8", "replace")
+            reqlog.add(rec)
 
         def handle_request(self, path, query, body):
             parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
             who = self.authenticate()
             if path.startswith("/_standin/"):
                 return self.admin(path, body)
-            if who is None and path not in PUBLIC_PATHS:
+            # No credentials: 401 except on the public paths. Bad credentials: 401 everywhere,
+            # as authentication fails before any authorisation is considered.
+            if who is None and (path not in PUBLIC_PATHS or
+                                self.headers.get("Authorization")):
                 raise _unauthorized()
             self.user, groups = who if who else ("system:anonymous", [])
+            self.groups = groups
             self.fmt = want_format(self.headers.get("Accept", ""))
             if self.fmt is None:
                 raise ApiError(406, "NotAcceptable", "only the following media types are "
@@ -226,6 +277,9 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 return self.nonresource(path, parts)
             res, ns, name, sub, watch_path = r
             verb = self.verb_for(name, query, watch_path)
+            if res.virtual and verb != "create":
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
+                               "on the requested resource")
             if verb in READ_VERBS:
                 ra = faults.on_read()
                 if ra is not None:
@@ -296,6 +350,22 @@ def make_handler(cfg, store, faults, reqlog, want_format):
         # ------------------------------------------------------------ reads
         def v_get(self, res, ns, name, sub, query, body):
             e = store.get(res, ns, name)
+            if sub == "log":
+                return self.send_body(200, b"", "text/plain")
+            if sub == "scale":
+                spec = e.obj.get("spec") or {}
+                sel = (spec.get("selector") or {}).get("matchLabels") or {}
+                return self.send_obj(200, {
+                    "kind": "Scale", "apiVersion": "autoscaling/v1",
+                    "metadata": {k: e.obj["metadata"][k] for k in
+                                 ("name", "namespace", "uid", "resourceVersion",
+                                  "creationTimestamp") if k in e.obj["metadata"]},
+                    "spec": {"replicas": spec.get("replicas", 1)},
+                    "status": {"replicas": (e.obj.get("status") or {}).get("replicas", 0),
+                               "selector": ",".join("%s=%s" % kv for kv in sorted(sel.items()))}})
+            if sub not in (None, "status", "approval"):
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
+                               "on the requested resource")
             if self.fmt == "table":
                 return self.send_body(200, tables.table(res, [e], store.now(),
                                                         {"resourceVersion": str(e.rv)},
@@ -313,9 +383,19 @@ def make_handler(cfg, store, faults, reqlog, want_format):
             except kselect.SelectorError as e:
                 raise ApiError(400, "BadRequest", str(e))
 
-            def match(o):
-                return kselect.match_labels(lreqs, (o.get("metadata") or {}).get("labels")) and \
-                    kselect.match_fields(freqs, o)
+            eqs = [(k, v[0]) for k, op, v in lreqs if op == "="]
+            if len(eqs) == len(lreqs) and not freqs:
+                # The common case (helm's owner=helm,name=X): equality only, no generic walk.
+                def match(o):
+                    labels = o["metadata"].get("labels") or {}
+                    for k, v in eqs:
+                        if labels.get(k) != v:
+                            return False
+                    return True
+            else:
+                def match(o):
+                    return kselect.match_labels(lreqs, (o.get("metadata") or {}).get("labels")) \
+                        and kselect.match_fields(freqs, o)
             return lreqs, freqs, match
 
         def v_list(self, res, ns, name, sub, query, body):
@@ -393,7 +473,38 @@ def make_handler(cfg, store, faults, reqlog, want_format):
                 raise ApiError(400, "BadRequest", "the kind in the data (%s) does not match "
                                "the expected kind (%s)" % (kind, res.kind))
 
+        def review(self, res, body):
+            obj = self.parse_body(body)
+            self.check_kind(res, obj)
+            user, groups = self.user, self.groups
+            if res.kind == "SelfSubjectReview":
+                status = {"userInfo": {"username": user, "groups": groups}}
+            else:
+                spec = obj.get("spec") or {}
+                ra = spec.get("resourceAttributes")
+                if ra:
+                    rname = ra.get("resource", "") + ("/" + ra["subresource"]
+                                                      if ra.get("subresource") else "")
+                    allowed = cfg.allowed(user, groups, ra.get("verb", ""), rname,
+                                          ra.get("namespace"))
+                else:
+                    allowed = True  # non-resource URLs: every authenticated user may
+                status = {"allowed": allowed}
+                if not allowed:
+                    status["reason"] = "denied by a standin --deny/--allow-file rule"
+            out = dict(obj, apiVersion=res.api_version, kind=res.kind, status=status)
+            out.setdefault("metadata", {})["creationTimestamp"] = None
+            return self.send_obj(201, out)
+
         def v_create(self, res, ns, name, sub, query, body):
+            if res.virtual:
+                return self.review(res, body)
+            if sub == "eviction" and name:
+                # kubectl drain: an Eviction deletes the pod (no PodDisruptionBudgets checked).
+                self.write_fault(res, name, False)
+                store.delete(res, ns, name, dry=query.get("dryRun") == "All")
+                return self.send_obj(201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                           "status": "Success", "code": 201})
             if name or sub:
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
                                "on the requested resource")

@@ -12,7 +12,7 @@ class Resource:
     """One API resource: plural name, Kind, scope, short names, field selectors, subresources."""
 
     def __init__(self, group, version, plural, kind, namespaced, short=(), fields=(),
-                 subresources=(), singular=None, categories=()):
+                 subresources=(), singular=None, categories=(), verbs=None):
         self.group = group
         self.version = version
         self.plural = plural
@@ -25,6 +25,9 @@ class Resource:
         self.subresources = list(subresources)
         self.singular = singular or kind.lower()
         self.categories = list(categories)
+        # Review resources (SelfSubjectAccessReview...) are create-only and never stored.
+        self.verbs = list(verbs or VERBS)
+        self.virtual = verbs is not None
 
     @property
     def api_version(self):
@@ -94,14 +97,20 @@ CATALOG = [
     # policy/v1 (kubectl drain reads PodDisruptionBudgets)
     _r("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"], [],
        ["status"]),
+    # `kubectl auth can-i` and `kubectl auth whoami`: answered from the stand-in's own rules.
+    _r("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview",
+       False, verbs=["create"]),
+    _r("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False,
+       verbs=["create"]),
 ]
 
 # The order kube-apiserver lists its groups in /apis (core first, then by priority).
-GROUP_ORDER = ["apps", "batch", "certificates.k8s.io", "coordination.k8s.io",
-               "rbac.authorization.k8s.io", "policy"]
+GROUP_ORDER = ["apps", "authentication.k8s.io", "authorization.k8s.io", "batch",
+               "certificates.k8s.io", "coordination.k8s.io", "rbac.authorization.k8s.io", "policy"]
 
 BY_PATH = {(r.group, r.version, r.plural): r for r in CATALOG}
 BY_KIND = {(r.group, r.kind): r for r in CATALOG}
+BY_KEY = {r.key: r for r in CATALOG}
 
 
 def lookup_kind(api_version, kind):
@@ -128,7 +137,7 @@ def resource_list(group, version):
         if r.group != group or r.version != version:
             continue
         row = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-               "kind": r.kind, "verbs": list(VERBS)}
+               "kind": r.kind, "verbs": list(r.verbs)}
         if r.short:
             row["shortNames"] = list(r.short)
         if r.categories:
@@ -174,7 +183,7 @@ def openapi_v3_doc(gv_path, git_version):
     `kubectl explain` will not work against the stand-in."""
     paths = {}
     for r in CATALOG:
-        if _gv_path(r.group, r.version) != gv_path:
+        if _gv_path(r.group, r.version) != gv_path or r.virtual:
             continue
         base = "/" + gv_path + ("/namespaces/{namespace}" if r.namespaced else "")
         gvk = {"group": r.group, "version": r.version, "kind": r.kind}

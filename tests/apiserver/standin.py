@@ -11,6 +11,7 @@ import sys
 import threading
 from http.server import ThreadingHTTPServer
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree the tests run from
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from faults import KNOBS, Faults  # noqa: E402
@@ -45,12 +46,16 @@ Faults (flags at start-up; or at run time with the admin token):
   --throttle-reads K    429 TooManyRequests (Retry-After: --retry-after, default 1) on the next K
                         reads (GET/LIST/WATCH), then success
   --expire-continue     the next LIST carrying a continue token answers 410 Expired
+  --fault-rule JSON     a per-request rule, repeatable: {"method": "PUT", "path": "kubeadm-config",
+                        "nth": 2, "times": 1, "code": 500} (or "drop": true, or "delay_ms": N);
+                        the nth..nth+times-1 requests matching method and path regex get it
 
 Admin endpoint (needs --admin-token T; send `Authorization: Bearer T`):
   GET  /_standin/faults            armed faults, counters and how often each fired
   POST /_standin/faults            arm faults from a JSON object: %s
   POST /_standin/reset             disarm every fault (counters keep counting)
-  GET  /_standin/requests          the last 2000 requests (method, path, user, code, headers)
+  GET  /_standin/requests          the last 2000 requests (method, path, user, code, headers,
+                                   the body a client wrote: "body", or "body_base64" for protobuf)
   DELETE /_standin/requests        forget them
   POST /_standin/objects           add objects (YAML, multi-document) as if loaded from a fixture
   GET  /_standin/state             resourceVersion and object counts per resource
@@ -104,6 +109,7 @@ def parse_args(argv):
     p.add_argument("--throttle-reads", type=int, default=0, metavar="K")
     p.add_argument("--retry-after", type=int, default=1, metavar="SECONDS")
     p.add_argument("--expire-continue", action="store_true")
+    p.add_argument("--fault-rule", action="append", default=[], metavar="JSON")
     a = p.parse_args(argv)
     if bool(a.tls_cert) != bool(a.tls_key):
         p.error("--tls-cert and --tls-key go together")
@@ -272,7 +278,8 @@ def main(argv):
                     "drop_request": a.drop_request, "delay_ms": a.delay_ms,
                     "delay_paths": dict(d.rsplit("=", 1) for d in a.delay_path),
                     "throttle_reads": a.throttle_reads, "retry_after": a.retry_after,
-                    "expire_continue": a.expire_continue})
+                    "expire_continue": a.expire_continue,
+                    "rules": [json.loads(r) for r in a.fault_rule]})
     except (ValueError, re.error) as e:
         print("standin: %s" % e, file=sys.stderr)
         return 2

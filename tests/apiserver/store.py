@@ -203,6 +203,10 @@ class Store:
         self.cond = threading.Condition(self.lock)
         # Continue tokens minted before this resourceVersion answer 410 Expired.
         self.compacted_rv = 0
+        # owner uid -> {(resource key, namespace, name)} for the garbage collector
+        self.owned = {}
+        # resource key -> {(label, value): {object keys}} for equality label selectors
+        self.lindex = {r.key: {} for r in CATALOG}
 
     def now(self):
         if self.fixed_now is not None:
@@ -223,7 +227,10 @@ class Store:
                 docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader",
                                                                yaml.SafeLoader)))
             except yaml.YAMLError as e:
-                raise ValueError("%s: %s" % (path, str(e).replace("\n", " ")))
+                mark = getattr(e, "problem_mark", None)
+                where = "%s:%d" % (path, mark.line + 1) if mark else path
+                raise ValueError("%s: %s" % (where, getattr(e, "problem", None) or
+                                             str(e).replace("\n", " ")))
             for i, doc in enumerate(docs):
                 if doc is None:
                     continue
@@ -327,13 +334,53 @@ class Store:
         t = self.tables[res.key]
         key = _key(res, ns, obj["metadata"]["name"])
         e = Entry(_ordered(obj), self.rv)
-        if key not in t.by_key:
+        old = t.by_key.get(key)
+        if old is None:
             bisect.insort(t.keys, key)
+        else:
+            self._unindex_owners(res, ns, old)
         t.by_key[key] = e
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            if isinstance(ref, dict) and ref.get("uid"):
+                self.owned.setdefault(ref["uid"], set()).add((res.key, ns, obj["metadata"]["name"]))
+        idx = self.lindex[res.key]
+        for kv in (obj["metadata"].get("labels") or {}).items():
+            idx.setdefault(kv, set()).add(key)
         if emit:
             self.events.append((self.rv, etype, res.key, ns, e))
             self.cond.notify_all()
         return e
+
+    def _unindex_owners(self, res, ns, e):
+        key = _key(res, ns, e.obj["metadata"]["name"])
+        idx = self.lindex[res.key]
+        for kv in (e.obj["metadata"].get("labels") or {}).items():
+            if kv in idx:
+                idx[kv].discard(key)
+        for ref in e.obj["metadata"].get("ownerReferences") or []:
+            if isinstance(ref, dict) and ref.get("uid") in self.owned:
+                self.owned[ref["uid"]].discard((res.key, ns, e.obj["metadata"]["name"]))
+
+    def _collect(self, res, ns, gone):
+        """What the namespace controller and the garbage collector would delete next: a
+        namespace's objects, and objects whose ownerReferences name a deleted uid (kubeadm-certs
+        goes when its bootstrap token goes). Done at once, not in the background."""
+        from resources import BY_KEY
+        todo = []
+        if res.kind == "Namespace":
+            name = gone.obj["metadata"]["name"]
+            for r in CATALOG:
+                if r.namespaced:
+                    t = self.tables[r.key]
+                    lo = bisect.bisect_left(t.keys, name + "/")
+                    hi = bisect.bisect_left(t.keys, name + "0")
+                    todo += [(r, name, k.split("/", 1)[1]) for k in t.keys[lo:hi]]
+        for rkey, ons, oname in sorted(self.owned.pop(gone.obj["metadata"]["uid"], set()),
+                                       key=lambda x: (x[0], x[1] or "", x[2])):
+            todo.append((BY_KEY[rkey], ons, oname))
+        for r, ons, oname in todo:
+            if _key(r, ons, oname) in self.tables[r.key].by_key:
+                self._collect(r, ons, self._drop(r, ons, oname))
 
     def _drop(self, res, ns, name):
         t = self.tables[res.key]
@@ -341,6 +388,7 @@ class Store:
         e = t.by_key.pop(key)
         i = bisect.bisect_left(t.keys, key)
         del t.keys[i]
+        self._unindex_owners(res, ns, e)
         self.rv += 1
         obj = copy.deepcopy(e.obj)
         obj["metadata"]["resourceVersion"] = str(self.rv)
@@ -384,6 +432,28 @@ class Store:
             out = []
             i = lo
             filtered = bool(label_reqs or field_reqs)
+            eqs = [(k, v[0]) for k, op, v in label_reqs if op == "="]
+            if eqs:
+                # Equality on labels (owner=helm): walk the label index's few keys, not the range.
+                idx = self.lindex[res.key]
+                cand = set.intersection(*[idx.get(kv, set()) for kv in eqs])
+                if len(cand) * 4 < hi - lo:
+                    first = keys[lo] if lo < hi else None
+                    prefix = ns + "/" if ns is not None and res.namespaced else ""
+                    sub = sorted(k for k in cand if first is not None and k >= first and
+                                 k.startswith(prefix))
+                    j = 0
+                    while j < len(sub):
+                        e = t.by_key[sub[j]]
+                        j += 1
+                        if not match(e.obj):
+                            continue
+                        out.append(e)
+                        if limit and len(out) >= limit:
+                            break
+                    more = limit and len(out) >= limit and j < len(sub)
+                    token = encode_continue(list_rv, sub[j - 1]) if more else ""
+                    return out, token, None, list_rv
             while i < hi:
                 e = t.by_key[keys[i]]
                 i += 1
@@ -495,4 +565,6 @@ class Store:
                                details_for(res, name))
             if dry:
                 return old
-            return self._drop(res, ns, name)
+            gone = self._drop(res, ns, name)
+            self._collect(res, ns, gone)
+            return gone

@@ -6,7 +6,6 @@ kube-apiserver's printers for the resources the stand-in serves; others get the 
 table (Name, Created At), as the real server gives resources it has no printer for.
 """
 
-import base64
 import datetime
 
 _DESC = {"Name": "Name must be unique within a namespace. Is required when creating resources, "
@@ -235,10 +234,3 @@ def table(res, entries, now, list_meta, include_object="Metadata"):
         rows.append(row)
     return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": list_meta,
             "columnDefinitions": defs, "rows": rows}
-
-
-def decode_b64(s):
-    try:
-        return base64.b64decode(s)
-    except ValueError:
-        return b""

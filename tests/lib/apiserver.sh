@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Shell helpers for tests that talk to the API stand-in (tests/apiserver/standin.py). Source it:
 #   apiserver_setup                 temp dir ($API_TMP) + EXIT trap that stops what was started here
-#   apiserver_pki [DIR]             CA, server cert (127.0.0.1, localhost) and client certs with the
-#                                   openssl CLI: admin (CN kubernetes-admin, O system:masters) and
-#                                   viewer (CN viewer, no O); sets API_PKI
+#   apiserver_pki [DIR]             CA, server cert (127.0.0.1, localhost; API_SERVER_SAN=... sets
+#                                   other SANs) and client certs with the openssl CLI: admin (CN
+#                                   kubernetes-admin, O system:masters) and viewer (CN viewer, no
+#                                   O); sets API_PKI (save and restore it to make a second PKI)
 #   apiserver_client_cert NAME CN [O,O...]   one more client cert/key in $API_PKI (NAME.crt/.key)
 #   apiserver_start NAME [standin flags...] [FOLDER...]
 #                                   start a stand-in over HTTPS (client certs + tokens
@@ -10,8 +12,9 @@
 #                                   viewer-token=viewer; admin endpoint token standin-admin).
 #                                   Sets NAME_URL, NAME_PORT, NAME_PID; waits for /readyz.
 #   apiserver_start_http NAME [flags...] [FOLDER...]   the same over plain http (tokens only)
-#   apiserver_kubeconfig NAME FILE cert|token [USER]   kubeconfig for the stand-in NAME, using
-#                                   the client cert USER (default admin) or token USER-token
+#   apiserver_kubeconfig NAME FILE cert|certfile|token|tokenfile|none [USER]
+#                                   kubeconfig for the stand-in NAME: client cert USER (default
+#                                   admin) inline or as paths, token USER-token inline or in a file
 #   apiserver_admin NAME METHOD PATH [JSON]            call /_standin/... (faults, requests)
 #   apiserver_stop NAME             stop one stand-in
 # Every server listens on 127.0.0.1 on a free port; each is killed by its pid on exit.
@@ -21,6 +24,7 @@ API_PY=/usr/bin/python3
 API_STANDIN=$API_KV_SRC/tests/apiserver/standin.py
 API_PIDS=()
 API_ADMIN_TOKEN=standin-admin
+export PYTHONDONTWRITEBYTECODE=1
 
 apiserver_cleanup()
 {
@@ -38,7 +42,13 @@ apiserver_cleanup()
 apiserver_setup()
 {
     API_TMP=$(mktemp -d /tmp/kv-api.XXXXXX)
-    trap apiserver_cleanup EXIT
+    # Keep an EXIT trap set before us (tests/lib/etcd.sh's etcd_setup): run both.
+    local prev
+    prev=$(trap -p EXIT | sed -n "s/^trap -- '\(.*\)' EXIT\$/\1/p")
+    case "$prev" in
+    *apiserver_cleanup*) prev="" ;;
+    esac
+    trap "apiserver_cleanup${prev:+; $prev}" EXIT
 }
 
 # apiserver_client_cert NAME CN [ORGS]: client cert signed by the PKI's CA (ORGS comma-separated).
@@ -72,7 +82,7 @@ apiserver_pki()
     chmod 600 "$d/ca.key"
     openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" \
         -subj "/CN=kube-apiserver" 2>/dev/null || return 1
-    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default" \
+    printf '%s\n' "subjectAltName=${API_SERVER_SAN:-IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default}" \
         "extendedKeyUsage=serverAuth" "keyUsage=critical,digitalSignature,keyEncipherment" \
         >"$d/server.ext"
     openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
@@ -160,19 +170,49 @@ apiserver_stop()
     printf -v "$v" '%s' ""
 }
 
-# apiserver_kubeconfig NAME FILE cert|token [USER]
+# apiserver_kubeconfig NAME FILE MODE [USER]
+#   MODE cert: client-certificate-data/client-key-data of $API_PKI/USER.crt/.key (default admin)
+#        certfile: client-certificate/client-key/certificate-authority as absolute file paths
+#        token: token USER-token;  tokenfile: tokenFile FILE.token holding USER-token
+#        none: no credentials
+#   API_KC_CA=/path/ca.crt embeds another CA (wrong-CA tests); API_KC_SERVER overrides the URL.
 apiserver_kubeconfig()
 {
     local name=$1 file=$2 mode=$3 user=${4:-admin} v="${1}_URL"
-    local url=${!v} ca_line="" user_block
+    local url=${API_KC_SERVER:-${!v}} ca_line="" user_block ca=${API_KC_CA:-$API_PKI/ca.crt}
     case "$url" in
-    https://*) ca_line="    certificate-authority-data: $(base64 -w0 <"$API_PKI/ca.crt")" ;;
+    https://*)
+        if [ "$mode" = certfile ]; then
+            ca_line="    certificate-authority: $ca"
+        else
+            ca_line="    certificate-authority-data: $(base64 -w0 <"$ca")"
+        fi
+        ;;
     esac
-    if [ "$mode" = cert ]; then
+    case $mode in
+    cert)
         user_block="    client-certificate-data: $(base64 -w0 <"$API_PKI/$user.crt")
     client-key-data: $(base64 -w0 <"$API_PKI/$user.key")"
-    else
-        user_block="    token: $user-token"
+        ;;
+    certfile)
+        user_block="    client-certificate: $API_PKI/$user.crt
+    client-key: $API_PKI/$user.key"
+        ;;
+    token) user_block="    token: $user-token" ;;
+    tokenfile)
+        (umask 077 && printf '%s\n' "$user-token" >"$file.token")
+        user_block="    tokenFile: $file.token"
+        ;;
+    none) user_block="" ;;
+    *)
+        echo "apiserver_kubeconfig: unknown mode $mode" >&2
+        return 1
+        ;;
+    esac
+    local user_yaml="  user: {}"
+    if [ "$mode" != none ]; then
+        user_yaml="  user:
+$user_block"
     fi
     (
         umask 077
@@ -192,8 +232,7 @@ contexts:
 current-context: $user@standin
 users:
 - name: $user
-  user:
-$user_block
+$user_yaml
 preferences: {}
 EOF
     )

@@ -5,16 +5,18 @@ Formats (../shared/spec/FORMATS.md, "Helm release records"):
 - v3: Secret `sh.helm.release.v1.<name>.v<rev>` (type helm.sh/release.v1) or ConfigMap of the same
   name, labels name/owner=helm/status/version; `release` = base64(gzip(JSON)), and in a Secret the
   API shows that base64 text base64-encoded once more.
-- v2: ConfigMap `<name>.v<rev>` in the Tiller namespace, labels NAME/OWNER=TILLER/STATUS/VERSION;
+- v2: ConfigMap (or Secret) `<name>.v<rev>` in the Tiller namespace, labels
+  NAME/OWNER=TILLER/STATUS/VERSION;
   `release` = base64(gzip(protobuf hapi.release.Release)), encoded here by hand.
 
 Usage:
-  helmrec.py SPEC.yaml OUTDIR      one YAML file per release in OUTDIR (helm-<name>.yaml)
+  helmrec.py SPEC.yaml OUTDIR      one YAML file per release: OUTDIR/helm-<namespace>-<name>.yaml
 The spec is a YAML list of releases:
   - name: web                      release name
     namespace: apps                v3: release namespace; v2: the release's target namespace
     helm: 3                        3 (default) or 2
-    driver: secret                 v3: secret (default) or configmap; v2: always a ConfigMap
+    driver: secret                 v3: secret (default) or configmap; v2: configmap (default) or
+                                   secret (Tiller's --storage=secret)
     tiller_namespace: kube-system  v2 only (default kube-system)
     chart: {name: web, version: 1.0.0, appVersion: "1.0"}
     gzip: true                     false writes the JSON/protobuf without gzip (v3 readers accept it)
@@ -34,7 +36,6 @@ import datetime
 import gzip
 import json
 import os
-import struct
 import sys
 
 import yaml
@@ -150,6 +151,7 @@ def records(spec, now=None):
         deployed = _parse_time(r["deployed"]) if r.get("deployed") else \
             now - datetime.timedelta(hours=len(revs) - i + 1)
         first = first or deployed
+        created = deployed.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         desc = r.get("description", "Install complete" if i == 1 else "Upgrade complete")
         manifest = r.get("manifest", "")
         if helm == 2:
@@ -158,11 +160,18 @@ def records(spec, now=None):
                               yaml.safe_dump(r["values"]) if r.get("values") else "",
                               r.get("notes", ""))
             tns = spec.get("tiller_namespace", "kube-system")
-            out.append({"apiVersion": "v1", "kind": "ConfigMap",
-                        "metadata": {"name": "%s.v%d" % (name, i), "namespace": tns,
-                                     "labels": {"NAME": name, "OWNER": "TILLER",
-                                                "STATUS": status, "VERSION": str(i)}},
-                        "data": {"release": _pack(body, use_gzip)}})
+            meta = {"name": "%s.v%d" % (name, i), "namespace": tns, "creationTimestamp": created,
+                    "labels": {"NAME": name, "OWNER": "TILLER", "STATUS": status,
+                               "VERSION": str(i)}}
+            packed = _pack(body, use_gzip)
+            if spec.get("driver", "configmap") == "secret":
+                # Tiller's --storage=secret: the same text as Secret data (base64 once more).
+                out.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                            "metadata": meta,
+                            "data": {"release": base64.b64encode(packed.encode()).decode()}})
+            else:
+                out.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
+                            "data": {"release": packed}})
             continue
         status = r["status"].lower()
         body = json.dumps(v3_release(name, ns, chart, i, status, deployed, first, desc, manifest,
@@ -170,6 +179,7 @@ def records(spec, now=None):
                           separators=(",", ":")).encode()
         packed = _pack(body, use_gzip)
         meta = {"name": "sh.helm.release.v1.%s.v%d" % (name, i), "namespace": ns,
+                "creationTimestamp": created,
                 "labels": {"name": name, "owner": "helm", "status": status, "version": str(i),
                            "createdAt": str(int(deployed.timestamp()))}}
         if spec.get("driver", "secret") == "configmap":

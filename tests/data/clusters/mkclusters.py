@@ -273,7 +273,7 @@ def cluster_config(api, version, lb, cert_sans, pod_subnet="10.244.0.0/16", init
         if not lb:
             del doc["controlPlaneEndpoint"]
         return yaml.safe_dump(doc, sort_keys=True)
-    gv = {17: "v1beta2", 20: "v1beta2", 23: "v1beta3", 31: "v1beta4"}[minor]
+    gv = {16: "v1beta2", 17: "v1beta2", 20: "v1beta2", 23: "v1beta3", 31: "v1beta4"}[minor]
     doc = {"apiServer": {"certSANs": cert_sans, "extraArgs":
                          {"authorization-mode": "Node,RBAC"} if gv != "v1beta4" else
                          [{"name": "authorization-mode", "value": "Node,RBAC"}],
@@ -378,6 +378,22 @@ def clusters(outdir, ca_env, ca_crt, ca_key, req, issued):
         "pods": [apiserver_pod(n, ip, v, "k8s.gcr.io", False) for n, ip in masters] +
                 [etcd_pod(n, ip, v, "k8s.gcr.io", ic, "existing" if n != "master-1" else "new",
                           annotate=False) for n, ip in masters]}, ca_env)
+
+    # ---------------------------------------------------------------- incident 2, v1.16
+    v = "v1.16.7"
+    write(outdir, "incident2-v1.16", v, {
+        "nodes": [node(n, ip, v, True, "master", cri="/var/run/dockershim.sock",
+                       runtime="docker://19.3.5") for n, ip in masters] +
+                 [node(n, ip, v, False, "master", cri="/var/run/dockershim.sock",
+                       runtime="docker://19.3.5") for n, ip in workers],
+        "kubeadm": [cm("kube-system", "kubeadm-config", {
+                        "ClusterConfiguration": cluster_config(None, v, LB,
+                                                               ["k8s-api.example.internal"]),
+                        "ClusterStatus": cluster_status("v1beta2", masters)}),
+                    cm("kube-public", "cluster-info", {"kubeconfig": kubeconfig(LB)}),
+                    kube_proxy_cm(LB)],
+        "rbac": csr_roles() + kubeadm_bindings(16),
+        "helm": helm_releases()}, ca_env)
 
     # ---------------------------------------------------------------- incident 3, v1.23
     v = "v1.23.3"
@@ -500,6 +516,51 @@ def clusters(outdir, ca_env, ca_crt, ca_key, req, issued):
                           ",".join("%s=https://%s:2380" % m for m in cps[:int(n[-1])]),
                           "new" if n == "cp-1" else "existing") for n, ip in cps]},
         ca_env)
+
+
+def helm_releases():
+    """Incident 2's release records: Helm v2 (Tiller ConfigMaps in kube-system) whose deployed
+    revisions still hold workloads at API versions 1.16 removed, and Helm v3 releases."""
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+    import helmrec
+    ds_old = ("---\n# Source: agent/templates/daemonset.yaml\napiVersion: extensions/v1beta1\n"
+              "kind: DaemonSet\nmetadata:\n  name: agent\n  namespace: monitoring\nspec:\n"
+              "  template:\n    metadata:\n      labels:\n        app: agent\n    spec:\n"
+              "      containers:\n      - name: agent\n        image: example/agent:%s\n")
+    web = ("---\n# Source: web/templates/service.yaml\napiVersion: v1\nkind: Service\n"
+           "metadata:\n  name: web\n  namespace: web\nspec:\n  selector:\n    app: web\n"
+           "  ports:\n  - port: 80\n---\n# Source: web/templates/deployment.yaml\n"
+           "apiVersion: apps/v1beta2\nkind: Deployment\nmetadata:\n  name: web\n"
+           "  namespace: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n"
+           "      app: web-v1\n  template:\n    metadata:\n      labels:\n        app: web\n"
+           "    spec:\n      containers:\n      - name: web\n        image: example/web:1.4\n")
+    api_dep = ("---\n# Source: api/templates/deployment.yaml\napiVersion: %s\nkind: Deployment\n"
+               "metadata:\n  name: api\n  namespace: api\nspec:\n  selector:\n"
+               "    matchLabels:\n      app: api\n  template:\n    metadata:\n      labels:\n"
+               "        app: api\n    spec:\n      containers:\n      - name: api\n"
+               "        image: example/api:%s\n")
+    specs = [
+        {"name": "agent", "helm": 2, "namespace": "monitoring",
+         "chart": {"name": "agent", "version": "1.3.0", "appVersion": "0.18"},
+         "revisions": [{"status": "SUPERSEDED", "deployed": "2020-03-02T10:00:00Z",
+                        "manifest": ds_old % "0.17"},
+                       {"status": "DEPLOYED", "deployed": "2020-06-11T09:30:00Z",
+                        "description": "Upgrade complete", "manifest": ds_old % "0.18"}]},
+        {"name": "web", "helm": 2, "namespace": "web",
+         "chart": {"name": "web", "version": "2.0.1", "appVersion": "1.4"},
+         "revisions": [{"status": "DEPLOYED", "deployed": "2020-05-20T14:00:00Z",
+                        "manifest": web}]},
+        {"name": "api", "namespace": "api",
+         "chart": {"name": "api", "version": "3.1.0", "appVersion": "5.2"},
+         "revisions": [{"status": "superseded", "deployed": "2020-02-01T08:00:00Z",
+                        "manifest": api_dep % ("extensions/v1beta1", "5.1")},
+                       {"status": "deployed", "deployed": "2020-07-01T08:00:00Z",
+                        "manifest": api_dep % ("apps/v1", "5.2")}]},
+    ]
+    out = []
+    for spec in specs:
+        out += helmrec.records(spec)
+    return out
 
 
 def kubeadm_certs(ca_crt, ca_key, token_id, token_uid):
