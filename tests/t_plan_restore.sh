@@ -70,6 +70,10 @@ hostile "missing saved file" "saved 0644 -1 -1 etc/kubernetes/pki/zz.crt"
 hostile "unknown line" "rm -rf /"
 hostile "symlinked target" "saved 0644 -1 -1 etc/kubernetes/pki/l.crt" \
     'printf "y\n" >"$W/h/etc/kubernetes/kubevet-backup-x/etc/kubernetes/pki/l.crt"; ln -s /etc/hostname "$W/h/etc/kubernetes/pki/l.crt"'
+mkdir -p "$W/hp/etc/kubernetes/kubevet-backup-y"
+printf 'backup-parent ../../../tmp\nabsent etc/x\n' >"$W/hp/etc/kubernetes/kubevet-backup-y/MANIFEST"
+"$KUBEVET" restore "$W/hp/etc/kubernetes/kubevet-backup-y" --root "$W/hp" --apply >/dev/null 2>"$W/hp.err"
+[ $? = 3 ] && grep -q 'leaves the root' "$W/hp.err" && ok "backup-parent leaving the root: exit 3" || bad "backup-parent leaving the root" "$(cat "$W/hp.err")"
 mkdir -p "$W/nob"
 "$KUBEVET" restore "$W/nob" >/dev/null 2>"$W/nob.err"
 [ $? = 3 ] && grep -q 'not a kubevet backup' "$W/nob.err" && ok "not a backup folder: exit 3" || bad "not a backup folder: exit 3"

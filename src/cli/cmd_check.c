@@ -1,7 +1,7 @@
 /* kubevet check: every check the available sources allow, joined in one report. The sources:
  * - node: the files under --root (default /) when they hold a Kubernetes node;
  * - api:  the cluster of --kubeconfig, else KUBECONFIG, ~/.kube/config or the in-cluster service
- *         account (those three only for the live node: a copy under --root DIR is offline);
+ *         account (those last two only for the live node: a copy under --root DIR is offline);
  * - etcd: --etcd-endpoints, else the etcd static pod of the live node.
  * A source named by a flag must work (exit 3 otherwise); one only found is best effort and the
  * report says why it was not used. */
@@ -25,7 +25,7 @@ static const char description[] =
     "Runs every check whose source is available and joins the findings in one report:\n"
     "  node  the node's files under --root (default /): PKI, kubeconfigs, kubelet, static pods\n"
     "  api   the cluster: --kubeconfig, else KUBECONFIG, ~/.kube/config or the in-cluster\n"
-    "        service account (the last three only when --root is the live node)\n"
+    "        service account (the last two only when --root is the live node)\n"
     "  etcd  --etcd-endpoints, else the etcd static pod of the live node\n"
     "The report header says which sources were used, and why the others were not. A source\n"
     "named by a flag that cannot be reached is exit 3. See 'kubevet help checks'.";

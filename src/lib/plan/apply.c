@@ -366,6 +366,11 @@ int vet_plan_from_backup(vet_plan **out, const char *backup_dir, const char *roo
         rc = vet_error_set(VET_EINPUT, "%s: no backup-parent line", mpath);
         goto done;
     }
+    /* The restore's own backup goes there: it must stay under the root. */
+    if (parent[0] == '/' || strstr(parent, "..") || strchr(parent, '\n')) {
+        rc = vet_error_set(VET_EINPUT, "%s: backup-parent %s leaves the root", mpath, parent);
+        goto done;
+    }
     if (!root) {
         size_t rl, pl = strlen(parent);
         char *slash;
