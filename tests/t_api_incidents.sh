@@ -107,6 +107,14 @@ KV205 etc/kubernetes/admin.conf
 KV205 etc/kubernetes/controller-manager.conf
 KV205 etc/kubernetes/kubelet.conf
 KV205 etc/kubernetes/scheduler.conf" --var "CA_DATA=$CA_M1"
+# The root cause first: KV106 explains the missing annotations and apiEndpoints (incident 1).
+if [ "$(jq -r '.findings[0].id' "$OUT")" = KV106 ] &&
+    [ "$(jq -r '[.findings[] | select(.id == "KV201" or .id == "KV202") | .cause] | unique | join(",")' "$OUT")" = \
+        "KV106 etc/kubernetes/kubelet.conf" ]; then
+    ok "incident 1 + master-1's root: KV106 listed first, the cause of every KV201/KV202"
+else
+    fail "incident 1 cause" "$(jq -c '[.findings[] | [.id, .cause]]' "$OUT")"
+fi
 
 mknode "$T/cp1" --name cp-1 --ip 10.0.0.11 --version v1.31.2 \
     --endpoint k8s-api.example.internal:6443 --cert-sans k8s-api.example.internal,10.0.0.10 \

@@ -120,10 +120,11 @@ rc=$? ms=$(($(now_ms) - t0))
 [ "$rc" -le 3 ] && [ "$ms" -lt 3000 ] && ok "check --root: pki loops end (exit $rc, $ms ms)" ||
     bad "check --root with pki loops: exit $rc, $ms ms"
 
-# 3. Write failures (apis convert --in-place): the second file cannot be written. The message
-#    says "could not write FILE", the files already rewritten are listed, exit 3, and nothing is
-#    left behind (no temp file, no backup of a file that was not replaced). Root ignores
-#    directory permissions: as root the test drops to nobody (setpriv).
+# 3. Write failures (apis convert --in-place goes through the plan/apply engine): the second file
+#    cannot be written. The message says "could not write FILE" and that every change was undone,
+#    exit 3: the first file is put back (all or nothing), nothing is left in the read-only folder,
+#    and the backup folder keeps the original bytes. Root ignores directory permissions: as root
+#    the test drops to nobody (setpriv).
 AS=()
 [ "$(id -u)" = 0 ] && AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 w=$tmp/w
@@ -141,10 +142,12 @@ if "${AS[@]}" sh -c 'test -w "$0"' "$w/ro"; then
 else
     run 3 3000 "could not write .*ro/b\.yaml" "convert --in-place: second file in a read-only folder" \
         "${AS[@]}" "$KUBEVET" apis convert --in-place "$w/a/a.yaml" "$w/ro/b.yaml"
-    grep -q "kubevet: written: .*a/a.yaml" "$tmp/err" && grep -q "kubevet: not written: .*ro/b.yaml" "$tmp/err" &&
-        ok "the files written and not written are named" || { bad "written/not written not reported"; cat "$tmp/err"; }
-    grep -q '^apiVersion: networking.k8s.io/v1' "$w/a/a.yaml" && ok "a.yaml was rewritten" || bad "a.yaml not rewritten"
-    ls "$w/a" | grep -q '\.bak$' && ok "a.yaml has its backup" || bad "a.yaml: no backup"
+    grep -q "every change was undone" "$tmp/err" && ok "the failure says every change was undone" ||
+        { bad "no rollback message"; cat "$tmp/err"; }
+    cmp -s "$w/a/a.yaml" "$tmp/b.orig" && ok "a.yaml was put back (all or nothing)" || bad "a.yaml left rewritten"
+    bk=$(ls -d "$w"/a/kubevet-backup-* 2>/dev/null | head -1)
+    [ -n "$bk" ] && cmp -s "$bk/a/a.yaml" "$tmp/b.orig" && ok "the backup folder holds a.yaml's original bytes" ||
+        bad "a.yaml: no backup"
     cmp -s "$w/ro/b.yaml" "$tmp/b.orig" && [ "$(ls "$w/ro")" = b.yaml ] &&
         ok "b.yaml unchanged, nothing left in its folder" || bad "read-only folder: $(ls "$w/ro")"
 fi
@@ -156,7 +159,9 @@ if [ "$(id -u)" = 0 ] && [ "$(cat /proc/sys/fs/protected_hardlinks 2>/dev/null)"
     chmod 644 "$w/sticky/c.yaml"
     run 3 3000 "could not write .*sticky/c\.yaml: rename" "convert --in-place: rename refused" \
         "${AS[@]}" "$KUBEVET" apis convert --in-place "$w/sticky/c.yaml"
-    [ "$(ls "$w/sticky")" = c.yaml ] && ok "failed rename leaves no .bak and no temp file" ||
+    left=$(ls "$w/sticky" | grep -v '^kubevet-backup-')
+    [ "$left" = c.yaml ] && cmp -s "$w/sticky/c.yaml" "$tmp/b.orig" &&
+        ok "failed rename: c.yaml unchanged, no .bak and no temp file" ||
         bad "failed rename left: $(ls "$w/sticky")"
 else
     echo "skip rename failure: needs root (to act as two users) and fs.protected_hardlinks=1"

@@ -33,6 +33,7 @@
 #include "kubevet/catalog.h"
 #include "kubevet/check.h"
 #include "kubevet/manifest.h"
+#include "kubevet/plan.h"
 
 static const char synopsis[] =
     "  kubevet apis convert PATH...|- [--target VERSION] [--in-place | --output-dir DIR]\n"
@@ -410,28 +411,6 @@ static char *backup_base(const char *real)
     return dir_name(real);
 }
 
-/* One folder for every backup of this run: <base>/kubevet-backup-<UTC stamp>[-N], 0700. */
-static int make_backup_dir(char **out, const char *base)
-{
-    char stamp[32];
-    vet_time_format_compact(stamp, (int64_t)time(NULL));
-    for (int i = 0; i < 100; i++) {
-        char *p = i ? vet_strdupf("%s/kubevet-backup-%s-%d", base, stamp, i)
-                    : vet_strdupf("%s/kubevet-backup-%s", base, stamp);
-        if (!p)
-            return vet_error_set(VET_ENOMEM, "out of memory");
-        if (mkdir(p, 0700) == 0) {
-            *out = p;
-            return 0;
-        }
-        free(p);
-        if (errno != EEXIST)
-            return vet_error_set(VET_EIO, "%s: cannot create the backup folder: %s", base,
-                                 strerror(errno));
-    }
-    return vet_error_set(VET_EIO, "%s: cannot create the backup folder", base);
-}
-
 /* Write one file under --output-dir (its folders first). */
 static int write_out(const char *out_dir, const input *in)
 {
@@ -451,49 +430,76 @@ static int write_out(const char *out_dir, const input *in)
     return rc;
 }
 
-/* --in-place: every changed file is backed up (its real bytes, through a symlink) into one
- * folder, then rewritten at its real path, so a symlink stays a symlink. */
+/* The longest folder prefix of a and b (both absolute, no trailing '/'), shortening a in place. */
+static void common_dir(char *a, const char *b)
+{
+    size_t i = 0, cut = 0;
+    for (; a[i] && a[i] == b[i]; i++)
+        if (a[i] == '/')
+            cut = i;
+    if (!a[i] && (b[i] == '/' || !b[i]))
+        return; /* a is b or one of b's folders */
+    a[cut ? cut : 1] = '\0';
+}
+
+/* --in-place is a plan like every other change (include/kubevet/plan.h): all files or none.
+ * Each changed file is written at its real path (a symlink stays a symlink); the engine backs up
+ * the real bytes first into one kubevet-backup-<stamp>/ folder next to the outermost chart (never
+ * inside templates/, which Helm renders), and a failed write rolls back the files already done. */
 static int write_in_place(const inputs *in, char **backup_dir)
 {
+    vet_plan *plan = NULL;
+    vet_plan_result res;
+    vet_plan_apply_opts opts;
+    vet_strv reals = VET_STRV_INIT;
+    char *base = NULL, *root = NULL;
+    size_t rl;
     int rc = 0;
-    char *base = NULL;
+    memset(&res, 0, sizeof res);
+    memset(&opts, 0, sizeof opts);
     *backup_dir = NULL;
     for (size_t i = 0; !rc && i < in->n; i++) {
         const input *e = &in->v[i];
-        char *real = NULL, *rel = NULL, *bak = NULL, *bdir = NULL;
-        size_t bl;
+        char *real;
         if (e->copy || !e->res->changed)
             continue;
-        if (!(real = realpath(e->path, NULL))) {
+        if (!(real = realpath(e->path, NULL)))
             rc = vet_error_set(VET_EIO, "%s: %s", e->path, strerror(errno));
-            break;
-        }
-        if (!*backup_dir) {
-            base = backup_base(real);
-            if (!base || (rc = make_backup_dir(backup_dir, base))) {
-                rc = rc ? rc : vet_error_set(VET_ENOMEM, "out of memory");
-                free(real);
-                break;
-            }
-        }
-        bl = strlen(base);
-        rel = !strncmp(real, base, bl) && real[bl] == '/' ? real + bl + 1 : real + 1;
-        bak = vet_path_join(*backup_dir, rel);
-        bdir = bak ? dir_name(bak) : NULL;
-        if (!bdir)
+        else if (!base && !(base = backup_base(real)))
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        if (!rc && !root && !(root = strdup(base)))
             rc = vet_error_set(VET_ENOMEM, "out of memory");
         if (!rc)
-            rc = make_dirs(bdir);
-        if (!rc)
-            rc = vet_atomic_write_file(bak, e->orig.ptr ? e->orig.ptr : "", e->orig.size,
-                                       e->mode ? e->mode : 0644, 0, NULL);
-        if (!rc)
-            rc = vet_atomic_write_file(real, e->res->data, e->res->len, e->mode ? e->mode : 0644, 0,
-                                       NULL);
-        free(bdir);
-        free(bak);
-        free(real);
+            common_dir(root, real);
+        if (real && !rc)
+            rc = vet_strv_take(&reals, real);
+        else
+            free(real);
     }
+    if (rc || !reals.n)
+        goto done;
+    /* root holds every file and the backup's parent; paths in the plan are relative to it */
+    rl = strcmp(root, "/") ? strlen(root) : 0;
+    if ((rc = vet_plan_new(&plan, root, "apis convert --in-place", base[rl] ? base + rl + 1 : ".")))
+        goto done;
+    for (size_t i = 0, k = 0; !rc && i < in->n; i++) {
+        const input *e = &in->v[i];
+        if (e->copy || !e->res->changed)
+            continue;
+        rc = vet_plan_add_write(plan, reals.v[k++] + rl + 1, e->res->data, e->res->len,
+                                e->mode ? e->mode : 0644, 0, NULL, NULL, e->path,
+                                "converted to the target's API versions");
+    }
+    if (!rc) {
+        rc = vet_plan_apply(plan, &opts, &res);
+        *backup_dir = res.backup_dir;
+        res.backup_dir = NULL;
+    }
+done:
+    vet_plan_result_clear(&res);
+    vet_plan_free(plan);
+    vet_strv_free(&reals);
+    free(root);
     free(base);
     return rc;
 }

@@ -18,17 +18,6 @@
 #define OOM() vet_error_set(VET_ENOMEM, "out of memory")
 #define KUBEADM_CONFIG "ConfigMap/kube-system/kubeadm-config"
 
-/* TODO(advice): KV106 (node-identity-mismatch) explains KV201 and KV202 — kubeadm took the
- * node name from another node's kubelet.conf certificate, so it looked for the annotation and
- * the apiEndpoint of the wrong node. When the report module's cause mechanism lands (branch
- * `advice`), mark KV201/KV202 findings with cause "KV106 <kubelet.conf path>" here, in
- * explain_by_kv106(), the one place that needs it. */
-static void explain_by_kv106(const vet_ctx *ctx, vet_finding *f)
-{
-    (void)ctx;
-    (void)f;
-}
-
 /* The cluster's minor version: /version, else ClusterConfiguration's kubernetesVersion. */
 static int cluster_minor(const vet_api_facts *a)
 {
@@ -133,7 +122,6 @@ VET_CHECK_FN(vet_check_kv201)
         vet_finding_fix(f, "kubectl annotate node %s kubeadm.alpha.kubernetes.io/cri-socket=%s",
                         n->name, cri_socket_for(n->runtime, minor));
         vet_finding_set_str(f, "node", n->name);
-        explain_by_kv106(ctx, f);
     }
     return 0;
 }
@@ -166,7 +154,6 @@ VET_CHECK_FN(vet_check_kv202)
                         "(use the node's --advertise-address and port if they differ)",
                         n->name, n->internal_ip ? n->internal_ip : "<advertise address>");
         vet_finding_set_str(f, "node", n->name);
-        explain_by_kv106(ctx, f);
     }
     return 0;
 }

@@ -34,6 +34,7 @@ extern const size_t vet_relations_len;
 int vet_check_explain(const vet_ctx *ctx, vet_report *r);
 int vet_explain_ca_replaced(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect);
 int vet_explain_cert_copied(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect);
+int vet_explain_identity(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect);
 
 /* apis.c: removed/deprecated APIs and the apps/v1 selector rule (manifests) */
 VET_CHECK_FN(vet_check_kv401);

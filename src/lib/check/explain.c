@@ -90,3 +90,23 @@ int vet_explain_cert_copied(const vet_ctx *ctx, const vet_finding *cause, vet_fi
                                cause->id, cause->subject);
     return rc < 0 ? rc : 0;
 }
+
+/* kubeadm takes the node name from kubelet.conf's certificate (FORMATS.md): on a node that
+ * carries another node's identity, upgrade and join look up the annotation and the apiEndpoint
+ * of the wrong Node, so a missing annotation or endpoint is a symptom until the identity is
+ * fixed (incident 1: annotating by hand only moved the failure to the next step). */
+int vet_explain_identity(const vet_ctx *ctx, const vet_finding *cause, vet_finding *effect)
+{
+    size_t n = strlen(cause->subject);
+    int rc;
+    (void)ctx;
+    if (n < 12 || strcmp(cause->subject + n - 12, "kubelet.conf"))
+        return 0;
+    rc = vet_finding_set_cause(effect, cause,
+                               "fix this node's identity first (fix of %s %s), then run the "
+                               "check again: kubeadm on this node acts as another node, so "
+                               "annotating Nodes or editing ClusterStatus by hand only moves "
+                               "the failure",
+                               cause->id, cause->subject);
+    return rc < 0 ? rc : 0;
+}

@@ -113,6 +113,8 @@ const vet_relation vet_relations[] = {
     {"KV108", "KV108", vet_explain_ca_replaced}, /* kubeconfigs still trusting the original */
     {"KV112", "KV107", vet_explain_cert_copied}, /* a copied apiserver cert lacks this node */
     {"KV112", "KV105", vet_explain_cert_copied}, /* ... copied without its key */
+    {"KV106", "KV201", vet_explain_identity},    /* kubeadm acts as another node (incident 1) */
+    {"KV106", "KV202", vet_explain_identity},
 };
 const size_t vet_relations_len = sizeof vet_relations / sizeof vet_relations[0];
 

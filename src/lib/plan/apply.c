@@ -261,6 +261,25 @@ static int run_step(const vet_plan *p, const vet_action *a, origs *o,
     return 0;
 }
 
+/* A step that failed before its rename left the file as it was: nothing to undo (and a write
+ * into the folder that just refused one would only fail again). */
+static int unchanged(const orig *g)
+{
+    vet_buf b = VET_BUF_INIT;
+    struct stat st;
+    int same;
+    if (!g->existed)
+        return lstat(g->host, &st) != 0 && errno == ENOENT;
+    if (stat(g->host, &st) != 0 || (st.st_mode & 07777) != g->mode)
+        return 0;
+    same = !vet_fs_read(&b, g->host, (size_t)1 << 30) && b.size == g->data.size &&
+           !memcmp(b.ptr ? b.ptr : "", g->data.ptr ? g->data.ptr : "", b.size);
+    if (b.ptr)
+        memset(b.ptr, 0, b.size);
+    vet_buf_free(&b);
+    return same;
+}
+
 /* Undo every touched path from what was read before (the backup folder holds the same). */
 static int rollback(origs *o)
 {
@@ -268,7 +287,7 @@ static int rollback(origs *o)
     for (size_t i = o->n; i-- > 0;) {
         orig *g = &o->v[i];
         int r = 0;
-        if (!g->touched)
+        if (!g->touched || unchanged(g))
             continue;
         if (g->existed) {
             r = vet_atomic_write_file(g->host, g->data.ptr ? g->data.ptr : "", g->data.size,

@@ -84,6 +84,8 @@ const vet_action *vet_plan_action(const vet_plan *p, size_t i)
 
 char *plan_host_path(const vet_plan *p, const char *rel)
 {
+    if (!strcmp(rel, ".")) /* the root itself (a backup parent at the root) */
+        return strdup(p->root);
     if (!strcmp(p->root, "/"))
         return vet_strdupf("/%s", rel);
     return vet_strdupf("%s/%s", p->root, rel);
