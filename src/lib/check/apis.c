@@ -131,15 +131,26 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
         const vet_api *a = vet_catalog_lookup(ctx->catalog, o->api_version, o->kind);
         vet_finding *f;
         char *subj;
+        int is_kubeadm, is_apiserver;
         if (!a || vet_api_status_at(a, &target) != want)
             continue;
+        is_kubeadm = !strcmp(a->component, "kubeadm");
+        is_apiserver = !strcmp(a->component, "kube-apiserver");
         if (!(subj = subject_of(o)))
             return vet_error_set(VET_ENOMEM, "out of memory");
         f = vet_check_emit(r, id, subj);
         free(subj);
         if (!f)
             return vet_error_set(VET_ENOMEM, "out of memory");
-        if (want == VET_API_REMOVED)
+        if (want == VET_API_REMOVED && (is_kubeadm || is_apiserver))
+            /* configuration files, not API objects: the program stops reading them */
+            rc = vet_finding_message(f, "%s %s is no longer read by %s %s (target %s)%s%s%s%s.",
+                                     a->api_version, a->kind,
+                                     is_kubeadm ? "kubeadm" : "kube-apiserver", a->removed_in, tv,
+                                     is_apiserver ? ": kube-apiserver does not start with it" : "",
+                                     a->has_dep ? "; deprecated since " : "",
+                                     a->has_dep ? a->deprecated_in : "", where_note(o));
+        else if (want == VET_API_REMOVED)
             rc = vet_finding_message(
                 f, "%s %s is no longer served as of Kubernetes %s (target %s)%s%s%s.",
                 a->api_version, a->kind, a->removed_in, tv, a->has_dep ? "; deprecated since " : "",
@@ -156,11 +167,22 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
                                  "no replacement API%s%s; remove the object from %s:%u or migrate "
                                  "to the successor mechanism",
                                  *a->note ? ": " : "", a->note, o->file, o->line);
+        else if (is_kubeadm)
+            /* kubeadm reads its own config versions; only a kubeadm that reads both the old
+             * and the new one can migrate the file (kubeadm config migrate). */
+            rc = vet_finding_fix(f,
+                                 "migrate %s to %s with `kubeadm config migrate --old-config %s "
+                                 "--new-config <new-file>` run by a kubeadm %s%s that reads both "
+                                 "versions, then use <new-file>",
+                                 o->file, a->replacement, o->file, a->has_rem ? "older than " : "",
+                                 a->has_rem ? a->removed_in : "release");
         else
-            rc = vet_finding_fix(f, "use %s%s%s in %s:%u (kubevet apis convert rewrites it)",
-                                 a->replacement,
+            rc = vet_finding_fix(f, "use %s%s%s in %s:%u%s", a->replacement,
                                  *a->replacement_available_in ? ", served since " : "",
-                                 a->replacement_available_in, o->file, o->line);
+                                 a->replacement_available_in, o->file, o->line,
+                                 vet_convert_replacement(a->api_version, a->kind, tv, ctx->catalog)
+                                     ? " (kubevet apis convert rewrites it)"
+                                     : "");
         if (rc || (rc = common_fields(f, o, a, o->line)))
             return rc;
     }
