@@ -47,6 +47,16 @@ typedef struct {
     vet_sel_state selector;
     unsigned selector_line;      /* line of spec.selector (or of spec / the object when missing) */
     const char *selector_detail; /* for MISMATCH: "matchLabels app=web: template has app=api" */
+    /* Helm templates only: the apiVersions of an if/else switch (`semverCompare`,
+     * `.Capabilities.APIVersions.Has`), space-separated in source order, api_version being the
+     * last; NULL when the document has one apiVersion line. Which one renders depends on the
+     * cluster, so a check judges the best of them. */
+    const char *api_alternatives;
+    /* Fields the object's own apiVersion rejects (a half-converted object): networking.k8s.io/v1
+     * Ingress with serviceName/servicePort, backend or without pathType; apiextensions.k8s.io/v1
+     * CustomResourceDefinition whose schema is missing or not structural. NULL when none seen. */
+    const char *invalid_detail;
+    unsigned invalid_line;
 } vet_manifest_obj;
 
 typedef struct {

@@ -225,6 +225,73 @@ static void test_templates_and_errors(void **state)
     vet_manifest_scan_free(s);
 }
 
+/* Helm idioms: quoted template output with inner quotes, and apiVersion switches. */
+static void test_helm_idioms(void **state)
+{
+    static const char quoted[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: q\nspec:\n  template:\n"
+        "    metadata:\n      labels:\n        app: \"{{ template \"x.name\" . }}\"\n";
+    static const char same_tpl[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: s\nspec:\n  selector:\n"
+        "    matchLabels:\n      app: \"{{ template \"x.name\" . }}\"\n  template:\n"
+        "    metadata:\n      labels:\n        app: \"{{ template \"x.name\" . }}\"\n"
+        "        tier: web\n";
+    static const char sw[] =
+        "{{- if semverCompare \">=1.19-0\" .Capabilities.KubeVersion.GitVersion -}}\n"
+        "apiVersion: networking.k8s.io/v1\n{{- else -}}\napiVersion: extensions/v1beta1\n"
+        "{{- end }}\nkind: Ingress\nmetadata:\n  name: sw\n";
+    vet_manifest_scan *s = scan(quoted, 0, 0);
+    (void)state;
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_int_equal(vet_manifest_scan_obj(s, 0)->selector, VET_SEL_MISSING);
+    vet_manifest_scan_free(s);
+
+    s = scan(same_tpl, 0, 1);
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_int_equal(vet_manifest_scan_obj(s, 0)->selector, VET_SEL_OK);
+    vet_manifest_scan_free(s);
+
+    s = scan(sw, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_string_equal(vet_manifest_scan_obj(s, 0)->api_version, "extensions/v1beta1");
+    assert_string_equal(nz(vet_manifest_scan_obj(s, 0)->api_alternatives),
+                        "networking.k8s.io/v1 extensions/v1beta1");
+    vet_manifest_scan_free(s);
+}
+
+/* Half-converted objects: fields the object's own apiVersion rejects. */
+static void test_invalid_fields(void **state)
+{
+    static const char ing[] =
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\nspec:\n"
+        "  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n"
+        "            backend:\n              serviceName: web\n              servicePort: 80\n";
+    static const char crd[] =
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: c\nspec:\n  versions:\n    - name: v1\n      schema:\n        openAPIV3Schema:\n"
+        "          type: object\n          properties:\n            extra: {}\n";
+    static const char crd_ok[] =
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: c\nspec:\n  versions:\n    - name: v1\n      schema:\n        openAPIV3Schema:\n"
+        "          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
+    vet_manifest_scan *s = scan(ing, 0, 0);
+    (void)state;
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_non_null(strstr(nz(vet_manifest_scan_obj(s, 0)->invalid_detail), "serviceName"));
+    assert_int_equal(vet_manifest_scan_obj(s, 0)->invalid_line, 12);
+    vet_manifest_scan_free(s);
+
+    s = scan(crd, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_non_null(
+        strstr(nz(vet_manifest_scan_obj(s, 0)->invalid_detail), ".extra: not structural"));
+    vet_manifest_scan_free(s);
+
+    s = scan(crd_ok, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(s), 0);
+    vet_manifest_scan_free(s);
+}
+
 /* The benchmark corpus generator's output, scanned both ways (a small sample). */
 static void test_generated_sample(void **state)
 {
@@ -293,6 +360,8 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_templates_and_errors),
         cmocka_unit_test(test_generated_sample),
+        cmocka_unit_test(test_helm_idioms),
+        cmocka_unit_test(test_invalid_fields),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

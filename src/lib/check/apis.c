@@ -116,6 +116,29 @@ static const char *where_note(const vet_manifest_obj *o)
     return "";
 }
 
+/* The catalog row that judges o: its own, or for a template's apiVersion switch the least removed
+ * alternative (one the catalog does not list is served: the switch then renders a served
+ * version on a target cluster, so the old branch is dead text, not a finding). */
+static const vet_api *best_alternative(const vet_ctx *ctx, const vet_manifest_obj *o,
+                                       const vet_version *target)
+{
+    const vet_api *best = vet_catalog_lookup(ctx->catalog, o->api_version, o->kind);
+    const char *p = o->api_alternatives;
+    if (!p || !best || !o->kind)
+        return best;
+    while (*p) {
+        size_t n = strcspn(p, " ");
+        const vet_api *a = vet_catalog_lookupn(ctx->catalog, p, n, o->kind, strlen(o->kind));
+        if (!a)
+            return NULL;
+        if (vet_api_status_at(a, target) < vet_api_status_at(best, target))
+            best = a;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return best;
+}
+
 static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, const char *id)
 {
     vet_version target;
@@ -128,7 +151,7 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
     vet_version_minor_str(tv, sizeof tv, &target);
     for (size_t i = 0, n = vet_manifest_scan_count(ctx->manifests); i < n; i++) {
         const vet_manifest_obj *o = vet_manifest_scan_obj(ctx->manifests, i);
-        const vet_api *a = vet_catalog_lookup(ctx->catalog, o->api_version, o->kind);
+        const vet_api *a = best_alternative(ctx, o, &target);
         vet_finding *f;
         char *subj;
         int is_kubeadm, is_apiserver;
@@ -272,4 +295,38 @@ VET_CHECK_FN(vet_check_kv403)
 VET_CHECK_FN(vet_check_kv404)
 {
     return selector_check(ctx, r, 1, "KV404");
+}
+
+/* KV407: the object's own apiVersion rejects fields it has (the scan says which): typically an
+ * apiVersion line bumped by hand or by a tool with the body left in the old version's shape. */
+VET_CHECK_FN(vet_check_kv407)
+{
+    int rc;
+    if (!ctx->manifests)
+        return 0;
+    for (size_t i = 0, n = vet_manifest_scan_count(ctx->manifests); i < n; i++) {
+        const vet_manifest_obj *o = vet_manifest_scan_obj(ctx->manifests, i);
+        vet_finding *f;
+        char *subj;
+        if (!o->invalid_detail)
+            continue;
+        if (!(subj = subject_of(o)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        f = vet_check_emit(r, "KV407", subj);
+        free(subj);
+        if (!f)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        if ((rc = vet_finding_message(
+                 f, "%s %s is not valid at %s: %s; kube-apiserver rejects it%s.", o->api_version,
+                 o->kind, o->api_version, o->invalid_detail, where_note(o))) ||
+            (rc =
+                 vet_finding_fix(f,
+                                 "rewrite the object in %s:%u to the %s shape (the apiVersion line "
+                                 "alone does not convert it); re-run kubevet apis scan",
+                                 o->file, o->invalid_line, o->api_version)) ||
+            (rc = common_fields(f, o, NULL, o->invalid_line)) ||
+            (rc = set_str(f, "detail", o->invalid_detail)))
+            return rc;
+    }
+    return 0;
 }

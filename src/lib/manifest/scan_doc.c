@@ -58,6 +58,12 @@ int mf_is_list(mf_span kind)
     return kind.p && kind.n >= 4 && !memcmp(kind.p + kind.n - 4, "List", 4);
 }
 
+int mf_needs_fields(mf_span av, mf_span kind)
+{
+    return (span_eq(av, "networking.k8s.io/v1") && span_eq(kind, "Ingress")) ||
+           (span_eq(av, "apiextensions.k8s.io/v1") && span_eq(kind, "CustomResourceDefinition"));
+}
+
 int mf_is_workload(mf_span av, mf_span kind)
 {
     if (!(span_eq(kind, "Deployment") || span_eq(kind, "DaemonSet") ||
@@ -74,8 +80,13 @@ void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x)
     if (!keep && x->av.p && x->kind.p &&
         vet_catalog_lookupn(o->catalog, x->av.p, x->av.n, x->kind.p, x->kind.n))
         keep = 1;
+    for (unsigned i = 0; !keep && x->kind.p && i < x->nalts; i++)
+        keep = vet_catalog_lookupn(o->catalog, x->alts[i].p, x->alts[i].n, x->kind.p, x->kind.n) !=
+               NULL;
     if (!keep &&
         (x->sel == VET_SEL_MISSING || x->sel == VET_SEL_EMPTY || x->sel == VET_SEL_MISMATCH))
+        keep = 1;
+    if (x->invalid[0])
         keep = 1;
     if (!keep)
         return;
@@ -102,6 +113,21 @@ void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x)
     ob->selector = x->sel;
     ob->selector_line = x->sel_line;
     ob->selector_detail = x->detail[0] ? arena_dup(f, x->detail, strlen(x->detail)) : NULL;
+    if (x->invalid[0]) {
+        ob->invalid_detail = arena_dup(f, x->invalid, strlen(x->invalid));
+        ob->invalid_line = x->invalid_line;
+    }
+    if (x->nalts > 1) {
+        char buf[1024];
+        size_t used = 0;
+        for (unsigned i = 0; i < x->nalts && used + x->alts[i].n + 1 < sizeof buf; i++) {
+            if (used)
+                buf[used++] = ' ';
+            memcpy(buf + used, x->alts[i].p, x->alts[i].n);
+            used += x->alts[i].n;
+        }
+        ob->api_alternatives = arena_dup(f, buf, used);
+    }
 }
 
 static void vpush(mf_file *f, vet_strv *sv, const char *fmt, va_list ap)
@@ -177,9 +203,11 @@ typedef struct {
     unsigned line0;                   /* line number of `start` */
     mf_span av, kind;
     unsigned av_line, kind_line;
-    int content; /* any line that is not blank, a comment or a directive */
-    int odd;     /* something the extractor does not model at top level */
-    int dup;     /* apiVersion or kind twice */
+    int content;               /* any line that is not blank, a comment or a directive */
+    int odd;                   /* something the extractor does not model at top level */
+    int dup;                   /* apiVersion or kind twice */
+    mf_span alts[MF_MAX_ALTS]; /* every apiVersion line's value (template switches) */
+    unsigned nalts;
 } mf_doc;
 
 static size_t line_end(const unsigned char *p, const unsigned char *e, const unsigned char **next)
@@ -262,7 +290,7 @@ typedef struct {
 typedef struct {
     mf_span name, ns;
     int spec, sel_present, sel_null, sel_block, sel_children, ml_present, labels_present;
-    int spec_tmpl, sel_tmpl, tmpl;
+    int spec_tmpl, sel_tmpl, tmpl, label_tmpl;
     unsigned spec_line, sel_line;
     mf_labels ml, labels;
 } xfacts;
@@ -313,8 +341,18 @@ static int classify(const unsigned char *v, size_t n, mf_span *val, int *flow_op
         }
         return V_OTHER;
     }
-    if (scalar_value(v, n, val))
+    if (scalar_value(v, n, val)) {
+        /* `"{{ template "x.name" . }}"`: Helm charts quote template output that itself contains
+         * quotes. Not YAML until rendered, but plainly a templated value, not a structure. */
+        if ((v[i] == '"' || v[i] == '\'') && n - i > 3 && memmem(v + i, n - i, "{{", 2)) {
+            val->p = (const char *)v + i;
+            val->n = n - i;
+            while (val->n && (val->p[val->n - 1] == ' ' || val->p[val->n - 1] == '\t'))
+                val->n--;
+            return V_TMPL;
+        }
         return V_OTHER;
+    }
     /* A quote that does not close on this line is a multi-line scalar: scalar_value refused it.
      * A template expression inside a scalar makes its value unknown. */
     for (size_t j = 0; j + 1 < val->n; j++)
@@ -558,9 +596,13 @@ static int extract(const mf_doc *d, xfacts *x)
             break;
         case C_ML:
         case C_LABELS:
+            /* A templated value is kept as its source text: the same text renders to the same
+             * value, so a selector can still be seen to match; a difference is only "unknown". */
             if (vt == V_TMPL)
-                x->sel_tmpl = x->tmpl = 1;
-            else if (vt != V_SCALAR || add_label(t == C_ML ? &x->ml : &x->labels, key, val))
+                x->tmpl = x->label_tmpl = 1;
+            else if (vt != V_SCALAR)
+                return -1;
+            if (add_label(t == C_ML ? &x->ml : &x->labels, key, val))
                 return -1;
             PUSH(C_VAL);
             break;
@@ -591,6 +633,45 @@ static int extract(const mf_doc *d, xfacts *x)
     return 0;
 }
 
+static int has_tmpl(mf_span s)
+{
+    return s.n >= 2 && memmem(s.p, s.n, "{{", 2) != NULL;
+}
+
+/* The selector rule when values may be template text: a pair whose text is templated on either
+ * side is set aside (equal text renders equally: a match; different text: unknown); the rest
+ * decides a definite mismatch. */
+static vet_sel_state match_templated(xfacts *x, char *detail, size_t dsize)
+{
+    mf_labels *ml = &x->ml;
+    size_t keep = 0;
+    int unknown = 0;
+    vet_sel_state st;
+    if (x->label_tmpl)
+        for (size_t i = 0; i < ml->n; i++) {
+            mf_span lv = {NULL, 0};
+            for (size_t j = x->labels.n; j-- > 0;)
+                if (x->labels.k[j].n == ml->k[i].n &&
+                    !memcmp(x->labels.k[j].p, ml->k[i].p, ml->k[i].n)) {
+                    lv = x->labels.v[j];
+                    break;
+                }
+            if (has_tmpl(ml->v[i]) || (lv.p && has_tmpl(lv))) {
+                if (!lv.p || lv.n != ml->v[i].n || memcmp(lv.p, ml->v[i].p, lv.n))
+                    unknown = 1;
+                continue;
+            }
+            ml->k[keep] = ml->k[i];
+            ml->v[keep] = ml->v[i];
+            keep++;
+        }
+    else
+        keep = ml->n;
+    ml->n = keep;
+    st = mf_match_labels(ml, &x->labels, x->labels_present && x->labels.n, detail, dsize);
+    return st == VET_SEL_OK && unknown ? VET_SEL_UNKNOWN : st;
+}
+
 /* ---- per document ---- */
 
 static int has_template(const mf_doc *d)
@@ -609,6 +690,10 @@ static void prescan_facts(const mf_doc *d, mf_facts *fx, vet_mf_source src)
     fx->source = src;
     fx->sel = mf_is_workload(d->av, d->kind) ? VET_SEL_UNKNOWN : VET_SEL_NA;
     fx->sel_line = fx->sel == VET_SEL_NA ? 0 : fx->line;
+    if (src == VET_MF_TEMPLATE && d->nalts > 1) {
+        memcpy(fx->alts, d->alts, d->nalts * sizeof *d->alts);
+        fx->nalts = d->nalts;
+    }
 }
 
 static void yaml_or_prescan(mf_file *f, const vet_manifest_opts *o, const mf_doc *d,
@@ -624,6 +709,8 @@ static void yaml_or_prescan(mf_file *f, const vet_manifest_opts *o, const mf_doc
         f->st.templates++;
         if (d->av.p && d->kind.p) {
             prescan_facts(d, &fx, VET_MF_TEMPLATE);
+            if (fx.nalts <= 1 && mf_needs_fields(d->av, d->kind))
+                mf_template_fields(d->start, (size_t)(d->end - d->start), d->line0, &fx);
             mf_emit(f, o, &fx);
         }
         return;
@@ -648,6 +735,11 @@ static void finish_doc(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, 
     f->st.documents++;
     if (o->full_parse || d->odd || d->dup || !d->av.p || !d->kind.p || mf_is_list(d->kind) ||
         src == VET_MF_JSON) {
+        yaml_or_prescan(f, o, d, src);
+        return;
+    }
+    if (mf_needs_fields(d->av, d->kind)) {
+        /* the field rules read sequences (paths, versions): libyaml's tree, not the extractor */
         yaml_or_prescan(f, o, d, src);
         return;
     }
@@ -678,8 +770,7 @@ static void finish_doc(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, 
     else if (!x.ml.n)
         fx.sel = VET_SEL_EMPTY;
     else
-        fx.sel = mf_match_labels(&x.ml, &x.labels, x.labels_present && x.labels.n, fx.detail,
-                                 sizeof fx.detail);
+        fx.sel = match_templated(&x, fx.detail, sizeof fx.detail);
     fx.sel_line = !wl ? 0 : x.sel_present ? x.sel_line : x.spec ? x.spec_line : fx.line;
     mf_emit(f, o, &fx);
 }
@@ -760,6 +851,8 @@ void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *d
                 if (scalar_value(p + 11, n - 11, &d.av)) {
                     d.av.p = NULL;
                     d.odd = 1;
+                } else if (d.nalts < MF_MAX_ALTS) {
+                    d.alts[d.nalts++] = d.av;
                 }
                 d.av_line = line;
             }

@@ -212,6 +212,8 @@ static void object(yctx *c, yaml_node_t *obj, mf_span list_av, mf_span list_kind
     fx.ns = sspan(get(c, meta, "namespace", NULL));
     if (mf_is_workload(fx.av, fx.kind))
         selector(c, obj, &fx);
+    else if (mf_needs_fields(fx.av, fx.kind))
+        mf_fields_check(c->doc, obj, c->line0, &fx);
     if (fx.av.p || fx.kind.p)
         mf_emit(c->f, c->o, &fx);
     items = get(c, obj, "items", NULL);
