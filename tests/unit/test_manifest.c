@@ -292,6 +292,68 @@ static void test_invalid_fields(void **state)
     vet_manifest_scan_free(s);
 }
 
+/* A List over the streaming threshold (1 MiB), in block YAML and in JSON, read item by item: the
+ * same objects, lines and selector facts as the items scanned as separate documents. */
+static void test_large_list(void **state)
+{
+    enum { N = 12000 };
+    size_t cap = 6u << 20;
+    char *list = malloc(cap), *docs = malloc(cap), *json = malloc(cap);
+    size_t nl = 0, nd = 0, nj = 0;
+    vet_manifest_scan *a, *b, *c;
+    (void)state;
+    nl += (size_t)snprintf(list + nl, cap - nl, "apiVersion: v1\nitems:\n");
+    nj += (size_t)snprintf(json + nj, cap - nj, "{\"apiVersion\": \"v1\", \"items\": [\n");
+    for (int i = 0; i < N; i++) {
+        const char *av = i % 3 ? "extensions/v1beta1" : "apps/v1";
+        const char *sel = i % 2 ? "  selector:\n    matchLabels:\n      app: a\n" : "";
+        nl += (size_t)snprintf(list + nl, cap - nl,
+                               "- apiVersion: %s\n  kind: Deployment\n  metadata:\n    name: d%d\n"
+                               "  spec:\n%s    template:\n      metadata:\n        labels:\n"
+                               "          app: %s\n",
+                               av, i,
+                               i % 2 ? "    selector:\n      matchLabels:\n        app: a\n" : "",
+                               i % 5 ? "a" : "b");
+        nd += (size_t)snprintf(
+            docs + nd, cap - nd,
+            "---\napiVersion: %s\nkind: Deployment\nmetadata:\n  name: d%d\n"
+            "spec:\n%s  template:\n    metadata:\n      labels:\n        app: %s\n",
+            av, i, sel, i % 5 ? "a" : "b");
+        nj += (size_t)snprintf(
+            json + nj, cap - nj,
+            "%s{\"apiVersion\": \"%s\", \"kind\": \"Deployment\", \"metadata\": "
+            "{\"name\": \"d%d\", \"annotations\": {\"note\": \"a JSON List item padded "
+            "to a realistic size\"}}}\n",
+            i ? "," : "", av, i);
+        assert_true(nl < cap && nd < cap && nj < cap);
+    }
+    nl += (size_t)snprintf(list + nl, cap - nl, "kind: List\nmetadata: {}\n");
+    nj += (size_t)snprintf(json + nj, cap - nj, "], \"kind\": \"List\"}\n");
+    assert_true(nl > (1u << 20) && nj > (1u << 20));
+    a = scan(list, 0, 0);
+    b = scan(docs, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(a), vet_manifest_scan_count(b));
+    for (size_t i = 0; i < vet_manifest_scan_count(a); i++) {
+        const vet_manifest_obj *x = vet_manifest_scan_obj(a, i), *y = vet_manifest_scan_obj(b, i);
+        assert_string_equal(x->name, y->name);
+        assert_string_equal(nz(x->list_kind), "List");
+        assert_int_equal(x->selector, y->selector);
+        /* item i's apiVersion: line 3 + 9 lines per item (+3 with a selector) in the List */
+        assert_int_equal(x->line, 3 + 9 * (unsigned)atoi(x->name + 1) +
+                                      3 * (unsigned)(atoi(x->name + 1) / 2));
+    }
+    c = scan(json, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(c), N); /* apps/v1 ones: no selector */
+    assert_int_equal(vet_manifest_scan_obj(c, 1)->line, 3);
+    assert_int_equal(vet_manifest_scan_nerrors(c), 0);
+    vet_manifest_scan_free(a);
+    vet_manifest_scan_free(b);
+    vet_manifest_scan_free(c);
+    free(list);
+    free(docs);
+    free(json);
+}
+
 /* The benchmark corpus generator's output, scanned both ways (a small sample). */
 static void test_generated_sample(void **state)
 {
@@ -362,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_generated_sample),
         cmocka_unit_test(test_helm_idioms),
         cmocka_unit_test(test_invalid_fields),
+        cmocka_unit_test(test_large_list),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

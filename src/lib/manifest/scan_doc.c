@@ -696,14 +696,35 @@ static void prescan_facts(const mf_doc *d, mf_facts *fx, vet_mf_source src)
     }
 }
 
+static void unparseable(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, vet_mf_source src,
+                        const char *err);
+
 static void yaml_or_prescan(mf_file *f, const vet_manifest_opts *o, const mf_doc *d,
                             vet_mf_source src)
 {
     char err[256];
-    mf_facts fx;
     f->st.parsed++;
+    if ((size_t)(d->end - d->start) >= MF_STREAM_MIN && !has_template(d)) {
+        int rc = mf_stream_doc(f, o, d->start, (size_t)(d->end - d->start), d->line0, src, err,
+                               sizeof err);
+        if (!rc)
+            return;
+        if (rc < 0) {
+            unparseable(f, o, d, src, err);
+            return;
+        }
+    }
     if (!mf_yaml_doc(f, o, d->start, (size_t)(d->end - d->start), d->line0, src, err, sizeof err))
         return;
+    unparseable(f, o, d, src, err);
+}
+
+/* libyaml refused the document: a template (what the pre-scan saw is what we know), or a
+ * broken document (its pre-scan pair, if any, with a note; else an input error). */
+static void unparseable(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, vet_mf_source src,
+                        const char *err)
+{
+    mf_facts fx;
     if (has_template(d)) {
         /* Go templates are not YAML: what the pre-scan saw is what we know. */
         f->st.templates++;

@@ -88,4 +88,16 @@ vet_sel_state mf_match_labels(const mf_labels *sel, const mf_labels *labels, int
 int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
                 unsigned line0, vet_mf_source src, char *err, size_t errsize);
 
+/* One item of a List (bytes [p, p+n), the item's own indentation restored): its object and the
+ * objects of nested Lists, with the enclosing List's apiVersion/kind for typed-list items. */
+int mf_yaml_item(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                 unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind);
+
+/* Large documents: a List read item by item from libyaml's event stream, so memory follows the
+ * largest item, not the document. 0 handled; 1 not a List (use mf_yaml_doc); -1 invalid YAML
+ * (message in err). */
+#define MF_STREAM_MIN (1u << 20)
+int mf_stream_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                  unsigned line0, vet_mf_source src, char *err, size_t errsize);
+
 #endif
