@@ -64,7 +64,7 @@ typedef struct {
     int all_files;   /* folders: read every regular file, not only .yaml/.yml/.json */
     int full_parse;  /* parse every document with libyaml (debug; slow, same findings) */
     int keep_all;    /* keep every object found, not only the ones a rule may need */
-    int threads;     /* worker threads; 0 = 2 */
+    int threads;     /* worker threads; 0 = $KUBEVET_THREADS, else the online cores */
     size_t max_size; /* skip (with a note) files larger than this; 0 = 64 MiB */
 } vet_manifest_opts;
 

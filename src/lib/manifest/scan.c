@@ -57,8 +57,12 @@ int vet_manifest_scan_new(vet_manifest_scan **out, const vet_manifest_opts *opts
         return vet_error_set(VET_ENOMEM, "out of memory");
     if (opts)
         s->o = *opts;
-    if (s->o.threads <= 0)
-        s->o.threads = 2;
+    if (s->o.threads <= 0) {
+        /* KUBEVET_THREADS caps every pool (util/parallel.c); else one worker per online core */
+        const char *env = getenv("KUBEVET_THREADS");
+        long c = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
+        s->o.threads = c > 0 ? (int)(c < 64 ? c : 64) : 2;
+    }
     if (s->o.threads > 64)
         s->o.threads = 64;
     if (!s->o.max_size)
