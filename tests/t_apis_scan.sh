@@ -164,6 +164,30 @@ else
     echo "skip helm rendering: scripts/k8s-clients gave no helm"
 fi
 
+# 4c. bounded memory: a kubectl-style List dump is read item by item (peak RSS < 2x input + 64 MB)
+python3 - "$tmp/big.json" <<'PY'
+import json, sys
+items = [{"apiVersion": ["apps/v1", "extensions/v1beta1"][i % 2], "kind": "Deployment",
+          "metadata": {"name": f"d{i}", "namespace": "n"},
+          "spec": {"selector": {"matchLabels": {"app": f"d{i}"}},
+                   "template": {"metadata": {"labels": {"app": f"d{i}"}},
+                                "spec": {"containers": [{"name": "c", "image": "i",
+                                         "env": [{"name": f"V{k}", "value": "x" * 20} for k in range(8)]}]}}}}
+         for i in range(12000)]
+json.dump({"apiVersion": "v1", "items": items, "kind": "List"}, open(sys.argv[1], "w"), indent=4)
+PY
+if [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$tmp/rss" "$KUBEVET" apis scan "$tmp/big.json" --target 1.16 -o json >"$tmp/big.out" 2>/dev/null
+    size=$(stat -c %s "$tmp/big.json") rss=$(tail -1 "$tmp/rss")
+    n=$(grep -c '"KV401"' "$tmp/big.out")
+    [ "$n" = 6000 ] && [ "$rss" -lt $(( (2 * size) / 1024 + 65536 )) ] &&
+        ok "$((size / 1000000)) MB List: 6000 KV401, peak RSS $((rss / 1024)) MB" ||
+        bad "big List: $n KV401, peak RSS $rss KB for $size bytes"
+else
+    echo "skip memory bound: no /usr/bin/time"
+fi
+rm -f "$tmp/big.json" "$tmp/big.out"
+
 # 5. SARIF
 "$KUBEVET" apis scan selector --target 1.16 -o sarif >"$tmp/sarif.json" 2>/dev/null
 python3 - "$tmp/sarif.json" <<'PY' && ok "SARIF 2.1.0 shape" || bad "SARIF"
