@@ -33,7 +33,8 @@ static int is_key(const yaml_node_t *k, const char *lit)
            !memcmp(k->data.scalar.value, lit, n);
 }
 
-static yaml_node_t *get(fctx *c, const yaml_node_t *map, const char *key, yaml_node_t **keynode)
+yaml_node_t *mf_map_get(yaml_document_t *doc, const yaml_node_t *map, const char *key,
+                        yaml_node_t **keynode)
 {
     yaml_node_t *v = NULL;
     if (keynode)
@@ -42,14 +43,19 @@ static yaml_node_t *get(fctx *c, const yaml_node_t *map, const char *key, yaml_n
         return NULL;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *k = yaml_document_get_node(doc, p->key);
         if (is_key(k, key)) {
-            v = yaml_document_get_node(c->doc, p->value);
+            v = yaml_document_get_node(doc, p->value);
             if (keynode)
                 *keynode = k;
         }
     }
     return v;
+}
+
+static yaml_node_t *get(fctx *c, const yaml_node_t *map, const char *key, yaml_node_t **keynode)
+{
+    return mf_map_get(c->doc, map, key, keynode);
 }
 
 static int is_true(const yaml_node_t *n)

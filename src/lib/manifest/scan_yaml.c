@@ -29,31 +29,9 @@ static mf_span sspan(const yaml_node_t *n)
     return s;
 }
 
-static int key_is(const yaml_node_t *k, const char *lit)
-{
-    size_t n = strlen(lit);
-    return k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == n &&
-           !memcmp(k->data.scalar.value, lit, n);
-}
-
-/* Value (and key) of `key` in a mapping; the last duplicate wins, like a JSON decoder. */
 static yaml_node_t *get(yctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
 {
-    yaml_node_t *v = NULL;
-    if (keynode)
-        *keynode = NULL;
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        if (key_is(k, key)) {
-            v = yaml_document_get_node(c->doc, p->value);
-            if (keynode)
-                *keynode = k;
-        }
-    }
-    return v;
+    return mf_map_get(c->doc, map, key, keynode);
 }
 
 static unsigned line_of(yctx *c, const yaml_node_t *n)
