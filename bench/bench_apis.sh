@@ -4,7 +4,8 @@
 #
 #   bench/bench_apis.sh [KUBEVET] [CORPUS_DIR]      (env: FILES=10000 DOCS=8 TARGET=1.36)
 #
-# Prints one line per tool (wall seconds, CPU seconds, max RSS) and the ratios, then checks that
+# Prints one line per tool (wall seconds, CPU seconds, max RSS; kubevet with 1 and 2 worker
+# threads, text and JSON output) and the ratios, then checks that
 # kubevet and PyYAML count the same findings, and that kubevet's fast path and --full-parse
 # report the same findings on a sample of the corpus.
 set -euo pipefail
@@ -37,10 +38,16 @@ run() { # name, command...: wall, cpu, rss into $out/<name>.time
 # Warm the page cache the same way for everyone.
 grep -rc '^apiVersion:' "$CORPUS" >/dev/null
 run grep grep -rc '^apiVersion:' "$CORPUS"
+run kv-t1 "$KUBEVET" apis scan "$CORPUS" --target "$TARGET" -o json --threads 1
+run kv-t2 "$KUBEVET" apis scan "$CORPUS" --target "$TARGET" -o json --threads 2
+run kv-text "$KUBEVET" apis scan "$CORPUS" --target "$TARGET"
 run kubevet "$KUBEVET" apis scan "$CORPUS" --target "$TARGET" -o json
 run pyyaml python3 "$here/pyyaml_scan.py" "$here/../data/apis.yaml" "$TARGET" "$CORPUS"
 
 g=$(cat "$out/grep.wall") k=$(cat "$out/kubevet.wall") p=$(cat "$out/pyyaml.wall")
+printf 'threads: 1 -> 2: %.2fx faster   text output / grep floor: %.2fx\n' \
+    "$(echo "$(cat "$out/kv-t1.wall") / $(cat "$out/kv-t2.wall")" | bc -l)" \
+    "$(echo "$(cat "$out/kv-text.wall") / $g" | bc -l)"
 printf 'kubevet / grep floor: %.2fx (goal <= 5x)   PyYAML / kubevet: %.1fx (goal >= 20x)\n' \
     "$(echo "$k / $g" | bc -l)" "$(echo "$p / $k" | bc -l)"
 

@@ -5,6 +5,7 @@
 #
 #   KUBEVET=build/kubevet bench/bench_snapshot.sh [SIZE_MB]     (default 520)
 #   SNAPSHOT=/path/to/existing.db bench/bench_snapshot.sh         (skip generation)
+#   KEEP_SNAPSHOT=/tmp/big.db bench/bench_snapshot.sh             (keep the generated one)
 set -euo pipefail
 
 KUBEVET=${KUBEVET:-build/kubevet}
@@ -59,6 +60,7 @@ PY
     snap="$work/big.db"
     etcdctl --endpoints "http://127.0.0.1:$cport" snapshot save "$snap" >/dev/null 2>&1
     kill "$etcd_pid"; wait "$etcd_pid" 2>/dev/null || true; etcd_pid=
+    if [ -n "${KEEP_SNAPSHOT:-}" ]; then cp "$snap" "$KEEP_SNAPSHOT"; fi
 fi
 echo "snapshot: $snap ($(( $(stat -c %s "$snap") / 1000000 )) MB)"
 

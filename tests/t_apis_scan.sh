@@ -111,10 +111,84 @@ expect_rc 0 "apis list" "$KUBEVET" apis list --target 1.25
 grep -q '^flowcontrol.apiserver.k8s.io/v1beta1 .*FlowSchema .*1.23 .*1.26 ' "$tmp/out" && ok "list: flowcontrol v1beta1 removed in 1.26" || bad "list row"
 expect_rc 0 "apis list --catalog example" "$KUBEVET" apis list --catalog "$KV_SRC/data/catalog-crds.example.yaml" -o json
 printf '\x00\x01binary' >"$tmp/bin.yaml"
-expect_rc 0 "binary file skipped with a note" "$KUBEVET" apis scan "$tmp/bin.yaml"
-grep -q 'skipped: binary' "$tmp/err" && ok "binary note" || bad "binary note"
-expect_rc 0 "size cap" "$KUBEVET" apis scan rows.yaml --max-size 100
-grep -q 'over the 100-byte cap' "$tmp/err" && ok "size cap note" || bad "size cap note"
+# a file named on the command line and not scanned is an input error; met in a folder, a note
+expect_rc 3 "named binary file: not scanned, exit 3" "$KUBEVET" apis scan "$tmp/bin.yaml"
+grep -q 'bin.yaml: not scanned: binary file' "$tmp/err" && ok "binary error" || bad "binary error"
+expect_rc 0 "binary file in a folder: skipped with a note" "$KUBEVET" apis scan "$tmp"
+grep -q 'note: .*bin.yaml: skipped: binary' "$tmp/err" && ok "binary note" || bad "binary note"
+rm -f "$tmp/bin.yaml"
+expect_rc 3 "named file over --max-size: exit 3" "$KUBEVET" apis scan rows.yaml --max-size 100
+grep -q 'rows.yaml: not scanned: .*over the 100-byte cap' "$tmp/err" && ok "size cap error" || bad "size cap error"
+expect_rc 0 "folder file over --max-size: a note" "$KUBEVET" apis scan selector --max-size 100 --fail-on never
+grep -q 'note: .*skipped: .*over the 100-byte cap' "$tmp/err" && ok "size cap note" || bad "size cap note"
+
+# 4b. cases (tests/data/apis-cases): catalog facts, Helm idioms, half-converted objects
+C=$KV_SRC/tests/data/apis-cases
+at() { # target, id, path...: "ID file:line kind name" of one ID
+    local t=$1 id=$2
+    shift 2
+    "$KUBEVET" apis scan "$@" --target "$t" -o json 2>/dev/null |
+        python3 -c "import json,sys; [print(f['id'], f['file'].rsplit('/',1)[-1]+':'+str(f['line']), f['api_version'], f['kind']) for f in json.load(sys.stdin)['findings'] if f['id']=='$id']"
+}
+[ "$(at 1.26 KV401 "$C/kubeadm-config.yaml")" = "" ] && ok "kubeadm v1beta2 config read by 1.26" || bad "kubeadm 1.26"
+[ "$(at 1.27 KV401 "$C/kubeadm-config.yaml" | wc -l)" = 2 ] && ok "kubeadm v1beta2 config: KV401 at 1.27" || bad "kubeadm 1.27"
+"$KUBEVET" apis scan "$C/kubeadm-config.yaml" --target 1.27 -o json 2>/dev/null | grep -q 'kubeadm config migrate --old-config' &&
+    ok "kubeadm advice: kubeadm config migrate" || bad "kubeadm advice"
+[ "$(at 1.23 KV401 "$C/audit-policy.yaml")" = "" ] && [ "$(at 1.24 KV401 "$C/audit-policy.yaml")" = "KV401 audit-policy.yaml:2 audit.k8s.io/v1beta1 Policy" ] &&
+    ok "audit.k8s.io/v1beta1 Policy removed in 1.24" || bad "audit policy"
+[ "$(at 1.36 KV401 "$C/admission-review.json")" = "" ] && ok "admission.k8s.io/v1beta1 AdmissionReview is not KV401" || bad "AdmissionReview"
+# the quoted template idiom no longer hides the document from the selector rule
+[ "$(at 1.16 KV403 "$C/chart")" = "KV403 deploy.yaml:7 apps/v1 Deployment" ] && ok "KV403 with \"{{ template \"x\" . }}\" labels" || bad "quoted template KV403: $(at 1.16 KV403 "$C/chart")"
+[ "$(at 1.16 KV404 "$C/chart")" = "KV404 selectors.yaml:19 apps/v1 Deployment" ] && ok "KV404 only where static labels differ" || bad "templated selectors: $(at 1.16 KV404 "$C/chart")"
+# capability switches: the dead old branch is not critical when the new one is served
+[ "$(at 1.25 KV401 "$C/chart/templates/ingress.yaml")" = "" ] && ok "semverCompare Ingress switch: not KV401 at 1.25" || bad "Ingress switch"
+[ "$(at 1.25 KV401 "$C/chart/templates/pdb.yaml")" = "KV401 pdb.yaml:15 batch/v2alpha1 CronJob" ] &&
+    ok "APIVersions.Has switches: PDB clean, all-removed CronJob KV401" || bad "Has switch: $(at 1.25 KV401 "$C/chart/templates/pdb.yaml")"
+# values.yaml (and ci/ values) beside Chart.yaml are not objects
+[ "$(at 1.25 KV401 "$C/chart" | grep -c values)" = 0 ] && ok "chart values files are not objects" || bad "values.yaml scanned"
+# half-converted objects
+[ "$(at 1.25 KV407 "$C/ingress-v1.yaml" "$C/crd-v1.yaml" "$C/chart" | sort)" = "KV407 crd-v1.yaml:15 apiextensions.k8s.io/v1 CustomResourceDefinition
+KV407 crd-v1.yaml:41 apiextensions.k8s.io/v1 CustomResourceDefinition
+KV407 ingress-half.yaml:13 networking.k8s.io/v1 Ingress
+KV407 ingress-v1.yaml:10 networking.k8s.io/v1 Ingress
+KV407 ingress-v1.yaml:44 networking.k8s.io/v1 Ingress" ] && ok "KV407: v1 Ingress without pathType / with serviceName, non-structural v1 CRDs" ||
+    bad "KV407: $(at 1.25 KV407 "$C/ingress-v1.yaml" "$C/crd-v1.yaml" "$C/chart")"
+# the rendered chart (real helm) agrees with the source scan on the switch and the half Ingress
+if dir=$("$KV_SRC/scripts/k8s-clients" 2>/dev/null) && [ -x "$dir/helm" ]; then
+    "$dir/helm" template r "$C/chart" --kube-version 1.25.0 >"$tmp/rendered.yaml" 2>"$tmp/helm.err" || bad "helm template: $(cat "$tmp/helm.err")"
+    r=$(at 1.25 KV407 "$tmp/rendered.yaml" | wc -l)
+    [ "$r" = 1 ] && ok "helm-rendered chart: the half-converted Ingress is KV407" || bad "rendered KV407: $r"
+    grep -q '^apiVersion: networking.k8s.io/v1$' "$tmp/rendered.yaml" && [ "$(at 1.25 KV401 "$tmp/rendered.yaml" | grep -c Ingress)" = 0 ] &&
+        ok "helm-rendered switch picks networking.k8s.io/v1, as the scan assumed" || bad "rendered switch"
+else
+    echo "skip helm rendering: scripts/k8s-clients gave no helm"
+fi
+
+# 4c. bounded memory: a kubectl-style List dump is read item by item (peak RSS < 2x input + 64 MB)
+python3 - "$tmp/big.json" <<'PY'
+import json, sys
+items = [{"apiVersion": ["apps/v1", "extensions/v1beta1"][i % 2], "kind": "Deployment",
+          "metadata": {"name": f"d{i}", "namespace": "n"},
+          "spec": {"selector": {"matchLabels": {"app": f"d{i}"}},
+                   "template": {"metadata": {"labels": {"app": f"d{i}"}},
+                                "spec": {"containers": [{"name": "c", "image": "i",
+                                         "env": [{"name": f"V{k}", "value": "x" * 20} for k in range(8)]}]}}}}
+         for i in range(12000)]
+json.dump({"apiVersion": "v1", "items": items, "kind": "List"}, open(sys.argv[1], "w"), indent=4)
+PY
+if ldd "$KUBEVET" 2>/dev/null | grep -q libasan; then
+    echo "skip memory bound: a sanitizer build (its shadow memory is in the RSS)"
+elif [ -x /usr/bin/time ]; then
+    /usr/bin/time -f '%M' -o "$tmp/rss" "$KUBEVET" apis scan "$tmp/big.json" --target 1.16 -o json >"$tmp/big.out" 2>/dev/null
+    size=$(stat -c %s "$tmp/big.json") rss=$(tail -1 "$tmp/rss")
+    n=$(grep -c '"KV401"' "$tmp/big.out")
+    [ "$n" = 6000 ] && [ "$rss" -lt $(( (2 * size) / 1024 + 65536 )) ] &&
+        ok "$((size / 1000000)) MB List: 6000 KV401, peak RSS $((rss / 1024)) MB" ||
+        bad "big List: $n KV401, peak RSS $rss KB for $size bytes"
+else
+    echo "skip memory bound: no /usr/bin/time"
+fi
+rm -f "$tmp/big.json" "$tmp/big.out"
 
 # 5. SARIF
 "$KUBEVET" apis scan selector --target 1.16 -o sarif >"$tmp/sarif.json" 2>/dev/null

@@ -47,6 +47,16 @@ typedef struct {
     vet_sel_state selector;
     unsigned selector_line;      /* line of spec.selector (or of spec / the object when missing) */
     const char *selector_detail; /* for MISMATCH: "matchLabels app=web: template has app=api" */
+    /* Helm templates only: the apiVersions of an if/else switch (`semverCompare`,
+     * `.Capabilities.APIVersions.Has`), space-separated in source order, api_version being the
+     * last; NULL when the document has one apiVersion line. Which one renders depends on the
+     * cluster, so a check judges the best of them. */
+    const char *api_alternatives;
+    /* Fields the object's own apiVersion rejects (a half-converted object): networking.k8s.io/v1
+     * Ingress with serviceName/servicePort, backend or without pathType; apiextensions.k8s.io/v1
+     * CustomResourceDefinition whose schema is missing or not structural. NULL when none seen. */
+    const char *invalid_detail;
+    unsigned invalid_line;
 } vet_manifest_obj;
 
 typedef struct {
@@ -54,7 +64,7 @@ typedef struct {
     int all_files;   /* folders: read every regular file, not only .yaml/.yml/.json */
     int full_parse;  /* parse every document with libyaml (debug; slow, same findings) */
     int keep_all;    /* keep every object found, not only the ones a rule may need */
-    int threads;     /* worker threads; 0 = 2 */
+    int threads;     /* worker threads; 0 = $KUBEVET_THREADS, else the online cores */
     size_t max_size; /* skip (with a note) files larger than this; 0 = 64 MiB */
 } vet_manifest_opts;
 

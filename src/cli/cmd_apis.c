@@ -234,7 +234,8 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
          "in folders, read every file (default: *.yaml, *.yml, *.json)"},
         {"max-size", 0, CLI_STR, &max_size, "BYTES",
          "skip files larger than this (default 64 MiB)"},
-        {"threads", 0, CLI_STR, &threads, "N", "worker threads (default 2)"},
+        {"threads", 0, CLI_STR, &threads, "N",
+         "worker threads (default: $KUBEVET_THREADS, else one per online core)"},
         {"full-parse", 0, CLI_FLAG, &full_parse, NULL,
          "parse every document with libyaml (debug: slower, same findings)"},
         {"stats", 0, CLI_FLAG, &stats, NULL, "print scan statistics on stderr"},
@@ -248,7 +249,7 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
     vet_version tv;
     vet_manifest_stats st;
     char minor[32];
-    const char *prefixes[] = {"KV401", "KV402", "KV403", "KV404", NULL};
+    const char *prefixes[] = {"KV401", "KV402", "KV403", "KV404", "KV407", NULL};
     const char *out;
     int report_ok = 0;
 

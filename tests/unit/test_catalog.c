@@ -108,6 +108,60 @@ static void test_builtin_lookups(void **state)
     vet_catalog_free(c);
 }
 
+/* Rows checked against the sources cited in data/apis.yaml: the last release that still serves
+ * (or, for kubeadm, reads) each version, and the first that does not. */
+static void test_removal_releases(void **state)
+{
+    static const struct {
+        const char *av, *kind, *last, *gone; /* gone NULL: never removed */
+    } rows[] = {
+        {"audit.k8s.io/v1beta1", "Policy", "1.23", "1.24"},
+        {"audit.k8s.io/v1alpha1", "Policy", "1.23", "1.24"},
+        {"rbac.authorization.k8s.io/v1alpha1", "ClusterRole", "1.22", "1.23"},
+        {"scheduling.k8s.io/v1alpha1", "PriorityClass", "1.22", "1.23"},
+        {"networking.k8s.io/v1alpha1", "ClusterCIDR", "1.28", "1.29"},
+        {"resource.k8s.io/v1alpha3", "DeviceClass", "1.33", "1.34"},
+        {"resource.k8s.io/v1alpha3", "ResourceClaim", "1.33", "1.34"},
+        {"resource.k8s.io/v1alpha3", "PodSchedulingContext", "1.31", "1.32"},
+        {"storagemigration.k8s.io/v1alpha1", "StorageVersionMigration", "1.34", "1.35"},
+        {"kubeadm.k8s.io/v1alpha1", "MasterConfiguration", "1.11", "1.12"},
+        {"kubeadm.k8s.io/v1alpha2", "NodeConfiguration", "1.12", "1.13"},
+        {"kubeadm.k8s.io/v1alpha3", "InitConfiguration", "1.14", "1.15"},
+        {"kubeadm.k8s.io/v1beta1", "ClusterConfiguration", "1.21", "1.22"},
+        {"kubeadm.k8s.io/v1beta2", "JoinConfiguration", "1.26", "1.27"},
+        {"kubeadm.k8s.io/v1beta3", "InitConfiguration", "1.36", NULL},
+        {"admission.k8s.io/v1beta1", "AdmissionReview", "1.36", NULL},
+    };
+    vet_catalog *c = NULL;
+    (void)state;
+    assert_int_equal(vet_catalog_load_builtin(&c), 0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const vet_api *a = vet_catalog_lookup(c, rows[i].av, rows[i].kind);
+        vet_version t;
+        if (!a)
+            fail_msg("no row for %s %s", rows[i].av, rows[i].kind);
+        t = V(rows[i].last);
+        if (vet_api_status_at(a, &t) == VET_API_REMOVED)
+            fail_msg("%s %s already removed at %s", rows[i].av, rows[i].kind, rows[i].last);
+        if (rows[i].gone) {
+            t = V(rows[i].gone);
+            if (vet_api_status_at(a, &t) != VET_API_REMOVED)
+                fail_msg("%s %s not removed at %s", rows[i].av, rows[i].kind, rows[i].gone);
+        } else if (a->has_rem) {
+            fail_msg("%s %s has a removal release", rows[i].av, rows[i].kind);
+        }
+    }
+    /* kubeadm v1beta3 is deprecated since v1beta4 (1.31), still read */
+    {
+        const vet_api *a = vet_catalog_lookup(c, "kubeadm.k8s.io/v1beta3", "ClusterConfiguration");
+        vet_version t = V("1.31");
+        assert_non_null(a);
+        assert_string_equal(a->component, "kubeadm");
+        assert_int_equal(vet_api_status_at(a, &t), VET_API_DEPRECATED);
+    }
+    vet_catalog_free(c);
+}
+
 static void test_override(void **state)
 {
     static const char add[] = "apis:\n"
@@ -167,7 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version_parse),   cmocka_unit_test(test_version_order),
         cmocka_unit_test(test_builtin_lookups), cmocka_unit_test(test_override),
-        cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_example_file),    cmocka_unit_test(test_removal_releases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

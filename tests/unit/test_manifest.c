@@ -225,6 +225,135 @@ static void test_templates_and_errors(void **state)
     vet_manifest_scan_free(s);
 }
 
+/* Helm idioms: quoted template output with inner quotes, and apiVersion switches. */
+static void test_helm_idioms(void **state)
+{
+    static const char quoted[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: q\nspec:\n  template:\n"
+        "    metadata:\n      labels:\n        app: \"{{ template \"x.name\" . }}\"\n";
+    static const char same_tpl[] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: s\nspec:\n  selector:\n"
+        "    matchLabels:\n      app: \"{{ template \"x.name\" . }}\"\n  template:\n"
+        "    metadata:\n      labels:\n        app: \"{{ template \"x.name\" . }}\"\n"
+        "        tier: web\n";
+    static const char sw[] =
+        "{{- if semverCompare \">=1.19-0\" .Capabilities.KubeVersion.GitVersion -}}\n"
+        "apiVersion: networking.k8s.io/v1\n{{- else -}}\napiVersion: extensions/v1beta1\n"
+        "{{- end }}\nkind: Ingress\nmetadata:\n  name: sw\n";
+    vet_manifest_scan *s = scan(quoted, 0, 0);
+    (void)state;
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_int_equal(vet_manifest_scan_obj(s, 0)->selector, VET_SEL_MISSING);
+    vet_manifest_scan_free(s);
+
+    s = scan(same_tpl, 0, 1);
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_int_equal(vet_manifest_scan_obj(s, 0)->selector, VET_SEL_OK);
+    vet_manifest_scan_free(s);
+
+    s = scan(sw, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_string_equal(vet_manifest_scan_obj(s, 0)->api_version, "extensions/v1beta1");
+    assert_string_equal(nz(vet_manifest_scan_obj(s, 0)->api_alternatives),
+                        "networking.k8s.io/v1 extensions/v1beta1");
+    vet_manifest_scan_free(s);
+}
+
+/* Half-converted objects: fields the object's own apiVersion rejects. */
+static void test_invalid_fields(void **state)
+{
+    static const char ing[] =
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\nspec:\n"
+        "  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n"
+        "            backend:\n              serviceName: web\n              servicePort: 80\n";
+    static const char crd[] =
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: c\nspec:\n  versions:\n    - name: v1\n      schema:\n        openAPIV3Schema:\n"
+        "          type: object\n          properties:\n            extra: {}\n";
+    static const char crd_ok[] =
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+        "  name: c\nspec:\n  versions:\n    - name: v1\n      schema:\n        openAPIV3Schema:\n"
+        "          type: object\n          x-kubernetes-preserve-unknown-fields: true\n";
+    vet_manifest_scan *s = scan(ing, 0, 0);
+    (void)state;
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_non_null(strstr(nz(vet_manifest_scan_obj(s, 0)->invalid_detail), "serviceName"));
+    assert_int_equal(vet_manifest_scan_obj(s, 0)->invalid_line, 12);
+    vet_manifest_scan_free(s);
+
+    s = scan(crd, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(s), 1);
+    assert_non_null(
+        strstr(nz(vet_manifest_scan_obj(s, 0)->invalid_detail), ".extra: not structural"));
+    vet_manifest_scan_free(s);
+
+    s = scan(crd_ok, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(s), 0);
+    vet_manifest_scan_free(s);
+}
+
+/* A List over the streaming threshold (1 MiB), in block YAML and in JSON, read item by item: the
+ * same objects, lines and selector facts as the items scanned as separate documents. */
+static void test_large_list(void **state)
+{
+    enum { N = 12000 };
+    size_t cap = 6u << 20;
+    char *list = malloc(cap), *docs = malloc(cap), *json = malloc(cap);
+    size_t nl = 0, nd = 0, nj = 0;
+    vet_manifest_scan *a, *b, *c;
+    (void)state;
+    nl += (size_t)snprintf(list + nl, cap - nl, "apiVersion: v1\nitems:\n");
+    nj += (size_t)snprintf(json + nj, cap - nj, "{\"apiVersion\": \"v1\", \"items\": [\n");
+    for (int i = 0; i < N; i++) {
+        const char *av = i % 3 ? "extensions/v1beta1" : "apps/v1";
+        const char *sel = i % 2 ? "  selector:\n    matchLabels:\n      app: a\n" : "";
+        nl += (size_t)snprintf(list + nl, cap - nl,
+                               "- apiVersion: %s\n  kind: Deployment\n  metadata:\n    name: d%d\n"
+                               "  spec:\n%s    template:\n      metadata:\n        labels:\n"
+                               "          app: %s\n",
+                               av, i,
+                               i % 2 ? "    selector:\n      matchLabels:\n        app: a\n" : "",
+                               i % 5 ? "a" : "b");
+        nd += (size_t)snprintf(
+            docs + nd, cap - nd,
+            "---\napiVersion: %s\nkind: Deployment\nmetadata:\n  name: d%d\n"
+            "spec:\n%s  template:\n    metadata:\n      labels:\n        app: %s\n",
+            av, i, sel, i % 5 ? "a" : "b");
+        nj += (size_t)snprintf(
+            json + nj, cap - nj,
+            "%s{\"apiVersion\": \"%s\", \"kind\": \"Deployment\", \"metadata\": "
+            "{\"name\": \"d%d\", \"annotations\": {\"note\": \"a JSON List item padded "
+            "to a realistic size\"}}}\n",
+            i ? "," : "", av, i);
+        assert_true(nl < cap && nd < cap && nj < cap);
+    }
+    nl += (size_t)snprintf(list + nl, cap - nl, "kind: List\nmetadata: {}\n");
+    nj += (size_t)snprintf(json + nj, cap - nj, "], \"kind\": \"List\"}\n");
+    assert_true(nl > (1u << 20) && nj > (1u << 20));
+    a = scan(list, 0, 0);
+    b = scan(docs, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(a), vet_manifest_scan_count(b));
+    for (size_t i = 0; i < vet_manifest_scan_count(a); i++) {
+        const vet_manifest_obj *x = vet_manifest_scan_obj(a, i), *y = vet_manifest_scan_obj(b, i);
+        assert_string_equal(x->name, y->name);
+        assert_string_equal(nz(x->list_kind), "List");
+        assert_int_equal(x->selector, y->selector);
+        /* item i's apiVersion: line 3 + 9 lines per item (+3 with a selector) in the List */
+        assert_int_equal(x->line, 3 + 9 * (unsigned)atoi(x->name + 1) +
+                                      3 * (unsigned)(atoi(x->name + 1) / 2));
+    }
+    c = scan(json, 0, 0);
+    assert_int_equal(vet_manifest_scan_count(c), N); /* apps/v1 ones: no selector */
+    assert_int_equal(vet_manifest_scan_obj(c, 1)->line, 3);
+    assert_int_equal(vet_manifest_scan_nerrors(c), 0);
+    vet_manifest_scan_free(a);
+    vet_manifest_scan_free(b);
+    vet_manifest_scan_free(c);
+    free(list);
+    free(docs);
+    free(json);
+}
+
 /* The benchmark corpus generator's output, scanned both ways (a small sample). */
 static void test_generated_sample(void **state)
 {
@@ -296,6 +425,9 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_templates_and_errors),
         cmocka_unit_test(test_generated_sample),
+        cmocka_unit_test(test_helm_idioms),
+        cmocka_unit_test(test_invalid_fields),
+        cmocka_unit_test(test_large_list),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

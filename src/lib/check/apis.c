@@ -116,6 +116,29 @@ static const char *where_note(const vet_manifest_obj *o)
     return "";
 }
 
+/* The catalog row that judges o: its own, or for a template's apiVersion switch the least removed
+ * alternative (one the catalog does not list is served: the switch then renders a served
+ * version on a target cluster, so the old branch is dead text, not a finding). */
+static const vet_api *best_alternative(const vet_ctx *ctx, const vet_manifest_obj *o,
+                                       const vet_version *target)
+{
+    const vet_api *best = vet_catalog_lookup(ctx->catalog, o->api_version, o->kind);
+    const char *p = o->api_alternatives;
+    if (!p || !best || !o->kind)
+        return best;
+    while (*p) {
+        size_t n = strcspn(p, " ");
+        const vet_api *a = vet_catalog_lookupn(ctx->catalog, p, n, o->kind, strlen(o->kind));
+        if (!a)
+            return NULL;
+        if (vet_api_status_at(a, target) < vet_api_status_at(best, target))
+            best = a;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return best;
+}
+
 static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, const char *id)
 {
     vet_version target;
@@ -128,18 +151,29 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
     vet_version_minor_str(tv, sizeof tv, &target);
     for (size_t i = 0, n = vet_manifest_scan_count(ctx->manifests); i < n; i++) {
         const vet_manifest_obj *o = vet_manifest_scan_obj(ctx->manifests, i);
-        const vet_api *a = vet_catalog_lookup(ctx->catalog, o->api_version, o->kind);
+        const vet_api *a = best_alternative(ctx, o, &target);
         vet_finding *f;
         char *subj;
+        int is_kubeadm, is_apiserver;
         if (!a || vet_api_status_at(a, &target) != want)
             continue;
+        is_kubeadm = !strcmp(a->component, "kubeadm");
+        is_apiserver = !strcmp(a->component, "kube-apiserver");
         if (!(subj = subject_of(o)))
             return vet_error_set(VET_ENOMEM, "out of memory");
         f = vet_check_emit(r, id, subj);
         free(subj);
         if (!f)
             return vet_error_set(VET_ENOMEM, "out of memory");
-        if (want == VET_API_REMOVED)
+        if (want == VET_API_REMOVED && (is_kubeadm || is_apiserver))
+            /* configuration files, not API objects: the program stops reading them */
+            rc = vet_finding_message(f, "%s %s is no longer read by %s %s (target %s)%s%s%s%s.",
+                                     a->api_version, a->kind,
+                                     is_kubeadm ? "kubeadm" : "kube-apiserver", a->removed_in, tv,
+                                     is_apiserver ? ": kube-apiserver does not start with it" : "",
+                                     a->has_dep ? "; deprecated since " : "",
+                                     a->has_dep ? a->deprecated_in : "", where_note(o));
+        else if (want == VET_API_REMOVED)
             rc = vet_finding_message(
                 f, "%s %s is no longer served as of Kubernetes %s (target %s)%s%s%s.",
                 a->api_version, a->kind, a->removed_in, tv, a->has_dep ? "; deprecated since " : "",
@@ -156,11 +190,22 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
                                  "no replacement API%s%s; remove the object from %s:%u or migrate "
                                  "to the successor mechanism",
                                  *a->note ? ": " : "", a->note, o->file, o->line);
+        else if (is_kubeadm)
+            /* kubeadm reads its own config versions; only a kubeadm that reads both the old
+             * and the new one can migrate the file (kubeadm config migrate). */
+            rc = vet_finding_fix(f,
+                                 "migrate %s to %s with `kubeadm config migrate --old-config %s "
+                                 "--new-config <new-file>` run by a kubeadm %s%s that reads both "
+                                 "versions, then use <new-file>",
+                                 o->file, a->replacement, o->file, a->has_rem ? "older than " : "",
+                                 a->has_rem ? a->removed_in : "release");
         else
-            rc = vet_finding_fix(f, "use %s%s%s in %s:%u (kubevet apis convert rewrites it)",
-                                 a->replacement,
+            rc = vet_finding_fix(f, "use %s%s%s in %s:%u%s", a->replacement,
                                  *a->replacement_available_in ? ", served since " : "",
-                                 a->replacement_available_in, o->file, o->line);
+                                 a->replacement_available_in, o->file, o->line,
+                                 vet_convert_replacement(a->api_version, a->kind, tv, ctx->catalog)
+                                     ? " (kubevet apis convert rewrites it)"
+                                     : "");
         if (rc || (rc = common_fields(f, o, a, o->line)))
             return rc;
     }
@@ -250,4 +295,38 @@ VET_CHECK_FN(vet_check_kv403)
 VET_CHECK_FN(vet_check_kv404)
 {
     return selector_check(ctx, r, 1, "KV404");
+}
+
+/* KV407: the object's own apiVersion rejects fields it has (the scan says which): typically an
+ * apiVersion line bumped by hand or by a tool with the body left in the old version's shape. */
+VET_CHECK_FN(vet_check_kv407)
+{
+    int rc;
+    if (!ctx->manifests)
+        return 0;
+    for (size_t i = 0, n = vet_manifest_scan_count(ctx->manifests); i < n; i++) {
+        const vet_manifest_obj *o = vet_manifest_scan_obj(ctx->manifests, i);
+        vet_finding *f;
+        char *subj;
+        if (!o->invalid_detail)
+            continue;
+        if (!(subj = subject_of(o)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        f = vet_check_emit(r, "KV407", subj);
+        free(subj);
+        if (!f)
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        if ((rc = vet_finding_message(
+                 f, "%s %s is not valid at %s: %s; kube-apiserver rejects it%s.", o->api_version,
+                 o->kind, o->api_version, o->invalid_detail, where_note(o))) ||
+            (rc =
+                 vet_finding_fix(f,
+                                 "rewrite the object in %s:%u to the %s shape (the apiVersion line "
+                                 "alone does not convert it); re-run kubevet apis scan",
+                                 o->file, o->invalid_line, o->api_version)) ||
+            (rc = common_fields(f, o, NULL, o->invalid_line)) ||
+            (rc = set_str(f, "detail", o->invalid_detail)))
+            return rc;
+    }
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,8 +57,12 @@ int vet_manifest_scan_new(vet_manifest_scan **out, const vet_manifest_opts *opts
         return vet_error_set(VET_ENOMEM, "out of memory");
     if (opts)
         s->o = *opts;
-    if (s->o.threads <= 0)
-        s->o.threads = 2;
+    if (s->o.threads <= 0) {
+        /* KUBEVET_THREADS caps every pool (util/parallel.c); else one worker per online core */
+        const char *env = getenv("KUBEVET_THREADS");
+        long c = env && atoi(env) > 0 ? atoi(env) : sysconf(_SC_NPROCESSORS_ONLN);
+        s->o.threads = c > 0 ? (int)(c < 64 ? c : 64) : 2;
+    }
     if (s->o.threads > 64)
         s->o.threads = 64;
     if (!s->o.max_size)
@@ -129,13 +134,52 @@ static int has_manifest_ext(const char *name)
  * core running it: with ~10^5 small files that cost more than the scan itself. */
 #define MMAP_MIN (16u << 20)
 
+/* A file met while walking a folder and skipped is a note; a file the user named is an input
+ * error (exit 3): a scan that silently read nothing of it would look clean. */
+static void skipped(mf_file *f, const char *why)
+{
+    if (f->explicit_arg)
+        mf_error(f, "%s: not scanned: %s", f->path, why);
+    else
+        mf_note(f, "%s: skipped: %s", f->path, why);
+    f->st.skipped++;
+}
+
+/* Helm chart values (values*.yaml beside Chart.yaml, and the chart's ci/ values) are inputs to
+ * templates: a top-level apiVersion/kind there is a chart setting, not an object. */
+static int is_chart_values(const char *path)
+{
+    const char *base = strrchr(path, '/'), *dot;
+    char *dir;
+    size_t dlen;
+    struct stat st;
+    int found, in_ci;
+    base = base ? base + 1 : path;
+    dot = strrchr(base, '.');
+    if (strncmp(base, "values", 6) || !dot || (strcasecmp(dot, ".yaml") && strcasecmp(dot, ".yml")))
+        return 0;
+    dlen = (size_t)(base - path);
+    if (!(dir = malloc(dlen + sizeof "../Chart.yaml")))
+        return 0;
+    in_ci = (dlen >= 4 && !memcmp(path + dlen - 4, "/ci/", 4)) ||
+            (dlen == 3 && !memcmp(path, "ci/", 3));
+    memcpy(dir, path, dlen);
+    strcpy(dir + dlen, "Chart.yaml");
+    found = !stat(dir, &st) && S_ISREG(st.st_mode);
+    if (!found && in_ci) {
+        strcpy(dir + dlen, "../Chart.yaml");
+        found = !stat(dir, &st) && S_ISREG(st.st_mode);
+    }
+    free(dir);
+    return found;
+}
+
 static void scan_bytes(mf_file *f, const vet_manifest_opts *o, const unsigned char *data,
                        size_t len)
 {
     f->st.bytes += len;
     if (memchr(data, 0, len < 8192 ? len : 8192)) {
-        mf_note(f, "%s: skipped: binary file", f->path);
-        f->st.skipped++;
+        skipped(f, "binary file");
         return;
     }
     mf_scan_data(f, o, data, len);
@@ -183,7 +227,16 @@ static void scan_path(vet_manifest_scan *s, qitem *it, vet_buf *buf)
     memset(&f, 0, sizeof f);
     f.path = it->path;
     f.seq = it->seq;
+    f.explicit_arg = it->explicit_arg;
     it->path = NULL;
+    if (is_chart_values(f.path)) {
+        if (f.explicit_arg)
+            mf_note(&f, "%s: Helm chart values, not manifests: not scanned", f.path);
+        pthread_mutex_lock(&s->mu);
+        merge(s, &f);
+        pthread_mutex_unlock(&s->mu);
+        return;
+    }
     fd = open(f.path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         mf_error(&f, "%s: cannot open: %s", f.path, strerror(errno));
@@ -191,9 +244,10 @@ static void scan_path(vet_manifest_scan *s, qitem *it, vet_buf *buf)
         if (it->explicit_arg)
             mf_error(&f, "%s: not a regular file", f.path);
     } else if ((size_t)st.st_size > s->o.max_size) {
-        mf_note(&f, "%s: skipped: %lld bytes, over the %zu-byte cap", f.path, (long long)st.st_size,
-                s->o.max_size);
-        f.st.skipped++;
+        char why[128];
+        snprintf(why, sizeof why, "%lld bytes, over the %zu-byte cap (--max-size)",
+                 (long long)st.st_size, s->o.max_size);
+        skipped(&f, why);
     } else {
         f.st.files++;
         scan_fd(&f, &s->o, fd, &st, buf);

@@ -7,6 +7,8 @@
  * compare the two). Helm templates ({{ ... }} lines) are not YAML at all: the extractor skips
  * directive lines and marks what they could change as unknown. */
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,12 @@ int mf_is_list(mf_span kind)
     return kind.p && kind.n >= 4 && !memcmp(kind.p + kind.n - 4, "List", 4);
 }
 
+int mf_needs_fields(mf_span av, mf_span kind)
+{
+    return (span_eq(av, "networking.k8s.io/v1") && span_eq(kind, "Ingress")) ||
+           (span_eq(av, "apiextensions.k8s.io/v1") && span_eq(kind, "CustomResourceDefinition"));
+}
+
 int mf_is_workload(mf_span av, mf_span kind)
 {
     if (!(span_eq(kind, "Deployment") || span_eq(kind, "DaemonSet") ||
@@ -75,8 +83,13 @@ void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x)
     if (!keep && x->av.p && x->kind.p &&
         vet_catalog_lookupn(o->catalog, x->av.p, x->av.n, x->kind.p, x->kind.n))
         keep = 1;
+    for (unsigned i = 0; !keep && x->kind.p && i < x->nalts; i++)
+        keep = vet_catalog_lookupn(o->catalog, x->alts[i].p, x->alts[i].n, x->kind.p, x->kind.n) !=
+               NULL;
     if (!keep &&
         (x->sel == VET_SEL_MISSING || x->sel == VET_SEL_EMPTY || x->sel == VET_SEL_MISMATCH))
+        keep = 1;
+    if (x->invalid[0])
         keep = 1;
     if (!keep)
         return;
@@ -103,6 +116,21 @@ void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x)
     ob->selector = x->sel;
     ob->selector_line = x->sel_line;
     ob->selector_detail = x->detail[0] ? arena_dup(f, x->detail, strlen(x->detail)) : NULL;
+    if (x->invalid[0]) {
+        ob->invalid_detail = arena_dup(f, x->invalid, strlen(x->invalid));
+        ob->invalid_line = x->invalid_line;
+    }
+    if (x->nalts > 1) {
+        char buf[1024];
+        size_t used = 0;
+        for (unsigned i = 0; i < x->nalts && used + x->alts[i].n + 1 < sizeof buf; i++) {
+            if (used)
+                buf[used++] = ' ';
+            memcpy(buf + used, x->alts[i].p, x->alts[i].n);
+            used += x->alts[i].n;
+        }
+        ob->api_alternatives = arena_dup(f, buf, used);
+    }
 }
 
 static void vpush(mf_file *f, vet_strv *sv, const char *fmt, va_list ap)
@@ -178,9 +206,11 @@ typedef struct {
     unsigned line0;                   /* line number of `start` */
     mf_span av, kind;
     unsigned av_line, kind_line;
-    int content; /* any line that is not blank, a comment or a directive */
-    int odd;     /* something the extractor does not model at top level */
-    int dup;     /* apiVersion or kind twice */
+    int content;               /* any line that is not blank, a comment or a directive */
+    int odd;                   /* something the extractor does not model at top level */
+    int dup;                   /* apiVersion or kind twice */
+    mf_span alts[MF_MAX_ALTS]; /* every apiVersion line's value (template switches) */
+    unsigned nalts;
 } mf_doc;
 
 static size_t line_end(const unsigned char *p, const unsigned char *e, const unsigned char **next)
@@ -263,7 +293,7 @@ typedef struct {
 typedef struct {
     mf_span name, ns;
     int spec, sel_present, sel_null, sel_block, sel_children, ml_present, labels_present;
-    int spec_tmpl, sel_tmpl, tmpl;
+    int spec_tmpl, sel_tmpl, tmpl, label_tmpl;
     unsigned spec_line, sel_line;
     mf_labels ml, labels;
 } xfacts;
@@ -317,8 +347,18 @@ static int classify(const unsigned char *v, size_t n, mf_span *val, int *flow_op
         }
         return V_OTHER;
     }
-    if (scalar_value(v, n, val))
+    if (scalar_value(v, n, val)) {
+        /* `"{{ template "x.name" . }}"`: Helm charts quote template output that itself contains
+         * quotes. Not YAML until rendered, but plainly a templated value, not a structure. */
+        if ((v[i] == '"' || v[i] == '\'') && n - i > 3 && memmem(v + i, n - i, "{{", 2)) {
+            val->p = (const char *)v + i;
+            val->n = n - i;
+            while (val->n && (val->p[val->n - 1] == ' ' || val->p[val->n - 1] == '\t'))
+                val->n--;
+            return V_TMPL;
+        }
         return V_OTHER;
+    }
     /* A quote that does not close on this line is a multi-line scalar: scalar_value refused it.
      * A template expression inside a scalar makes its value unknown. */
     for (size_t j = 0; j + 1 < val->n; j++)
@@ -362,23 +402,61 @@ static int directive_indent(const unsigned char *p, size_t n, int dflt)
 
 #define MAX_DEPTH 64
 
+static int has_template(const mf_doc *d);
+
+/* From p (a line start), past every line indented more than `indent` columns (spaces); *nl gets
+ * the lines passed. */
+static const unsigned char *skip_deeper(const unsigned char *p, const unsigned char *e, int indent,
+                                        unsigned *nl)
+{
+    size_t need = (size_t)indent + 1;
+    *nl = 0;
+    while ((size_t)(e - p) > need) {
+        const unsigned char *q;
+        for (size_t j = 0; j < need; j++)
+            if (p[j] != ' ')
+                return p;
+        q = memchr(p + need, '\n', (size_t)(e - p) - need);
+        (*nl)++;
+        if (!q)
+            return e;
+        p = q + 1;
+    }
+    return p;
+}
+
 /* 0: facts filled; -1: not modelled, use libyaml. */
 static int extract(const mf_doc *d, xfacts *x)
 {
     frame st[MAX_DEPTH];
-    int sp = 0;
+    int sp = 0, fast_skip;
     const unsigned char *p = d->start, *next;
     unsigned line = d->line0 - 1;
-    memset(x, 0, sizeof *x);
+    /* not the label arrays (16 KiB): clearing them per workload was an eighth of the scan */
+    memset(x, 0, offsetof(xfacts, ml));
+    x->ml.n = x->labels.n = 0;
     st[0].key_indent = -1;
     st[0].child_indent = -1;
     st[0].t = C_ROOT;
+    fast_skip = !has_template(d);
 
     for (; p < d->end; p = next) {
-        size_t n = line_end(p, d->end, &next), i = 0, ke;
+        size_t n, i = 0, ke;
         int dash, t, vt, flow_open;
         const unsigned char *k;
         mf_span key, val = {NULL, 0};
+        if (fast_skip && sp > 0 && st[sp].t == C_SKIP) {
+            /* lines indented deeper than a skipped key (env lists, volumes, probes...) are
+             * not read at all; directive lines would be, so documents with "{{" take the
+             * line-by-line path below */
+            unsigned skipped;
+            next = skip_deeper(p, d->end, st[sp].key_indent, &skipped);
+            if (next != p) {
+                line += skipped;
+                continue;
+            }
+        }
+        n = line_end(p, d->end, &next);
         line++;
         if (n >= 3 && (!memcmp(p, "---", 3) || !memcmp(p, "...", 3)) &&
             (n == 3 || p[3] == ' ' || p[3] == '\t'))
@@ -562,9 +640,13 @@ static int extract(const mf_doc *d, xfacts *x)
             break;
         case C_ML:
         case C_LABELS:
+            /* A templated value is kept as its source text: the same text renders to the same
+             * value, so a selector can still be seen to match; a difference is only "unknown". */
             if (vt == V_TMPL)
-                x->sel_tmpl = x->tmpl = 1;
-            else if (vt != V_SCALAR || add_label(t == C_ML ? &x->ml : &x->labels, key, val))
+                x->tmpl = x->label_tmpl = 1;
+            else if (vt != V_SCALAR)
+                return -1;
+            if (add_label(t == C_ML ? &x->ml : &x->labels, key, val))
                 return -1;
             PUSH(C_VAL);
             break;
@@ -595,13 +677,58 @@ static int extract(const mf_doc *d, xfacts *x)
     return 0;
 }
 
+static int has_tmpl(mf_span s)
+{
+    return s.n >= 2 && memmem(s.p, s.n, "{{", 2) != NULL;
+}
+
+/* The selector rule when values may be template text: a pair whose text is templated on either
+ * side is set aside (equal text renders equally: a match; different text: unknown); the rest
+ * decides a definite mismatch. */
+static vet_sel_state match_templated(xfacts *x, char *detail, size_t dsize)
+{
+    mf_labels *ml = &x->ml;
+    size_t keep = 0;
+    int unknown = 0;
+    vet_sel_state st;
+    if (x->label_tmpl)
+        for (size_t i = 0; i < ml->n; i++) {
+            mf_span lv = {NULL, 0};
+            for (size_t j = x->labels.n; j-- > 0;)
+                if (x->labels.k[j].n == ml->k[i].n &&
+                    !memcmp(x->labels.k[j].p, ml->k[i].p, ml->k[i].n)) {
+                    lv = x->labels.v[j];
+                    break;
+                }
+            if (has_tmpl(ml->v[i]) || (lv.p && has_tmpl(lv))) {
+                if (!lv.p || lv.n != ml->v[i].n || memcmp(lv.p, ml->v[i].p, lv.n))
+                    unknown = 1;
+                continue;
+            }
+            ml->k[keep] = ml->k[i];
+            ml->v[keep] = ml->v[i];
+            keep++;
+        }
+    else
+        keep = ml->n;
+    ml->n = keep;
+    st = mf_match_labels(ml, &x->labels, x->labels_present && x->labels.n, detail, dsize);
+    return st == VET_SEL_OK && unknown ? VET_SEL_UNKNOWN : st;
+}
+
 /* ---- per document ---- */
 
 static int has_template(const mf_doc *d)
 {
-    const unsigned char *p = d->start;
-    size_t n = (size_t)(d->end - d->start);
-    return n >= 2 && memmem(p, n, "{{", 2) != NULL;
+    /* memchr, not memmem: glibc's memmem takes several times longer on a 2-byte needle, and '{'
+     * is rare in block YAML */
+    const unsigned char *p = d->start, *e = d->end;
+    while (p < e && (p = memchr(p, '{', (size_t)(e - p))) != NULL) {
+        if (p + 1 < e && p[1] == '{')
+            return 1;
+        p++;
+    }
+    return 0;
 }
 
 static void prescan_facts(const mf_doc *d, mf_facts *fx, vet_mf_source src)
@@ -613,15 +740,34 @@ static void prescan_facts(const mf_doc *d, mf_facts *fx, vet_mf_source src)
     fx->source = src;
     fx->sel = mf_is_workload(d->av, d->kind) ? VET_SEL_UNKNOWN : VET_SEL_NA;
     fx->sel_line = fx->sel == VET_SEL_NA ? 0 : fx->line;
+    if (src == VET_MF_TEMPLATE && d->nalts > 1) {
+        memcpy(fx->alts, d->alts, d->nalts * sizeof *d->alts);
+        fx->nalts = d->nalts;
+    }
 }
+
+static void unparseable(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, vet_mf_source src,
+                        const char *err);
 
 static void yaml_or_prescan(mf_file *f, const vet_manifest_opts *o, const mf_doc *d,
                             vet_mf_source src)
 {
     char err[256];
-    mf_facts fx;
     int rc;
     f->st.parsed++;
+    if ((size_t)(d->end - d->start) >= MF_STREAM_MIN && !has_template(d)) {
+        rc = mf_stream_doc(f, o, d->start, (size_t)(d->end - d->start), d->line0, src, err,
+                           sizeof err);
+        if (!rc)
+            return;
+        if (rc < 0) {
+            if (rc == -2) /* over a nesting bound: hostile, not a template */
+                mf_error(f, "%s:%s", f->path, err);
+            else
+                unparseable(f, o, d, src, err);
+            return;
+        }
+    }
     rc = mf_yaml_doc(f, o, d->start, (size_t)(d->end - d->start), d->line0, src, err, sizeof err);
     if (!rc)
         return;
@@ -629,11 +775,22 @@ static void yaml_or_prescan(mf_file *f, const vet_manifest_opts *o, const mf_doc
         mf_error(f, "%s:%s", f->path, err);
         return;
     }
+    unparseable(f, o, d, src, err);
+}
+
+/* libyaml refused the document: a template (what the pre-scan saw is what we know), or a
+ * broken document (its pre-scan pair, if any, with a note; else an input error). */
+static void unparseable(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, vet_mf_source src,
+                        const char *err)
+{
+    mf_facts fx;
     if (has_template(d)) {
         /* Go templates are not YAML: what the pre-scan saw is what we know. */
         f->st.templates++;
         if (d->av.p && d->kind.p) {
             prescan_facts(d, &fx, VET_MF_TEMPLATE);
+            if (fx.nalts <= 1 && mf_needs_fields(d->av, d->kind))
+                mf_template_fields(d->start, (size_t)(d->end - d->start), d->line0, &fx);
             mf_emit(f, o, &fx);
         }
         return;
@@ -658,6 +815,11 @@ static void finish_doc(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, 
     f->st.documents++;
     if (o->full_parse || d->odd || d->dup || !d->av.p || !d->kind.p || mf_is_list(d->kind) ||
         src == VET_MF_JSON) {
+        yaml_or_prescan(f, o, d, src);
+        return;
+    }
+    if (mf_needs_fields(d->av, d->kind)) {
+        /* the field rules read sequences (paths, versions): libyaml's tree, not the extractor */
         yaml_or_prescan(f, o, d, src);
         return;
     }
@@ -688,10 +850,43 @@ static void finish_doc(mf_file *f, const vet_manifest_opts *o, const mf_doc *d, 
     else if (!x.ml.n)
         fx.sel = VET_SEL_EMPTY;
     else
-        fx.sel = mf_match_labels(&x.ml, &x.labels, x.labels_present && x.labels.n, fx.detail,
-                                 sizeof fx.detail);
+        fx.sel = match_templated(&x, fx.detail, sizeof fx.detail);
     fx.sel_line = !wl ? 0 : x.sel_present ? x.sel_line : x.spec ? x.spec_line : fx.line;
     mf_emit(f, o, &fx);
+}
+
+/* The start of the next line that does not begin with a space, from p (the start of a line that
+ * does); *nl gets the line breaks passed. Most lines of a manifest are indented and the pre-scan
+ * needs none of them once a document is known to have content: eight bytes at a time instead of a
+ * memchr call and a look at every line. */
+static const unsigned char *skip_indented(const unsigned char *p, const unsigned char *e,
+                                          unsigned *nl)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    *nl = 0;
+    while (e - p >= 8) {
+        uint64_t w, x, m;
+        memcpy(&w, p, 8);
+        x = w ^ (ones * '\n');
+        m = (x - ones) & ~x & highs; /* a set high bit for each '\n' (and maybe false ones above) */
+        while (m) {
+            const unsigned char *q = p + (__builtin_ctzll(m) >> 3);
+            m &= m - 1;
+            if (*q != '\n')
+                continue;
+            (*nl)++;
+            if (q + 1 >= e || q[1] != ' ')
+                return q + 1;
+        }
+        p += 8;
+    }
+    for (; p < e; p++)
+        if (*p == '\n') {
+            (*nl)++;
+            if (p + 1 >= e || p[1] != ' ')
+                return p + 1;
+        }
+    return e;
 }
 
 void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *data, size_t len)
@@ -724,7 +919,14 @@ void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *d
     d.start = p;
     d.line0 = 1;
     for (; p < e; p = next) {
-        size_t n = line_end(p, e, &next);
+        size_t n;
+        if (d.content && *p == ' ') {
+            unsigned skipped;
+            next = skip_indented(p, e, &skipped);
+            line += skipped;
+            continue;
+        }
+        n = line_end(p, e, &next);
         line++;
         if (!n)
             continue;
@@ -770,6 +972,8 @@ void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *d
                 if (scalar_value(p + 11, n - 11, &d.av)) {
                     d.av.p = NULL;
                     d.odd = 1;
+                } else if (d.nalts < MF_MAX_ALTS) {
+                    d.alts[d.nalts++] = d.av;
                 }
                 d.av_line = line;
             }

@@ -25,12 +25,15 @@ typedef struct {
     mf_chunk *arena;
     vet_manifest_stats st;
     int oom;
+    int explicit_arg; /* named on the command line: a skip is an error, not a note */
 } mf_file;
 
 typedef struct {
     const char *p;
     size_t n;
 } mf_span;
+
+#define MF_MAX_ALTS 8
 
 /* Facts about one object, before they are copied into an mf_file. */
 typedef struct {
@@ -39,6 +42,10 @@ typedef struct {
     vet_mf_source source;
     vet_sel_state sel;
     char detail[256];
+    mf_span alts[MF_MAX_ALTS]; /* apiVersion alternatives of a template switch */
+    unsigned nalts;
+    char invalid[256]; /* what the apiVersion rejects (see vet_manifest_obj.invalid_detail) */
+    unsigned invalid_line;
 } mf_facts;
 
 /* Label pairs (matchLabels, template labels) for the selector rule. */
@@ -59,6 +66,19 @@ void mf_file_free(mf_file *f);
 
 /* Workload kinds whose selector the apps/v1 rule concerns. */
 int mf_is_workload(mf_span av, mf_span kind);
+/* Kinds whose fields the scan checks against their own apiVersion (Ingress v1, CRD v1). */
+int mf_needs_fields(mf_span av, mf_span kind);
+/* Check obj (a yaml_node_t of doc, the libyaml tree) for mf_needs_fields kinds; fills fx->invalid.
+ */
+struct yaml_document_s;
+struct yaml_node_s;
+void mf_fields_check(struct yaml_document_s *doc, struct yaml_node_s *obj, unsigned line0,
+                     mf_facts *fx);
+/* Value (and key) of `key` in a mapping of doc; the last duplicate wins, like a JSON decoder. */
+struct yaml_node_s *mf_map_get(struct yaml_document_s *doc, const struct yaml_node_s *map,
+                               const char *key, struct yaml_node_s **keynode);
+/* The same check on template text (libyaml cannot read it): Ingress v1 only. */
+void mf_template_fields(const unsigned char *p, size_t n, unsigned line0, mf_facts *fx);
 /* kind == "List" or ends in "List". */
 int mf_is_list(mf_span kind);
 
@@ -71,5 +91,17 @@ vet_sel_state mf_match_labels(const mf_labels *sel, const mf_labels *labels, int
  * document is over a bound of vet_yaml_parser_load (nesting, aliases). */
 int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
                 unsigned line0, vet_mf_source src, char *err, size_t errsize);
+
+/* One item of a List (bytes [p, p+n), the item's own indentation restored): its object and the
+ * objects of nested Lists, with the enclosing List's apiVersion/kind for typed-list items. */
+int mf_yaml_item(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                 unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind);
+
+/* Large documents: a List read item by item from libyaml's event stream, so memory follows the
+ * largest item, not the document. 0 handled; 1 not a List (use mf_yaml_doc); -1 invalid YAML
+ * (message in err). */
+#define MF_STREAM_MIN (1u << 20)
+int mf_stream_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                  unsigned line0, vet_mf_source src, char *err, size_t errsize);
 
 #endif

@@ -30,31 +30,9 @@ static mf_span sspan(const yaml_node_t *n)
     return s;
 }
 
-static int key_is(const yaml_node_t *k, const char *lit)
-{
-    size_t n = strlen(lit);
-    return k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == n &&
-           !memcmp(k->data.scalar.value, lit, n);
-}
-
-/* Value (and key) of `key` in a mapping; the last duplicate wins, like a JSON decoder. */
 static yaml_node_t *get(yctx *c, yaml_node_t *map, const char *key, yaml_node_t **keynode)
 {
-    yaml_node_t *v = NULL;
-    if (keynode)
-        *keynode = NULL;
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        if (key_is(k, key)) {
-            v = yaml_document_get_node(c->doc, p->value);
-            if (keynode)
-                *keynode = k;
-        }
-    }
-    return v;
+    return mf_map_get(c->doc, map, key, keynode);
 }
 
 static unsigned line_of(yctx *c, const yaml_node_t *n)
@@ -213,6 +191,8 @@ static void object(yctx *c, yaml_node_t *obj, mf_span list_av, mf_span list_kind
     fx.ns = sspan(get(c, meta, "namespace", NULL));
     if (mf_is_workload(fx.av, fx.kind))
         selector(c, obj, &fx);
+    else if (mf_needs_fields(fx.av, fx.kind))
+        mf_fields_check(c->doc, obj, c->line0, &fx);
     if (fx.av.p || fx.kind.p)
         mf_emit(c->f, c->o, &fx);
     items = get(c, obj, "items", NULL);
@@ -253,6 +233,30 @@ int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, 
         c.doc = &doc;
         object(&c, root, none, none, 0);
         yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+int mf_yaml_item(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                 unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yctx c = {f, o, NULL, line0, src};
+    int rc = -1;
+    if (!yaml_parser_initialize(&parser)) {
+        f->oom = 1;
+        return -1;
+    }
+    yaml_parser_set_input_string(&parser, p, n);
+    if (yaml_parser_load(&parser, &doc)) {
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        c.doc = &doc;
+        if (root)
+            object(&c, root, list_av, list_kind, 1);
+        yaml_document_delete(&doc);
+        rc = 0;
     }
     yaml_parser_delete(&parser);
     return rc;

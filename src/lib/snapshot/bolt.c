@@ -154,11 +154,9 @@ static inline void hash(walker *w, const unsigned char *p, size_t n)
     w->plen = n;
 }
 
-/* Pages `id`..`id + n - 1`. Files are read with pread into the buffer of the current recursion
- * level rather than touched through a mapping: a fresh mapping costs a fault (and on VMs with
- * shadow paging, a hypervisor exit) per 4 KiB page on first touch, while a reused buffer that
- * stays in L2 costs one kernel copy, the same work as the `cat FILE > /dev/null` floor. Memory
- * handles (and the object listing, which keeps pointers) point straight into the data. The
+/* Pages `id`..`id + n - 1`. Memory handles and populated file mappings point straight into the
+ * data; without a mapping, pages are read with pread into the buffer of the current recursion
+ * level (a fresh, unpopulated mapping would cost a fault per 4 KiB page on first touch). The
  * caller has checked id + n <= npages. NULL after a read error (w->io_err set). */
 static const unsigned char *page_get(walker *w, uint64_t id, uint64_t n)
 {
@@ -497,9 +495,12 @@ int vet_snapshot_open(vet_snapshot **out, const char *path)
         goto done;
     }
     if (st.st_size > 0) {
-        /* Only the meta pages and the object listing go through the mapping; the status walk
-         * and the SHA-256 read the file (see page_get). */
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        /* MAP_POPULATE: the kernel fills the page tables in one pass (reading the file
+         * sequentially if it is not cached), so the walk touches pages without a fault each. A
+         * 553 MB snapshot: 0.27 s of kernel time in page faults through a plain mapping, 0.37 s
+         * copying through pread (tree order defeats readahead), 0.06 s populated; etcdctl 0.46 s
+         * CPU, cat 0.11 s (bench/bench_snapshot.sh). The SHA-256 still reads the file. */
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (map == MAP_FAILED) {
             map = NULL;
             rc = vet_error_set(VET_EIO, "%s: mmap: %s", path, strerror(errno));
@@ -615,7 +616,8 @@ int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud)
     memset(&w, 0, sizeof w);
     w.s = s;
     w.d = s->data;
-    w.fd = fn ? -1 : s->fd; /* the key callback keeps pointers: it needs the mapping */
+    /* a file's mapping is populated (vet_snapshot_open): pages are read in place */
+    w.fd = fn || s->map ? -1 : s->fd;
     w.record = !s->walked;
     w.fn = fn;
     w.ud = ud;
