@@ -249,7 +249,7 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
     vet_version tv;
     vet_manifest_stats st;
     char minor[32];
-    const char *prefixes[] = {"KV401", "KV402", "KV403", "KV404", "KV407", NULL};
+    const char *prefixes[] = {"KV401", "KV402", "KV403", "KV404", NULL};
     const char *out;
     int report_ok = 0;
 

@@ -41,7 +41,6 @@ VET_CHECK_FN(vet_check_kv401);
 VET_CHECK_FN(vet_check_kv402);
 VET_CHECK_FN(vet_check_kv403);
 VET_CHECK_FN(vet_check_kv404);
-VET_CHECK_FN(vet_check_kv407);
 
 /* etcd.c: live etcd facts (ctx->etcd) */
 VET_CHECK_FN(vet_check_kv301);

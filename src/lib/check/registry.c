@@ -80,8 +80,6 @@ const vet_check vet_checks[] = {
      "a deployed Helm release holds a removed apiVersion"},
     {"KV406", "stored-version-outdated", W, E, vet_check_kv406,
      "objects stored in etcd at a version the target removes"},
-    {"KV407", "api-fields-invalid", C, F | H, vet_check_kv407,
-     "an object has fields its own apiVersion rejects (half-converted)"},
     {"KV501", "upgrade-skips-minor", I, U, NULL, "the target is more than one minor away"},
     {"KV502", "version-skew", C, A | N, vet_check_kv502,
      "component versions outside the skew policy"},
