@@ -18,11 +18,18 @@
 
 #define OOM() vet_error_set(VET_ENOMEM, "out of memory")
 
-static int has_finding(const vet_report *r, const char *id, const char *subject)
+static int same(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* One finding per id, subject and message (KV202 names kubeadm-config once per missing node);
+ * with_message 0 matches id and subject only (a baseline run words its target differently). */
+static int has_finding(const vet_report *r, const vet_finding *f, int with_message)
 {
     for (size_t i = 0; i < r->nfindings; i++)
-        if (!strcmp(r->findings[i].id, id) &&
-            !strcmp(r->findings[i].subject ? r->findings[i].subject : "", subject ? subject : ""))
+        if (!strcmp(r->findings[i].id, f->id) && same(r->findings[i].subject, f->subject) &&
+            (!with_message || same(r->findings[i].message, f->message)))
             return 1;
     return 0;
 }
@@ -30,7 +37,7 @@ static int has_finding(const vet_report *r, const char *id, const char *subject)
 int vet_upgrade_copy_finding(vet_report *dst, const vet_finding *f)
 {
     vet_finding *n;
-    if (has_finding(dst, f->id, f->subject))
+    if (has_finding(dst, f, 1))
         return 0;
     if (!(n = vet_report_add(dst, f->id, f->name, f->severity, f->subject)))
         return OOM();
@@ -47,7 +54,7 @@ static int copy_new(vet_report *dst, const vet_report *src, const vet_report *ex
     int rc;
     for (size_t i = 0; i < src->nfindings; i++) {
         const vet_finding *f = &src->findings[i];
-        if (except && has_finding(except, f->id, f->subject))
+        if (except && has_finding(except, f, 0))
             continue;
         if ((rc = vet_upgrade_copy_finding(dst, f)))
             return rc;

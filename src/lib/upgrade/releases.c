@@ -56,7 +56,8 @@ static int parse_row(vet_releases *r, vet_yaml *y, yaml_node_t *it, const char *
 {
     vet_release *row = &r->rows[r->n];
     size_t line = vet_yaml_line(it);
-    const char *minor = vet_yaml_str(vet_yaml_get(y, it, "minor"));
+    yaml_node_t *mn = vet_yaml_get(y, it, "minor");
+    const char *minor = vet_yaml_str(mn);
     const char *newest = vet_yaml_str(vet_yaml_get(y, it, "newest"));
     const char *etcd = vet_yaml_str(vet_yaml_get(y, it, "etcd"));
     yaml_node_t *cfg = vet_yaml_get(y, it, "kubeadm-config");
@@ -64,7 +65,9 @@ static int parse_row(vet_releases *r, vet_yaml *y, yaml_node_t *it, const char *
     int m;
     memset(row, 0, sizeof *row);
     row->line = line;
-    if (!it || it->type != YAML_MAPPING_NODE || minor_of(minor, &m))
+    /* A plain 1.20 is the float 1.2 to every other YAML reader of this file: quotes required. */
+    if (!it || it->type != YAML_MAPPING_NODE || minor_of(minor, &m) ||
+        mn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
         return vet_error_set(VET_EINPUT, "%s:%zu: a release needs minor: \"1.N\" (quoted)", name,
                              line);
     if (!newest || vet_version_parse(&nv, newest) || nv.major != 1 || nv.minor != m)
