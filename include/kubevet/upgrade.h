@@ -105,4 +105,44 @@ int vet_upgrade_plan_render_text(const vet_upgrade_plan *p, FILE *out, int color
  * (etc/kubernetes/manifests/kube-apiserver.yaml), into out. VET_ENOTFOUND when absent. */
 int vet_upgrade_version_from_root(char *out, size_t n, const char *root);
 
+/* ---- join plan ---- */
+
+typedef struct {
+    const vet_ctx *ctx;      /* api (required for credentials), etcd, node; now */
+    int control_plane;       /* --control-plane */
+    const char *name;        /* the new node's name, or NULL */
+    const char *address;     /* its advertise IP, or NULL */
+    const char *token;       /* --token as given (printed only then), or NULL */
+    const char *certificate_key; /* --certificate-key as given, or NULL */
+    const unsigned char *ca_pem; /* the cluster CA (ca.crt under --root, else cluster-info) */
+    size_t ca_len;
+    const char *ca_source;
+    const json_t *kubeadm_certs; /* the kube-system/kubeadm-certs Secret as read, or NULL */
+    int64_t certs_margin;        /* a Secret whose owner token expires sooner is KV207 */
+} vet_join_opts;
+
+typedef struct {
+    char *endpoint;     /* controlPlaneEndpoint, else cluster-info's server host:port */
+    char ca_hash[80];   /* "sha256:<hex>", "" when no CA was available */
+    char *command;      /* the kubeadm join command (NULL when refused) */
+    char *refused;      /* why the join must not run now, or NULL */
+    int members_before, members_after; /* etcd voting members (-1 unknown) */
+    vet_strv before;    /* steps before the join (fixes of blockers, learner path) */
+    vet_strv after;     /* checks to run after it */
+    vet_report findings;
+} vet_join_plan;
+
+/* "sha256:" + hex SHA-256 of the DER SubjectPublicKeyInfo of the first certificate in pem
+ * (kubeadm's --discovery-token-ca-cert-hash). VET_EINPUT naming `name` when it does not parse. */
+int vet_join_ca_hash(char out[80], const unsigned char *pem, size_t len, const char *name);
+/* Decrypt every data value of the kubeadm-certs Secret with the 64-hex-digit key (AES-256-GCM,
+ * nonce 12 || ciphertext || tag 16, no AAD). *ok = 1 when all decrypt; *bad names the first that
+ * does not (static, or NULL). VET_EUSAGE for a key that is not 64 hex digits. */
+int vet_join_certs_decrypt(int *ok, const char **bad, const json_t *secret, const char *key_hex);
+/* Build the plan; its findings are also added to r. */
+int vet_join_plan_build(vet_join_plan **out, const vet_join_opts *o, vet_report *r);
+void vet_join_plan_free(vet_join_plan *p);
+json_t *vet_join_plan_json(const vet_join_plan *p);
+int vet_join_plan_render_text(const vet_join_plan *p, FILE *out, int color);
+
 #endif

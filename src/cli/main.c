@@ -22,6 +22,7 @@ static const cli_cmd commands[] = {
     {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
     {"upgrade", cmd_upgrade, "upgrade plan --to VERSION: every kubeadm hop, its blockers, runbook"},
+    {"join", cmd_join, "join plan: check a kubeadm join (token, certificate key, etcd) first"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
     {NULL, NULL, NULL},
