@@ -108,11 +108,11 @@ int vet_upgrade_version_from_root(char *out, size_t n, const char *root);
 /* ---- join plan ---- */
 
 typedef struct {
-    const vet_ctx *ctx;      /* api (required for credentials), etcd, node; now */
-    int control_plane;       /* --control-plane */
-    const char *name;        /* the new node's name, or NULL */
-    const char *address;     /* its advertise IP, or NULL */
-    const char *token;       /* --token as given (printed only then), or NULL */
+    const vet_ctx *ctx;          /* api (required for credentials), etcd, node; now */
+    int control_plane;           /* --control-plane */
+    const char *name;            /* the new node's name, or NULL */
+    const char *address;         /* its advertise IP, or NULL */
+    const char *token;           /* --token as given (printed only then), or NULL */
     const char *certificate_key; /* --certificate-key as given, or NULL */
     const unsigned char *ca_pem; /* the cluster CA (ca.crt under --root, else cluster-info) */
     size_t ca_len;
@@ -122,13 +122,13 @@ typedef struct {
 } vet_join_opts;
 
 typedef struct {
-    char *endpoint;     /* controlPlaneEndpoint, else cluster-info's server host:port */
-    char ca_hash[80];   /* "sha256:<hex>", "" when no CA was available */
-    char *command;      /* the kubeadm join command (NULL when refused) */
-    char *refused;      /* why the join must not run now, or NULL */
+    char *endpoint;   /* controlPlaneEndpoint, else cluster-info's server host:port */
+    char ca_hash[80]; /* "sha256:<hex>", "" when no CA was available */
+    char *command;    /* the kubeadm join command (NULL when refused) */
+    char *refused;    /* why the join must not run now, or NULL */
     int members_before, members_after; /* etcd voting members (-1 unknown) */
-    vet_strv before;    /* steps before the join (fixes of blockers, learner path) */
-    vet_strv after;     /* checks to run after it */
+    vet_strv before;                   /* steps before the join (fixes of blockers, learner path) */
+    vet_strv after;                    /* checks to run after it */
     vet_report findings;
 } vet_join_plan;
 

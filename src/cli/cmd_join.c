@@ -25,7 +25,6 @@ static const char description[] =
     "or cluster-info. Prints the exact kubeadm join command, or why it is refused, and the checks "
     "to run after. A token or key is printed only when it was given as a flag.";
 
-
 static int plan(int argc, char **argv, cli_globals *g)
 {
     const char *name = NULL, *address = NULL, *key = NULL, *token = NULL, *margin = NULL;
@@ -89,7 +88,8 @@ static int plan(int argc, char **argv, cli_globals *g)
             jo.ca_source = "kube-public/cluster-info";
         }
         if (cp && key &&
-            (rc = vet_k8s_get(&secret, k, "/api/v1/namespaces/kube-system/secrets/kubeadm-certs")) &&
+            (rc =
+                 vet_k8s_get(&secret, k, "/api/v1/namespaces/kube-system/secrets/kubeadm-certs")) &&
             rc != VET_ENOTFOUND)
             goto fail;
     }

@@ -93,7 +93,8 @@ int vet_join_certs_decrypt(int *ok, const char **bad, const json_t *secret, cons
                                          "kubeadm init phase upload-certs prints it");
     for (int i = 0; i < 32; i++) {
         unsigned hi, lo;
-        if (!isxdigit((unsigned char)key_hex[2 * i]) || !isxdigit((unsigned char)key_hex[2 * i + 1]))
+        if (!isxdigit((unsigned char)key_hex[2 * i]) ||
+            !isxdigit((unsigned char)key_hex[2 * i + 1]))
             return vet_error_set(VET_EUSAGE, "--certificate-key: want 64 hex digits");
         sscanf(key_hex + 2 * i, "%1x%1x", &hi, &lo);
         key[i] = (unsigned char)(hi << 4 | lo);
@@ -178,8 +179,9 @@ static int token_part(vet_join_plan *p, const vet_join_opts *o, const char **tok
         if (a && !t) {
             if (!(f = vet_check_emit(&p->findings, "KV207", sub)))
                 return OOM();
-            vet_finding_message(f, "bootstrap token %.6s is not in the cluster (expired and "
-                                   "cleaned up, or never created): the join would fail",
+            vet_finding_message(f,
+                                "bootstrap token %.6s is not in the cluster (expired and "
+                                "cleaned up, or never created): the join would fail",
                                 o->token);
             vet_finding_fix(f, "on a control-plane node: kubeadm token create (valid 24 h); use "
                                "the token it prints");
@@ -206,7 +208,8 @@ static int token_part(vet_join_plan *p, const vet_join_opts *o, const char **tok
         snprintf(hint, hn,
                  "<token>: bootstrap token %s (%s%s); its secret is not printed here: 'kubeadm "
                  "token list' on a control-plane node shows it",
-                 best->id, best->expiration ? "expires " : "never expires", best->expiration ? when : "");
+                 best->id, best->expiration ? "expires " : "never expires",
+                 best->expiration ? when : "");
         return 0;
     }
     if (!(f = vet_check_emit(&p->findings, "KV207", "bootstrap tokens")))
@@ -230,13 +233,15 @@ static int certs_part(vet_join_plan *p, const vet_join_opts *o)
             return OOM();
         vet_finding_message(f, "the kubeadm-certs Secret is gone (it lives 2 h after upload): a "
                                "control-plane join cannot fetch the certificates");
-        vet_finding_fix(f, "on a control-plane node, right before the join: %s (prints the "
-                           "certificate key, valid 2 h)",
+        vet_finding_fix(f,
+                        "on a control-plane node, right before the join: %s (prints the "
+                        "certificate key, valid 2 h)",
                         upload_certs_cmd(a));
         return 0;
     }
     if (a->kubeadm_certs_owner) {
-        const vet_api_token *t = find_token(a, a->kubeadm_certs_owner, strlen(a->kubeadm_certs_owner));
+        const vet_api_token *t =
+            find_token(a, a->kubeadm_certs_owner, strlen(a->kubeadm_certs_owner));
         if (t && t->expiration > o->ctx->now && t->expiration - o->ctx->now < o->certs_margin) {
             vet_time_format(when, t->expiration);
             if (!(f = vet_check_emit(&p->findings, "KV207", CERTS_SECRET)))
@@ -264,8 +269,9 @@ static int certs_part(vet_join_plan *p, const vet_join_opts *o)
                                 "Secret (%s fails AES-256-GCM authentication): it belongs to "
                                 "another upload, and the join would fail fetching the certificates",
                                 bad);
-            vet_finding_fix(f, "on a control-plane node: %s, and pass the key it prints as "
-                               "--certificate-key",
+            vet_finding_fix(f,
+                            "on a control-plane node: %s, and pass the key it prints as "
+                            "--certificate-key",
                             upload_certs_cmd(a));
         }
     }
@@ -377,7 +383,7 @@ static int endpoint_part(vet_join_plan *p, const vet_join_opts *o)
 
 int vet_join_plan_build(vet_join_plan **out, const vet_join_opts *o, vet_report *r)
 {
-    static const char *const cur[] = {"KV304", "KV301", NULL}, *const api_ids[] = {"KV207", NULL};
+    static const char *const cur[] = {"KV304", NULL}, *const api_ids[] = {"KV207", NULL};
     static const char *const san_ids[] = {"KV107", "KV204", NULL};
     vet_join_plan *p = calloc(1, sizeof *p);
     const char *tok;
@@ -390,7 +396,8 @@ int vet_join_plan_build(vet_join_plan **out, const vet_join_opts *o, vet_report 
     p->members_before = p->members_after = -1;
     if ((rc = vet_report_init(&p->findings, "join plan", o->ctx->now)))
         goto fail;
-    /* stale or never-started members first: they already count against quorum */
+    /* Stale or never-started members first: they already count against quorum. The cluster's
+     * own KV301 is not repeated: the add is judged below, with those members counted. */
     if (o->ctx->etcd && (rc = vet_check_run(o->ctx, &p->findings, VET_SRC_ETCD | VET_SRC_API, cur)))
         goto fail;
     if (o->ctx->api && (rc = vet_check_run(o->ctx, &p->findings, VET_SRC_API, api_ids)))
@@ -436,12 +443,14 @@ int vet_join_plan_build(vet_join_plan **out, const vet_join_opts *o, vet_report 
                                    "etc/kubernetes/pki/ca.crt) or --kubeconfig (cluster-info)")))
             goto fail;
         if (o->control_plane && !o->certificate_key &&
-            (rc = step(&p->before, "<certificate-key>: on a control-plane node, right before the "
-                                   "join: %s (prints it; valid 2 h)",
+            (rc = step(&p->before,
+                       "<certificate-key>: on a control-plane node, right before the "
+                       "join: %s (prints it; valid 2 h)",
                        upload_certs_cmd(o->ctx->api))))
             goto fail;
     }
-    if ((rc = step(&p->after, "kubectl get nodes: %s is Ready", o->name ? o->name : "the new node")))
+    if ((rc =
+             step(&p->after, "kubectl get nodes: %s is Ready", o->name ? o->name : "the new node")))
         goto fail;
     if (o->control_plane &&
         ((rc = step(&p->after, "kubevet etcd status: %d members, all healthy, none a learner",
