@@ -26,7 +26,7 @@ typedef struct {
     const char *ns;     /* -n/--namespace or NULL (the context's) */
     const char *request_timeout_str;
     long request_timeout_ms; /* --request-timeout (kubectl syntax); 0 = none */
-    int yaml;                /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
+    int yaml;           /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
 } cli_globals;
 
 typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI, CLI_POS } cli_opt_kind;
