@@ -13,7 +13,8 @@
 #               selector, KV305 without a snapshot and not with a fresh verified one, the etcd
 #               3.3 -> 3.4 change from the release data on the hop into 1.17.
 #   offline:    hops and usage errors (--to older, beyond the data), --releases override,
-#               -o json shape, --from from the kube-apiserver image under --root.
+#               -o json shape, --from from the kube-apiserver image under --root, --window
+#               (hop N's certificates judged at --at + N*window).
 #
 #   KUBEVET=build/kubevet KV_SRC=. bash tests/t_upgrade_plan.sh
 set -u
@@ -161,6 +162,19 @@ else fail "node names" "$(grep -m3 drain "$T/i1ok.txt")"; fi
 "$KUBEVET" upgrade plan --root "$T/m1ok" --to 1.10.13 -o json >"$T/fr.json" 2>"$T/err"
 [ "$(jq -r .plan.from "$T/fr.json")" = 1.9.6 ] && ok "--from from --root's kube-apiserver image" ||
     fail "from root" "$(cat "$T/err")"
+
+# ---- --window: each hop's certificates judged at its own date
+mknode "$T/w" --name cp-1 --ip 10.0.0.11 --version v1.20.15 >/dev/null 2>&1 || fail mknode w
+mut_expiring_leaf "$T/w" apiserver 40 >/dev/null 2>&1 || fail mknode expiring
+"$KUBEVET" upgrade plan --root "$T/w" --to 1.23.17 --window 30d -o json >"$T/w.json" 2>"$T/err"
+got=$(jq -r '.plan.hops | to_entries[] | .key as $k | .value.blockers[] |
+    select(.id == "KV101" or .id == "KV102") | "hop\($k + 1) \(.id)"' "$T/w.json" | sort -u | tr '\n' ' ')
+if [ "$got" = "hop2 KV102 hop3 KV101 " ]; then
+    ok "--window 30d: a cert with 40 days left is KV102 on hop 2, KV101 on hop 3, fine on hop 1"
+else fail "window" "got [$got] $(head -2 "$T/err")"; fi
+"$KUBEVET" upgrade plan --root "$T/w" --to 1.23.17 -o json >"$T/w0.json" 2>"$T/err"
+[ "$(jq -r '[.plan.hops[].blockers[] | select(.id == "KV101" or .id == "KV102")] | length' "$T/w0.json")" = 0 ] &&
+    ok "without --window: every hop judged now" || fail "no window" "$(jq -c '[.findings[].id]' "$T/w0.json")"
 
 if [ "$FAILS" -gt 0 ]; then
     echo "$FAILS failure(s)"
