@@ -58,6 +58,9 @@ if jq -e '.plan.hops[0].steps | map(test("kubeadm upgrade apply -y v1.10.13")) |
 if [ "$(jq -r '[.plan.hops[].to] | join(" ")' "$T/o.json")" = "1.20.15" ] &&
     [ "$(jq -r '[.findings[] | select(.id == "KV501")] | length' "$T/o.json")" = 0 ]; then
     ok "patch upgrade: one hop, no KV501"; else fail "patch" "$(jq -c .plan "$T/o.json")"; fi
+"$KUBEVET" upgrade plan --from 1.11.2 --to v1.13 -o json >"$T/o.json" 2>"$T/err"
+[ "$(jq -r '[.plan.hops[].to] | join(" ")' "$T/o.json")" = "1.12.10 1.13.12" ] &&
+    ok "--to 1.13: the newest 1.13 the data knows" || fail "minor only" "$(jq -c .plan "$T/o.json")"
 "$KUBEVET" upgrade plan --from 1.20.1 --to 1.19.3 >/dev/null 2>"$T/err"
 [ $? = 2 ] && grep -q "does not downgrade" "$T/err" && ok "downgrade: exit 2" || fail downgrade "$(cat "$T/err")"
 "$KUBEVET" upgrade plan --from 1.30.1 --to 1.40.0 >/dev/null 2>"$T/err"

@@ -301,7 +301,7 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
     vet_version fv, tv;
     const vet_release *fr, *tr, *last;
     size_t n;
-    int rc = 0;
+    int rc = 0, to_minor_only;
     *out = NULL;
     if (!o->from || vet_version_parse(&fv, o->from) || fv.major != 1)
         return vet_error_set(VET_EUSAGE, "--from: not a Kubernetes 1.x version: \"%s\"",
@@ -310,7 +310,7 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
         return vet_error_set(VET_EUSAGE, "--to: not a Kubernetes 1.x version: \"%s\"",
                              o->to ? o->to : "");
     last = vet_releases_at(o->releases, vet_releases_count(o->releases) - 1);
-    if (vet_version_cmp(&tv, &fv) <= 0)
+    if (vet_version_cmp_minor(&tv, &fv) < 0)
         return vet_error_set(VET_EUSAGE,
                              "--to %s is not newer than the cluster's %s: kubeadm "
                              "does not downgrade (restore a backup instead)",
@@ -323,11 +323,20 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
                              "--to %s is beyond the release data (newest 1.%d, updated %s): pass "
                              "newer data with --releases FILE",
                              o->to, last->minor, vet_releases_updated(o->releases));
+    /* "--to 1.13" means the newest 1.13 the data knows, as the intermediate hops do */
+    to_minor_only = !strchr(strchr(o->to, '.') + 1, '.') && !strchr(o->to, '-');
+    if (to_minor_only && vet_version_parse(&tv, tr->newest))
+        return vet_error_set(VET_EINPUT, "release data: 1.%d newest: bad version", tv.minor);
+    if (vet_version_cmp(&tv, &fv) <= 0)
+        return vet_error_set(VET_EUSAGE,
+                             "--to %s is not newer than the cluster's %s: kubeadm "
+                             "does not downgrade (restore a backup instead)",
+                             o->to, o->from);
     n = (size_t)(tv.minor - fv.minor) + (tv.minor == fv.minor);
     if (!(p = calloc(1, sizeof *p)) || !(p->hops = calloc(n, sizeof *p->hops)))
         goto oom;
     strip_v(p->from, sizeof p->from, o->from);
-    strip_v(p->to, sizeof p->to, o->to);
+    strip_v(p->to, sizeof p->to, to_minor_only ? tr->newest : o->to);
     for (size_t i = 0; i < n; i++) {
         vet_upgrade_hop *h = &p->hops[i];
         const vet_release *hf = i ? vet_releases_find(o->releases, fv.minor + (int)i) : fr;
@@ -360,16 +369,21 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
         }
         if ((rc = hop_checks(h, o, hf, ht, i)))
             goto fail;
-        for (size_t k = 0; k < h->blockers.nfindings; k++)
-            if (h->blockers.findings[k].severity >= VET_SEV_CRITICAL) {
-                if (!(h->refused = vet_strdupf(
-                          "refused: %s is blocked by the critical finding%s above; fix %s first "
-                          "(root cause first), then re-run 'kubevet upgrade plan'",
-                          h->to, k + 1 < h->blockers.nfindings ? "s" : "",
-                          h->blockers.findings[k].id)))
-                    goto oom;
-                break;
-            }
+        {
+            size_t ncrit = 0, first = 0;
+            for (size_t k = 0; k < h->blockers.nfindings; k++)
+                if (h->blockers.findings[k].severity >= VET_SEV_CRITICAL && !ncrit++)
+                    first = k;
+            /* the list is sorted causes first: the first critical one is where to start */
+            if (ncrit &&
+                !(h->refused = vet_strdupf(
+                      "refused: %s is blocked by %zu critical finding%s above; fix %s %s "
+                      "first, then re-run 'kubevet upgrade plan'",
+                      h->to, ncrit, ncrit == 1 ? "" : "s", h->blockers.findings[first].id,
+                      h->blockers.findings[first].subject ? h->blockers.findings[first].subject
+                                                          : "")))
+                goto oom;
+        }
         if (!h->refused && (rc = vet_upgrade_steps(h, o, hf, ht, i, n)))
             goto fail;
     }
