@@ -13,8 +13,9 @@
 #include "vtime.h"
 
 static const char synopsis[] =
-    "  kubevet join plan [--control-plane] [--name NAME --address IP] [--certificate-key KEY]\n"
-    "                    [--token TOKEN] [--kubeconfig FILE] [--root DIR] [--etcd-endpoints URLS]";
+    "  kubevet join plan [--control-plane] [--name NAME --address IP]\n"
+    "      [--certificate-key KEY] [--token TOKEN] [--kubeconfig FILE] [--root DIR]\n"
+    "      [--etcd-endpoints URLS]";
 
 static const char description[] =
     "Checks what a kubeadm join needs before it runs: a valid bootstrap token (given, or the "

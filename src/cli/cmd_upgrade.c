@@ -20,8 +20,8 @@
 
 static const char synopsis[] =
     "  kubevet upgrade plan --to VERSION [--from V] [--root DIR] [--kubeconfig FILE]\n"
-    "                       [--etcd-endpoints URLS] [--snapshot FILE] [--max-backup-age 24h]\n"
-    "                       [--at TIME] [--window DURATION] [--releases FILE] [PATH...]";
+    "      [--etcd-endpoints URLS] [--snapshot FILE] [--max-backup-age 24h]\n"
+    "      [--at TIME] [--window DURATION] [--releases FILE] [PATH...]";
 
 static const char description[] =
     "Lists the hops kubeadm needs to reach VERSION (one minor at a time, each to the newest "
