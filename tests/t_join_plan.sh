@@ -12,6 +12,7 @@
 #     a two-member etcd: no KV301 and the exact kubeadm join command;
 #   - --discovery-token-ca-cert-hash equals the openssl CLI's sha256 of the CA's DER public key;
 #   - no secret that was not given is printed (token secret, certificate key);
+#   - certSANs that name the masters but not the new one: KV204;
 #   - incident 5's cluster (no controlPlaneEndpoint): a control-plane join is KV203, refused.
 #
 #   KUBEVET=build/kubevet KV_SRC=. bash tests/t_join_plan.sh
@@ -179,6 +180,16 @@ join badtoken "$T/live" --token abcdef.0123456789abcdeX
 join gone "$T/live" --token zzzzzz.0123456789abcdef
 ids "$T/gone.json" | grep -q "KV207 Secret/kube-system/bootstrap-token-zzzzzz" && ok "unknown token: KV207" ||
     fail "unknown token" "$(ids "$T/gone.json")"
+
+# ---- certSANs that list the masters must list the new one
+cp -r "$T/live" "$T/sans"
+sed -i 's/certSANs:\\n  - k8s-api.example.internal/certSANs:\\n  - k8s-api.example.internal\\n  - master-1\\n  - 10.0.0.11/' "$T/sans/kubeadm.yaml"
+join sans "$T/sans" --control-plane --name master-2 --address 10.0.0.12 --certificate-key "$KEY" \
+    --etcd-endpoints "$TWO_EP"
+if [ "$(ids "$T/sans.json")" = "KV204 ConfigMap/kube-system/kubeadm-config;" ] &&
+    jq -e '.findings[0].fix | test("add master-2, 10.0.0.12 under")' "$T/sans.json" >/dev/null; then
+    ok "certSANs naming the masters but not the new one: KV204"
+else fail "certSANs" "$(ids "$T/sans.json") $(grep -o 'certSANs[^a-z]*[^\\]*' "$T/sans/kubeadm.yaml")"; fi
 
 # ---- incident 5: no controlPlaneEndpoint
 join noep "$CLUSTERS/incident5-v1.17" --control-plane --name master-4 --address 10.0.0.14

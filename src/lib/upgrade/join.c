@@ -381,6 +381,40 @@ static int endpoint_part(vet_join_plan *p, const vet_join_opts *o)
     return 0;
 }
 
+/* KV204 for the new master: when certSANs already lists control-plane nodes by name or IP (the
+ * HA conversion of incident 5 does), the new one belongs there too, or the next certificate
+ * re-issued from certSANs on another node leaves it out. */
+static int sans_part(vet_join_plan *p, const vet_join_opts *o)
+{
+    const vet_api_facts *a = o->ctx->api;
+    int listed = 0, has_name, has_ip;
+    vet_finding *f;
+    if (!a || !a->cert_sans.n || (!o->name && !o->address))
+        return 0;
+    for (size_t i = 0; i < a->nnodes && !listed; i++)
+        listed = a->nodes[i].control_plane &&
+                 (vet_strv_find(&a->cert_sans, a->nodes[i].name, 1) >= 0 ||
+                  (a->nodes[i].internal_ip &&
+                   vet_strv_find(&a->cert_sans, a->nodes[i].internal_ip, 0) >= 0));
+    has_name = !o->name || vet_strv_find(&a->cert_sans, o->name, 1) >= 0;
+    has_ip = !o->address || vet_strv_find(&a->cert_sans, o->address, 0) >= 0;
+    if (!listed || (has_name && has_ip))
+        return 0;
+    if (!(f = vet_check_emit(&p->findings, "KV204", "ConfigMap/kube-system/kubeadm-config")))
+        return OOM();
+    vet_finding_message(f,
+                        "apiServer.certSANs lists the control-plane nodes but not %s%s%s: "
+                        "certificates re-issued from it will not name the new master",
+                        has_name ? "" : o->name, !has_name && !has_ip ? " and " : "",
+                        has_ip ? "" : o->address);
+    vet_finding_fix(f,
+                    "kubectl -n kube-system edit configmap kubeadm-config: add %s%s%s under "
+                    "ClusterConfiguration apiServer.certSANs",
+                    has_name ? "" : o->name, !has_name && !has_ip ? ", " : "",
+                    has_ip ? "" : o->address);
+    return 0;
+}
+
 int vet_join_plan_build(vet_join_plan **out, const vet_join_opts *o, vet_report *r)
 {
     static const char *const cur[] = {"KV304", NULL}, *const api_ids[] = {"KV207", NULL};
@@ -406,7 +440,7 @@ int vet_join_plan_build(vet_join_plan **out, const vet_join_opts *o, vet_report 
         goto fail;
     if (o->control_plane) {
         unsigned src = (o->ctx->node ? VET_SRC_NODE : 0) | (o->ctx->api ? VET_SRC_API : 0);
-        if ((rc = certs_part(p, o)) || (rc = etcd_part(p, o)) ||
+        if ((rc = certs_part(p, o)) || (rc = etcd_part(p, o)) || (rc = sans_part(p, o)) ||
             (src && (rc = vet_check_run(o->ctx, &p->findings, src, san_ids))))
             goto fail;
     }
