@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "kubevet/catalog.h"
 #include "kubevet/check.h"
+#include "kubevet/upgrade.h"
 #include "kv_version.h"
 
 static const cli_cmd commands[] = {
@@ -20,6 +21,8 @@ static const cli_cmd commands[] = {
     {"etcd", cmd_etcd, "etcd status, members, snapshots and safe plans"},
     {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
+    {"upgrade", cmd_upgrade, "upgrade plan --to VERSION: every kubeadm hop, its blockers, runbook"},
+    {"join", cmd_join, "join plan: check a kubeadm join (token, certificate key, etcd) first"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
     {NULL, NULL, NULL},
@@ -104,11 +107,19 @@ int cmd_version(int argc, char **argv, cli_globals *g)
         const char *upd = ok ? vet_catalog_updated(cat) : "unavailable";
         const char *newest = ok ? vet_catalog_newest(cat) : "?";
         size_t rows = ok ? vet_catalog_count(cat) : 0;
+        vet_releases *rel = NULL;
+        int rok = vet_releases_load_builtin(&rel) == 0;
+        const char *rupd = rok ? vet_releases_updated(rel) : "unavailable";
+        const vet_release *rlast = rok ? vet_releases_at(rel, vet_releases_count(rel) - 1) : NULL;
+        const char *rnewest = rlast ? rlast->newest : "?";
         if (g->output && !strcmp(g->output, "json")) {
             json_t *o =
                 json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:I}}", "kubevet", KV_VERSION, "git_commit",
                           KV_GIT_COMMIT, "openssl", OpenSSL_version(OPENSSL_VERSION), "api_catalog",
                           "updated", upd, "newest_kubernetes", newest, "rows", (json_int_t)rows);
+            json_object_set_new(o, "release_data",
+                                json_pack("{s:s,s:s,s:I}", "updated", rupd, "newest_release",
+                                          rnewest, "minors", (json_int_t)vet_releases_count(rel)));
             json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             putchar('\n');
             json_decref(o);
@@ -116,7 +127,10 @@ int cmd_version(int argc, char **argv, cli_globals *g)
             printf(
                 "kubevet %s (git %s)\nAPI catalog: updated %s, Kubernetes up to %s, %zu rows\n%s\n",
                 KV_VERSION, KV_GIT_COMMIT, upd, newest, rows, OpenSSL_version(OPENSSL_VERSION));
+            printf("release data: updated %s, newest release %s, %zu minors\n", rupd, rnewest,
+                   vet_releases_count(rel));
         }
+        vet_releases_free(rel);
         vet_catalog_free(cat);
     }
     return 0;
