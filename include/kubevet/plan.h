@@ -21,7 +21,9 @@ typedef enum {
     VET_ACT_WRITE,      /* write path (bytes, mode, owner) atomically */
     VET_ACT_REMOVE,     /* remove path (a file that did not exist before a backup) */
     VET_ACT_API_UPDATE, /* update an API object at a resourceVersion */
-    VET_ACT_COMMAND     /* a command for the operator; never run by the executor */
+    VET_ACT_COMMAND,    /* a command for the operator; never run by the executor */
+    VET_ACT_CALL        /* an operation outside files and the API (etcd member add/remove),
+                         * performed by opts->call; `command` is its shell equivalent */
 } vet_action_kind;
 
 enum {
@@ -45,6 +47,8 @@ typedef struct {
     char *api_body; /* the object to PUT (JSON or YAML text) */
     /* API update (as the fallback) and command */
     char *command;
+    /* call: what the hook performs ("etcd-member-add"); the hook's own data says with what */
+    char *op;
 } vet_action;
 
 typedef struct vet_plan vet_plan;
@@ -72,8 +76,13 @@ void vet_plan_set_owner(vet_plan *p, long uid, long gid);
 int vet_plan_add_api_update(vet_plan *p, const char *kind, const char *ns, const char *name,
                             const char *resource_version, const char *body, const char *command,
                             const char *finding_id, const char *finding_subject, const char *why);
+/* command NULL: a step in words (`why`), such as "wait until ..." or a step on another node
+ * that needs the operator's judgement; rendered as the sentence alone. */
 int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_id,
                          const char *finding_subject, const char *why);
+/* An operation opts->call performs when the plan is applied (without it, apply fails before
+ * changing anything); `command` is shown in the plan as what it amounts to. */
+int vet_plan_add_call(vet_plan *p, const char *op, const char *command, const char *why);
 
 /* Refuse the plan: every action is dropped; only `reason` (one line) and the alternatives
  * (commands or advice that are safe in this state) remain. */
@@ -104,7 +113,10 @@ typedef struct {
     void *arg;
     int64_t now; /* names the backup folder; 0 = time(NULL) */
     vet_plan_api_undo_fn api_undo;
-    void *api_arg; /* for api and api_undo (arg stays the verify hook's) */
+    void *api_arg;        /* for api and api_undo (arg stays the verify hook's) */
+    vet_plan_api_fn call; /* performs VET_ACT_CALL actions (undo: as for api) */
+    vet_plan_api_undo_fn call_undo;
+    void *call_arg;
 } vet_plan_apply_opts;
 
 typedef struct {

@@ -544,7 +544,8 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
         goto out;
     }
     {
-        vet_plan_apply_opts ao = {NULL, vet_plan_api_k8s, NULL, 0, vet_plan_api_k8s_undo, lv.c};
+        vet_plan_apply_opts ao = {
+            NULL, vet_plan_api_k8s, NULL, 0, vet_plan_api_k8s_undo, lv.c, NULL, NULL, NULL};
         if ((rc = vet_plan_apply(plan, lv.c ? &ao : NULL, &res))) {
             code = cli_fail(rc);
             if (res.backup_dir)

@@ -75,7 +75,7 @@ static void test_rollback_on_verify(void **state)
 {
     vet_plan *p = NULL;
     vet_plan_result res;
-    vet_plan_apply_opts o = {fail_at_end, NULL, NULL, 0, NULL, NULL};
+    vet_plan_apply_opts o = {fail_at_end, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL};
     (void)state;
     assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
     assert_int_equal(vet_plan_add_write(p, "etc/kubernetes/a.conf", "new\n", 4, 0600, 0, NULL,
@@ -165,7 +165,7 @@ static void test_rollback_api(void **state)
     vet_plan *p = NULL;
     vet_plan_result res;
     int fail_at = 3;
-    vet_plan_apply_opts o = {NULL, fake_api, NULL, 0, fake_undo, &fail_at};
+    vet_plan_apply_opts o = {NULL, fake_api, NULL, 0, fake_undo, &fail_at, NULL, NULL, NULL};
     (void)state;
     put("etc/kubernetes/a.conf", "old\n", 0600);
     undone[0] = '\0';

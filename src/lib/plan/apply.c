@@ -256,6 +256,8 @@ static int run_step(const vet_plan *p, const vet_action *a, origs *o,
         return opts && opts->api ? opts->api(a, undo, opts->api_arg) : 0;
     case VET_ACT_COMMAND:
         return 0;
+    case VET_ACT_CALL:
+        return opts->call(a, undo, opts->call_arg);
     }
     (void)p;
     return 0;
@@ -290,9 +292,14 @@ static int rollback(origs *o, const vet_plan *p, char **undo, const vet_plan_app
         int r;
         if (!undo[i])
             continue;
-        r = opts && opts->api_undo ? opts->api_undo(&p->v[i], undo[i], opts->api_arg)
-                                   : vet_error_set(VET_EINPUT, "%s %s: no way to undo the update",
-                                                   p->v[i].api_kind, p->v[i].api_name);
+        if (p->v[i].kind == VET_ACT_CALL)
+            r = opts->call_undo ? opts->call_undo(&p->v[i], undo[i], opts->call_arg)
+                                : vet_error_set(VET_EINPUT, "%s: no way to undo it", p->v[i].op);
+        else
+            r = opts && opts->api_undo
+                    ? opts->api_undo(&p->v[i], undo[i], opts->api_arg)
+                    : vet_error_set(VET_EINPUT, "%s %s: no way to undo the update",
+                                    p->v[i].api_kind, p->v[i].api_name);
         if (r && !rc)
             rc = r;
     }
@@ -326,6 +333,13 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
     if (!(undo = calloc(p->n ? p->n : 1, sizeof *undo)))
         return vet_error_set(VET_ENOMEM, "out of memory");
+    /* An operation only a hook can perform: without the hook, nothing may start. */
+    for (size_t k = 0; k < p->n; k++)
+        if (p->v[k].kind == VET_ACT_CALL && !(opts && opts->call)) {
+            free(undo);
+            return vet_error_set(VET_EINPUT, "%s: step %zu (%s) needs a caller that performs it",
+                                 p->title, k + 1, p->v[k].op);
+        }
     if ((rc = snapshot(&o, p)))
         goto done;
     if (o.n && (rc = make_backup(&res->backup_dir, p, &o,
