@@ -176,6 +176,25 @@ else
     snap >"$W/cm.after-409"
     check "409: every ConfigMap as before" diff <(jq -S 'del(.metadata.resourceVersion)' "$W/cm.before") <(jq -S 'del(.metadata.resourceVersion)' "$W/cm.after-409")
     apiserver_admin API POST /_standin/reset >/dev/null
+    # kube-proxy changes between the plan and its update (its 2nd GET, the executor's check, is
+    # held 3 s while kubectl patches it): "changed since the plan was made", exit 3, and the
+    # kubeadm-config update already done is put back.
+    cp -a "$W/base" "$W/m"
+    snap >"$W/cm.before-moved"
+    apiserver_admin API POST /_standin/faults '{"rules":[{"method":"GET","path":"/configmaps/kube-proxy$","nth":2,"times":1,"delay_ms":3000}]}' >/dev/null
+    "$KUBEVET" ha plan --root "$W/m" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" --apply >"$W/m.out" 2>"$W/m.err" &
+    mpid=$!
+    sleep 1.5
+    "$KUBECTL" --kubeconfig "$KC" -n kube-system patch configmap kube-proxy --type merge -p '{"data":{"moved":"yes"}}' >/dev/null 2>&1
+    wait $mpid
+    rc=$?
+    [ $rc = 3 ] && grep -q 'changed since the plan was made' "$W/m.err" && ok "moved object: exit 3, changed since the plan was made" ||
+        bad "moved object" "rc=$rc $(cat "$W/m.err")"
+    check "moved object: root as before" diff -r --no-dereference -x 'kubevet-backup-*' "$W/base" "$W/m"
+    check "moved object: kubeadm-config put back (kubectl)" diff <(jq -S 'del(.metadata.resourceVersion)' <(kj kube-system kubeadm-config)) \
+        <(jq -S 'select(.metadata.name == "kubeadm-config") | del(.metadata.resourceVersion)' "$W/cm.before-moved")
+    check "moved object: the operator's change to kube-proxy kept" test "$(kd kube-system kube-proxy moved)" = yes
+    apiserver_admin API POST /_standin/reset >/dev/null
     # Dry run with the cluster: nothing written anywhere, the updates named at their resourceVersion.
     cp -a "$W/base" "$W/a"
     rv=$(kj kube-system kube-proxy | jq -r .metadata.resourceVersion)
