@@ -201,6 +201,37 @@ static void test_rollback_api(void **state)
     vet_plan_free(p);
 }
 
+static int fake_call(const vet_action *a, char **undo, void *arg)
+{
+    (void)undo;
+    *(int *)arg += !strcmp(a->op, "op-1");
+    return 0;
+}
+
+/* A call step needs its hook: without one nothing starts (not even the file before it). */
+static void test_call_needs_hook(void **state)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    int calls = 0;
+    vet_plan_apply_opts o = {NULL, NULL, NULL, 0, NULL, NULL, fake_call, NULL, &calls};
+    (void)state;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_equal(
+        vet_plan_add_write(p, "etc/kubernetes/a.conf", "new\n", 4, 0600, 0, NULL, NULL, NULL, NULL),
+        0);
+    assert_int_equal(vet_plan_add_call(p, "op-1", "etcdctl member add x", "why"), 0);
+    assert_int_not_equal(vet_plan_apply(p, NULL, &res), 0);
+    assert_string_equal(get("etc/kubernetes/a.conf"), "server: https://10.0.0.1:6443\n");
+    assert_null(res.backup_dir);
+    vet_plan_result_clear(&res);
+    assert_int_equal(vet_plan_apply(p, &o, &res), 0);
+    assert_int_equal(calls, 1);
+    assert_string_equal(get("etc/kubernetes/a.conf"), "new\n");
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +239,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_and_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_hides_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_api, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_needs_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
