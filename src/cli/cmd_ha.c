@@ -29,8 +29,11 @@ static const char description[] =
     "with least_conn, or haproxy mode tcp with /readyz checks) in --output-dir (default\n"
     "<root>/etc/kubernetes), the server line of admin.conf, kubelet.conf,\n"
     "controller-manager.conf and scheduler.conf switched to the endpoint, and the cluster\n"
-    "steps (kubeadm-config, kube-proxy and cluster-info ConfigMaps, joining the masters) as\n"
-    "commands. An endpoint on port 6443 is refused while the load balancer would share its\n"
+    "steps: the kubeadm-config (controlPlaneEndpoint, certSANs), kube-proxy and cluster-info\n"
+    "ConfigMaps are read and, with --apply, updated through the API when a kubeconfig is\n"
+    "named (--kubeconfig, --context; or one is found and --root is /), else printed as commands;\n"
+    "joining the masters is always printed. An endpoint on port 6443 is refused while the load "
+    "balancer would share its\n"
     "host and port with an apiserver (give --lb-bind with the LB host's own address).";
 
 typedef struct {
