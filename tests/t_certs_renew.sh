@@ -307,5 +307,47 @@ fault_loop rename apiserver apiserver admin.conf kubelet.conf --keep-key
 fault_loop fsync apiserver apiserver admin.conf kubelet.conf --keep-key
 fault_loop write front-proxy-client front-proxy-client # with a new key
 
+# ---- a new critical after writing -> every change undone -----------------------------------
+# A real state: the cluster CA carries a name constraint (excluded DNS subtree example.com), as an
+# enterprise policy CA can. The CA is re-signed by its own key with its dates kept (the leaves
+# still verify) and the kubeconfigs' CA data follow. Renewing apiserver with a SAN under the
+# excluded subtree produces a certificate OpenSSL rejects; the checks run after writing raise a
+# new KV104, and the executor puts every file back.
+mknode "$W/nc" --name master-1 --ip 127.0.0.2 >/dev/null 2>&1 || bad "nc: mknode"
+NP=$W/nc/etc/kubernetes/pki
+oldca=$(base64 -w0 "$NP/ca.crt")
+printf '[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nnameConstraints=critical,excluded;DNS:example.com\n' >"$W/nc.cnf"
+openssl x509 -in "$NP/ca.crt" -signkey "$NP/ca.key" -preserve_dates -clrext -extfile "$W/nc.cnf" \
+    -extensions v3 -out "$W/nc-ca.crt" 2>/dev/null && cp "$W/nc-ca.crt" "$NP/ca.crt"
+newca=$(base64 -w0 "$NP/ca.crt")
+grep -rl "$oldca" "$W/nc/etc/kubernetes" | while read -r f; do sed -i "s|$oldca|$newca|" "$f"; done
+if openssl verify -CAfile "$NP/ca.crt" "$NP/apiserver.crt" >/dev/null 2>&1; then
+    ok "name-constrained CA: the node's apiserver.crt still verifies (openssl)"
+else
+    bad "name-constrained CA fixture" "apiserver.crt does not verify"
+fi
+# The premise, judged by openssl alone: a leaf for api.example.com from this CA does not verify.
+openssl req -new -newkey rsa:2048 -nodes -keyout "$W/nc-leaf.key" -subj /CN=x -addext "subjectAltName=DNS:api.example.com" -out "$W/nc-leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:api.example.com\n' >"$W/nc-leaf.ext"
+openssl x509 -req -in "$W/nc-leaf.csr" -CA "$NP/ca.crt" -CAkey "$NP/ca.key" -CAcreateserial -CAserial "$W/nc.srl" -days 1 -extfile "$W/nc-leaf.ext" -out "$W/nc-leaf.crt" 2>/dev/null
+openssl verify -CAfile "$NP/ca.crt" "$W/nc-leaf.crt" 2>&1 | grep -q 'excluded subtree' &&
+    ok "name-constrained CA: openssl rejects a leaf for api.example.com" ||
+    bad "name-constrained CA premise" "$(openssl verify -CAfile "$NP/ca.crt" "$W/nc-leaf.crt" 2>&1 | tail -1)"
+cp -a "$W/nc" "$W/nc-before"
+"$KUBEVET" certs renew apiserver --root "$W/nc" --add-san api.example.com --apply >"$W/nc.out" 2>"$W/nc.err"
+rc=$?
+[ $rc = 3 ] && ok "new critical after writing: exit 3" || bad "new critical after writing: exit 3" "rc=$rc"
+grep -q 'new critical finding: KV104 etc/kubernetes/pki/apiserver.crt' "$W/nc.err" &&
+    grep -q 'every change was undone' "$W/nc.err" && ok "new critical: KV104 named, every change undone" ||
+    bad "new critical: message" "$(head -2 "$W/nc.err")"
+diff -r --no-dereference -x 'kubevet-backup-*' "$W/nc-before" "$W/nc" >/dev/null &&
+    ok "new critical: the root is byte-identical to before" || bad "new critical: root changed"
+stat -c %a "$NP/apiserver.key" | grep -qx 600 && ok "new critical: apiserver.key still 0600" || bad "new critical: key mode"
+# The same renewal with a SAN outside the excluded subtree goes through and verifies.
+"$KUBEVET" certs renew apiserver --root "$W/nc" --add-san api.example.org --apply >/dev/null 2>"$W/nc2.err" &&
+    openssl verify -CAfile "$NP/ca.crt" "$NP/apiserver.crt" >/dev/null 2>&1 &&
+    openssl x509 -in "$NP/apiserver.crt" -noout -ext subjectAltName | grep -q 'DNS:api.example.org' &&
+    ok "a SAN the CA permits: renewed and verified by openssl" || bad "permitted SAN renewal" "$(cat "$W/nc2.err")"
+
 echo "$pass passed, $fail failed${skipped:+, $skipped skipped}"
 [ $fail = 0 ]

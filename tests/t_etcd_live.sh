@@ -112,7 +112,7 @@ run plan-add-voter 1 etcd plan add-member --name A2 --peer-url "$NEWPEER" \
         and (.plan.alternatives | map(test("member add A2 --peer-urls=.* --learner")) | any)
         and (.plan.alternatives | map(test("--initial-cluster-state=existing")) | any)'
 run plan-add-text 1 etcd plan add-member --name A2 --peer-url "$NEWPEER" --etcd-endpoints "$A_EP" &&
-    grep -q "REFUSED" "$OUT" && grep -q -- "--initial-cluster=A1=${A_PEER1},A2=$NEWPEER" "$OUT" &&
+    grep -q "^Refused: " "$OUT" && ! grep -qE '^[0-9]+\. ' "$OUT" && grep -q -- "--initial-cluster=A1=${A_PEER1},A2=$NEWPEER" "$OUT" &&
     ok plan-add-text ||
     fail plan-add-text "refusal and --initial-cluster line"
 run plan-add-learner 0 etcd plan add-member --name A2 --peer-url "$NEWPEER" --learner \

@@ -68,12 +68,12 @@ present() {
     fi
     ok "$1"
 }
-# refused_text NAME [EXTRA]: the text of a refused plan names the refusal, prints alternatives, no
-# steps, and nothing that removes a member or sets a data dir (EXTRA: a further forbidden regex)
+# refused_text NAME [EXTRA]: the text of a refused plan (the plan engine's renderer) names the
+# refusal, prints alternatives, no numbered steps, and nothing that removes a member or sets a data dir (EXTRA: a further forbidden regex)
 refused_text() {
-    present "$1-refused" '^REFUSED: ' &&
-        present "$1-alternatives" '^Safe alternatives:' &&
-        absent "$1-no-steps" '^Steps:' &&
+    present "$1-refused" '^Refused: ' &&
+        present "$1-alternatives" '^What is safe instead:' &&
+        absent "$1-no-steps" '^(Steps:|[0-9]+\. )' &&
         absent "$1-no-member-remove" 'member remove' &&
         absent "$1-no-data-dir" "data-dir${2:+|$2}"
 }

@@ -135,5 +135,95 @@ B=$(find "$W/n/etc/kubernetes" -maxdepth 1 -name 'kubevet-backup-*' | head -1)
 check "restore: root as before (the LB config removed)" diff -r --no-dereference -x 'kubevet-backup-*' -x lb "$W/base" "$W/n"
 check "restore: the LB config did not exist before, so it is gone" test ! -e "$NG"
 
+# ---- the cluster's part through the API (stand-in seeded with incident 5's single master) -------
+# The ConfigMaps are read back with kubectl, never with kubevet.
+# shellcheck source=lib/apiserver.sh
+. "$KV_SRC/tests/lib/apiserver.sh"
+if [ -z "$KUBECTL" ]; then
+    skip "API part" "kubectl unavailable (scripts/k8s-clients failed)"
+elif ! apiserver_setup || ! apiserver_pki >"$W/pki.log" 2>&1; then
+    skip "API part" "the stand-in's PKI could not be made"
+else
+    trap 'apiserver_cleanup; cleanup' EXIT
+    apiserver_start API --version v1.17.17 "$KV_SRC/tests/data/clusters/incident5-v1.17" >"$W/api.log" 2>&1 ||
+        bad "stand-in did not start" "$(tail -3 "$W/api.log")"
+    KC=$W/cluster.conf
+    apiserver_kubeconfig API "$KC" cert
+    kj() { "$KUBECTL" --kubeconfig "$KC" -n "$1" get configmap "$2" -o json; }
+    kd() { "$KUBECTL" --kubeconfig "$KC" -n "$1" get configmap "$2" -o "jsonpath={.data.$3}"; }
+    snap() { kj kube-system kubeadm-config | jq -S .; kj kube-system kube-proxy | jq -S .; kj kube-public cluster-info | jq -S .; }
+    snap >"$W/cm.before"
+    APORT=$(free_port)
+    # A 500 on the 2nd API write (kube-proxy, after kubeadm-config): everything as before, exit 3.
+    cp -a "$W/base" "$W/f"
+    apiserver_admin API POST /_standin/faults '{"fail_write":[2]}' >/dev/null
+    "$KUBEVET" ha plan --root "$W/f" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" --apply >"$W/f.out" 2>"$W/f.err"
+    rc=$?
+    [ $rc = 3 ] && ok "500 on the 2nd API write: exit 3" || bad "500 on the 2nd API write: exit 3" "rc=$rc $(cat "$W/f.err")"
+    check "500 on the 2nd API write: the error says every change was undone" grep -q 'every change was undone' "$W/f.err"
+    snap >"$W/cm.after-fail"
+    check "500 on the 2nd API write: every ConfigMap as before (kubectl -o json, resourceVersion aside)" \
+        diff <(jq -S 'del(.metadata.resourceVersion)' "$W/cm.before") <(jq -S 'del(.metadata.resourceVersion)' "$W/cm.after-fail")
+    check "500 on the 2nd API write: the root's bytes as before" diff -r --no-dereference -x 'kubevet-backup-*' "$W/base" "$W/f"
+    apiserver_admin API POST /_standin/reset >/dev/null
+    # A ConfigMap that moves between the plan and the write is never overwritten: 409 -> exit 3.
+    cp -a "$W/base" "$W/c"
+    apiserver_admin API POST /_standin/faults '{"conflict_update":[1]}' >/dev/null
+    "$KUBEVET" ha plan --root "$W/c" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" --apply >"$W/c.out" 2>"$W/c.err"
+    rc=$?
+    [ $rc = 3 ] && ok "409 on the 1st update: exit 3, not retried" || bad "409 on the 1st update" "rc=$rc $(cat "$W/c.err")"
+    check "409: root as before" diff -r --no-dereference -x 'kubevet-backup-*' "$W/base" "$W/c"
+    snap >"$W/cm.after-409"
+    check "409: every ConfigMap as before" diff <(jq -S 'del(.metadata.resourceVersion)' "$W/cm.before") <(jq -S 'del(.metadata.resourceVersion)' "$W/cm.after-409")
+    apiserver_admin API POST /_standin/reset >/dev/null
+    # kube-proxy changes between the plan and its update (its 2nd GET, the executor's check, is
+    # held 3 s while kubectl patches it): "changed since the plan was made", exit 3, and the
+    # kubeadm-config update already done is put back.
+    cp -a "$W/base" "$W/m"
+    snap >"$W/cm.before-moved"
+    apiserver_admin API POST /_standin/faults '{"rules":[{"method":"GET","path":"/configmaps/kube-proxy$","nth":2,"times":1,"delay_ms":3000}]}' >/dev/null
+    "$KUBEVET" ha plan --root "$W/m" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" --apply >"$W/m.out" 2>"$W/m.err" &
+    mpid=$!
+    sleep 1.5
+    "$KUBECTL" --kubeconfig "$KC" -n kube-system patch configmap kube-proxy --type merge -p '{"data":{"moved":"yes"}}' >/dev/null 2>&1
+    wait $mpid
+    rc=$?
+    [ $rc = 3 ] && grep -q 'changed since the plan was made' "$W/m.err" && ok "moved object: exit 3, changed since the plan was made" ||
+        bad "moved object" "rc=$rc $(cat "$W/m.err")"
+    check "moved object: root as before" diff -r --no-dereference -x 'kubevet-backup-*' "$W/base" "$W/m"
+    check "moved object: kubeadm-config put back (kubectl)" diff <(jq -S 'del(.metadata.resourceVersion)' <(kj kube-system kubeadm-config)) \
+        <(jq -S 'select(.metadata.name == "kubeadm-config") | del(.metadata.resourceVersion)' "$W/cm.before-moved")
+    check "moved object: the operator's change to kube-proxy kept" test "$(kd kube-system kube-proxy moved)" = yes
+    apiserver_admin API POST /_standin/reset >/dev/null
+    # Dry run with the cluster: nothing written anywhere, the updates named at their resourceVersion.
+    cp -a "$W/base" "$W/a"
+    rv=$(kj kube-system kube-proxy | jq -r .metadata.resourceVersion)
+    snap >"$W/cm.before-dry"
+    "$KUBEVET" ha plan --root "$W/a" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" >"$W/a.dry" 2>&1
+    check "API dry run: exit 0" test $? = 0
+    check "API dry run names kube-proxy at its resourceVersion" grep -q "update ConfigMap kube-system/kube-proxy at resourceVersion $rv" "$W/a.dry"
+    snap >"$W/cm.after-dry"
+    check "API dry run: ConfigMaps untouched" diff "$W/cm.before-dry" "$W/cm.after-dry"
+    # Apply.
+    "$KUBEVET" ha plan --root "$W/a" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" --apply >"$W/a.out" 2>&1
+    rc=$?
+    [ $rc = 0 ] && ok "ha plan --apply with the cluster: exit 0" || bad "ha plan --apply with the cluster" "rc=$rc $(cat "$W/a.out")"
+    CC=$(kd kube-system kubeadm-config ClusterConfiguration)
+    cpe=$(printf '%s\n' "$CC" | /usr/bin/python3 -c 'import sys,yaml; print(yaml.safe_load(sys.stdin).get("controlPlaneEndpoint"))')
+    [ "$cpe" = "127.0.0.1:$APORT" ] && ok "kubeadm-config controlPlaneEndpoint" || bad "controlPlaneEndpoint" "$cpe"
+    sans=$(printf '%s\n' "$CC" | /usr/bin/python3 -c 'import sys,yaml; print(",".join(yaml.safe_load(sys.stdin)["apiServer"]["certSANs"]))')
+    [ "$sans" = "127.0.0.1,master-1,127.0.0.2,master-2,127.0.0.3" ] && ok "kubeadm-config apiServer.certSANs" || bad "certSANs" "$sans"
+    ae=$(printf '%s\n' "$CC" | /usr/bin/python3 -c 'import sys,yaml; print(yaml.safe_load(sys.stdin)["apiServer"]["extraArgs"]["authorization-mode"])')
+    [ "$ae" = "Node,RBAC" ] && ok "kubeadm-config: the other apiServer fields kept" || bad "apiServer fields kept" "$ae"
+    check "cluster-info server is the endpoint" bash -c "printf '%s' \"\$1\" | grep -qx '    server: https://127.0.0.1:$APORT'" _ "$(kd kube-public cluster-info kubeconfig)"
+    check "kube-proxy server is the endpoint" bash -c "printf '%s' \"\$1\" | grep -qx '    server: https://127.0.0.1:$APORT'" _ "$(kd kube-system kube-proxy 'kubeconfig\.conf')"
+    check "kube-proxy's config.conf kept" bash -c "printf '%s' \"\$1\" | grep -q 'mode: iptables'" _ "$(kd kube-system kube-proxy 'config\.conf')"
+    check "admin.conf dials the endpoint" grep -qx "    server: https://127.0.0.1:$APORT" "$W/a/etc/kubernetes/admin.conf"
+    check "no cluster step left as a kubectl command" bash -c "! grep -q 'kubectl -n' '$W/a.out'"
+    # Again: the cluster already says so, so no API step is planned.
+    "$KUBEVET" ha plan --root "$W/a" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" >"$W/a2.dry" 2>&1
+    check "second plan: no ConfigMap update" bash -c "! grep -q 'update ConfigMap' '$W/a2.dry'"
+fi
+
 echo "$pass passed, $fail failed${skipped:+, $skipped skipped}"
 [ $fail = 0 ]

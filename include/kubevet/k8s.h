@@ -92,6 +92,14 @@ int vet_k8s_create(json_t **out, vet_k8s *c, const char *path, const json_t *obj
 int vet_k8s_update(json_t **out, vet_k8s *c, const char *path, const json_t *obj);
 int vet_k8s_patch(json_t **out, vet_k8s *c, const char *path, const json_t *patch);
 
+/* ---- kubeadm's ClusterConfiguration (the YAML in kube-system/kubeadm-config) ---- */
+
+/* controlPlaneEndpoint (NULL when unset) and apiServer.certSANs (appended to sans). */
+int vet_kubeadm_cc_read(const char *cc, char **endpoint, vet_strv *sans);
+/* The same text with controlPlaneEndpoint = endpoint and apiServer.certSANs = sans (every other
+ * line kept); VET_EINPUT when the result would not read back exactly so. */
+int vet_kubeadm_cc_set(char **out, const char *cc, const char *endpoint, const vet_strv *sans);
+
 /* ---- decoding (exposed for tests and the fuzz target) ---- */
 
 /* Walk one LIST page: each element of "items" is decoded alone and passed to fn; out_continue

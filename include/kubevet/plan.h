@@ -21,7 +21,9 @@ typedef enum {
     VET_ACT_WRITE,      /* write path (bytes, mode, owner) atomically */
     VET_ACT_REMOVE,     /* remove path (a file that did not exist before a backup) */
     VET_ACT_API_UPDATE, /* update an API object at a resourceVersion */
-    VET_ACT_COMMAND     /* a command for the operator; never run by the executor */
+    VET_ACT_COMMAND,    /* a command for the operator; never run by the executor */
+    VET_ACT_CALL        /* an operation outside files and the API (etcd member add/remove),
+                         * performed by opts->call; `command` is its shell equivalent */
 } vet_action_kind;
 
 enum {
@@ -45,6 +47,8 @@ typedef struct {
     char *api_body; /* the object to PUT (JSON or YAML text) */
     /* API update (as the fallback) and command */
     char *command;
+    /* call: what the hook performs ("etcd-member-add"); the hook's own data says with what */
+    char *op;
 } vet_action;
 
 typedef struct vet_plan vet_plan;
@@ -72,8 +76,13 @@ void vet_plan_set_owner(vet_plan *p, long uid, long gid);
 int vet_plan_add_api_update(vet_plan *p, const char *kind, const char *ns, const char *name,
                             const char *resource_version, const char *body, const char *command,
                             const char *finding_id, const char *finding_subject, const char *why);
+/* command NULL: a step in words (`why`), such as "wait until ..." or a step on another node
+ * that needs the operator's judgement; rendered as the sentence alone. */
 int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_id,
                          const char *finding_subject, const char *why);
+/* An operation opts->call performs when the plan is applied (without it, apply fails before
+ * changing anything); `command` is shown in the plan as what it amounts to. */
+int vet_plan_add_call(vet_plan *p, const char *op, const char *command, const char *why);
 
 /* Refuse the plan: every action is dropped; only `reason` (one line) and the alternatives
  * (commands or advice that are safe in this state) remain. */
@@ -91,14 +100,23 @@ json_t *vet_plan_to_json(const vet_plan *p);
 /* Called after each applied step (step index) and once after the last one (step ==
  * vet_plan_count). Non-zero (with vet_error_set) makes the executor roll back. */
 typedef int (*vet_plan_verify_fn)(const vet_plan *p, size_t step, void *arg);
-/* Applies an API update action; absent = such actions are left to the operator. */
-typedef int (*vet_plan_api_fn)(const vet_action *a, void *arg);
+/* Applies an API update action; absent = such actions are left to the operator. Once the
+ * object has been changed (even when a later check of it fails), *undo receives what puts it
+ * back (malloc'd; for the Kubernetes client, the original object at the new resourceVersion),
+ * which the executor hands to api_undo when a later step fails. */
+typedef int (*vet_plan_api_fn)(const vet_action *a, char **undo, void *arg);
+typedef int (*vet_plan_api_undo_fn)(const vet_action *a, const char *undo, void *arg);
 
 typedef struct {
     vet_plan_verify_fn verify;
     vet_plan_api_fn api;
     void *arg;
     int64_t now; /* names the backup folder; 0 = time(NULL) */
+    vet_plan_api_undo_fn api_undo;
+    void *api_arg;        /* for api and api_undo (arg stays the verify hook's) */
+    vet_plan_api_fn call; /* performs VET_ACT_CALL actions (undo: as for api) */
+    vet_plan_api_undo_fn call_undo;
+    void *call_arg;
 } vet_plan_apply_opts;
 
 typedef struct {
@@ -108,10 +126,22 @@ typedef struct {
     int rollback_failed; /* 1 when undoing failed too: the backup folder is the way back */
 } vet_plan_result;
 
+/* The API hooks for a Kubernetes client (pass the vet_k8s as opts->api_arg). Applying one
+ * update: GET the object; its resourceVersion must still be the plan's (else VET_K8S_ECONFLICT,
+ * "changed since the plan was made"); PUT the body at that resourceVersion (a 409 is an error,
+ * never retried); GET it again and compare every field the body sets (data, spec, ...).
+ * The undo text is the original object at the resourceVersion the PUT produced, so putting it
+ * back fails (409) rather than overwrite someone else's later change. Kinds: ConfigMap, Secret
+ * (namespaced core/v1). */
+struct vet_k8s;
+int vet_plan_api_k8s(const vet_action *a, char **undo, void *k8s);
+int vet_plan_api_k8s_undo(const vet_action *a, const char *undo, void *k8s);
+
 /* Apply: back up every file the plan touches (bytes, mode, owner; MANIFEST lists them and
  * those that did not exist), then each action in order through the atomic writer, verifying
  * each (bytes and mode read back, then opts->verify). On any failure, the steps done are undone
- * from the backup, the error stays in vet_error_last() and is returned. Command actions and API
+ * (API updates through opts->api_undo, newest first, then files from the backup), the error
+ * stays in vet_error_last() and is returned. Command actions and API
  * updates without opts->api are not run: the caller prints them. res is filled either way. */
 int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result *res);
 void vet_plan_result_clear(vet_plan_result *res);

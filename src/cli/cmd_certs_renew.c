@@ -349,7 +349,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
         goto out;
     }
     {
-        vet_plan_apply_opts ao = {verify_after, NULL, &va, 0};
+        vet_plan_apply_opts ao = {verify_after, NULL, &va, 0, NULL, NULL, NULL, NULL, NULL};
         rc = vet_plan_apply(plan, &ao, &res);
     }
     if (rc) {

@@ -3,12 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "cmd_etcd_snapshot.h"
 #include "error.h"
 #include "text.h"
 #include "kubevet/check.h"
 #include "kubevet/etcd.h"
+#include "kubevet/plan.h"
 #include "kubevet/snapshot.h"
 
 static const char *const etcd_checks[] = {"KV301", "KV302", "KV303", "KV304",
@@ -281,40 +283,91 @@ done:
     return code;
 }
 
-/* Plans carry member names and URLs from etcd: printed with control characters escaped. */
-static void print_plan(const char *title, const vet_etcd_plan *p, const char *after_label)
+/* The etcd plan as the engine's plan: each step an operator step (sentences and commands
+ * verbatim, for this cluster), or, refused, only the reason and the safe alternatives. */
+static int engine_plan(vet_plan **out, const vet_etcd_plan *ep, const char *title, cli_globals *g)
+{
+    vet_plan *p = NULL;
+    int rc = vet_plan_new(&p, g->root ? g->root : "/", title, NULL);
+    if (!rc && ep->refused)
+        rc = vet_plan_refuse(p, ep->refusal ? ep->refusal : "refused",
+                             (const char *const *)ep->alternatives.v, ep->alternatives.n);
+    for (size_t i = 0; !rc && !ep->refused && i < ep->steps.n; i++)
+        rc = vet_plan_add_command(p, NULL, NULL, NULL, ep->steps.v[i]);
+    if (rc) {
+        vet_plan_free(p);
+        p = NULL;
+    }
+    *out = p;
+    return rc;
+}
+
+/* The plan's JSON: the etcd facts of the plan (quorum before/after, steps, alternatives, IDs)
+ * plus the engine's actions. */
+static json_t *plan_json(const vet_etcd_plan *ep, const vet_plan *p)
+{
+    json_t *o = vet_etcd_plan_to_json(ep), *e = p ? vet_plan_to_json(p) : NULL;
+    if (o && e)
+        json_object_update_missing(o, e);
+    json_decref(e);
+    return o;
+}
+
+/* Quorum before/after, then the plan through the one renderer. Names and URLs from etcd are
+ * printed with control characters escaped (the renderer does the same). */
+static void print_plan(const char *title, const vet_etcd_plan *p, const vet_plan *ep,
+                       const char *after_label)
 {
     char *b = vet_etcd_verdict(&p->before), *a = vet_etcd_verdict(&p->after);
     vet_text_fputs(title, stdout, 0);
     printf("\n");
     if (p->before.voters || p->before.learners) /* a restore has no "before" */
         printf("  %-14s %s\n", "quorum now:", b ? b : "");
-    printf("  %-14s %s\n", after_label, a ? a : "");
-    if (p->refused) {
-        printf("\nREFUSED: ");
-        vet_text_fputs(p->refusal ? p->refusal : "", stdout, 0);
-        printf("\n\nSafe alternatives:\n");
-        for (size_t i = 0; i < p->alternatives.n; i++) {
-            printf("  ");
-            vet_text_fputs(p->alternatives.v[i], stdout, 0);
-            printf("\n");
-        }
-    } else {
-        printf("\nSteps:\n");
-        for (size_t i = 0; i < p->steps.n; i++) {
-            printf("  %zu. ", i + 1);
-            vet_text_fputs(p->steps.v[i], stdout, 0);
-            printf("\n");
-        }
-        if (p->initial_cluster && *p->initial_cluster) {
-            printf("\n--initial-cluster=");
-            vet_text_fputs(p->initial_cluster, stdout, 0);
-            printf("\n");
-        }
+    printf("  %-14s %s\n\n", after_label, a ? a : "");
+    vet_plan_render_text(ep, stdout);
+    if (!p->refused && p->initial_cluster && *p->initial_cluster) {
+        printf("\n--initial-cluster=");
+        vet_text_fputs(p->initial_cluster, stdout, 0);
+        printf("\n");
     }
     printf("\n");
     free(b);
     free(a);
+}
+
+/* --apply: the membership change as the engine's one step, performed through this hook. */
+typedef struct {
+    vet_etcd *c;
+    const char *name, *peer;
+    uint64_t id;
+    char *ic;
+} member_call;
+
+static int call_member(const vet_action *a, char **undo, void *arg)
+{
+    member_call *m = arg;
+    *undo = NULL;
+    if (!strcmp(a->op, "etcd-member-add"))
+        return vet_etcd_member_add(&m->id, &m->ic, m->c, m->name, m->peer, 1);
+    if (!strcmp(a->op, "etcd-member-remove"))
+        return vet_etcd_member_remove(m->c, m->id);
+    return vet_error_set(VET_EINPUT, "%s: not an etcd operation", a->op);
+}
+
+static int apply_member(member_call *m, const char *op, const char *command, const char *why,
+                        cli_globals *g)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    vet_plan_apply_opts o = {NULL, NULL, NULL, 0, NULL, NULL, call_member, NULL, m};
+    int rc;
+    memset(&res, 0, sizeof res);
+    if (!(rc = vet_plan_new(&p, g->root ? g->root : "/", "etcd plan", NULL)) &&
+        !(rc = vet_plan_add_call(p, op, command, why)))
+        rc = vet_plan_apply(p, &o, &res);
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+    return rc;
 }
 
 /* A refused plan is a KV301 finding (exit 1) whose fix names the first safe alternative. */
@@ -350,6 +403,7 @@ static int plan_add(int argc, char **argv, cli_globals *g)
     vet_etcd *c = NULL;
     vet_etcd_facts *f = NULL;
     vet_etcd_plan *p = NULL;
+    vet_plan *ep = NULL;
     vet_report r;
     int rc, code, have_r = 0;
 
@@ -366,7 +420,8 @@ static int plan_add(int argc, char **argv, cli_globals *g)
         goto done;
     }
     if ((rc = cli_etcd_connect(&c, g)) || (rc = vet_etcd_status(&f, c)) ||
-        (rc = vet_etcd_plan_add_member(&p, f, name, peer, learner || apply))) {
+        (rc = vet_etcd_plan_add_member(&p, f, name, peer, learner || apply)) ||
+        (rc = engine_plan(&ep, p, "etcd plan add-member", g))) {
         code = cli_fail(rc);
         goto done;
     }
@@ -394,14 +449,21 @@ static int plan_add(int argc, char **argv, cli_globals *g)
         char title[512];
         snprintf(title, sizeof title, "Plan: add %s (%s) as a %s to the etcd cluster via %s", name,
                  peer, learner || apply ? "learner" : "voting member", vet_etcd_endpoint(c));
-        print_plan(title, p, "after add:");
+        print_plan(title, p, ep, "after add:");
         if (apply && p->refused)
             printf("Nothing was changed: the plan is refused.\n\n");
     }
     if (apply && !p->refused) {
-        uint64_t id = 0;
-        char *ic = NULL, hex[17];
-        if ((rc = vet_etcd_member_add(&id, &ic, c, name, peer, 1))) {
+        member_call m = {c, name, peer, 0, NULL};
+        char *cmd = vet_strdupf("etcdctl member add %s --peer-urls=%s --learner", name, peer), *ic,
+             hex[17];
+        uint64_t id;
+        rc = apply_member(&m, "etcd-member-add", cmd, "add the new member as a learner", g);
+        free(cmd);
+        id = m.id;
+        ic = m.ic;
+        if (rc) {
+            free(ic);
             code = cli_fail(rc);
             goto done;
         }
@@ -418,12 +480,13 @@ static int plan_add(int argc, char **argv, cli_globals *g)
             json_pack("{s:s,s:s}", "id", vet_etcd_id_hex(hex, id), "initial_cluster", ic));
         free(ic);
     }
-    vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));
+    vet_report_set(&r, "plan", plan_json(p, ep));
     vet_report_set(&r, "etcd", vet_etcd_facts_to_json(f));
     code = cli_emit(&r, g);
 done:
     if (have_r)
         vet_report_free(&r);
+    vet_plan_free(ep);
     vet_etcd_plan_free(p);
     vet_etcd_facts_free(f);
     vet_etcd_free(c);
@@ -445,6 +508,7 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
     vet_etcd *c = NULL;
     vet_etcd_facts *f = NULL;
     vet_etcd_plan *p = NULL;
+    vet_plan *ep = NULL;
     vet_report r;
     int rc, code, have_r = 0;
 
@@ -460,7 +524,8 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
         goto done;
     }
     if ((rc = cli_etcd_connect(&c, g)) || (rc = vet_etcd_status(&f, c)) ||
-        (rc = vet_etcd_plan_remove_member(&p, f, name ? name : id))) {
+        (rc = vet_etcd_plan_remove_member(&p, f, name ? name : id)) ||
+        (rc = engine_plan(&ep, p, "etcd plan remove-member", g))) {
         code = cli_fail(rc);
         goto done;
     }
@@ -482,15 +547,22 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
         char title[256];
         snprintf(title, sizeof title, "Plan: remove %s from the etcd cluster via %s",
                  name ? name : id, vet_etcd_endpoint(c));
-        print_plan(title, p, "after remove:");
+        print_plan(title, p, ep, "after remove:");
     }
     if (apply && p->refused && is_text(g))
         printf("Nothing was changed: the plan is refused.\n\n");
     if (apply && !p->refused) {
         const vet_etcd_member *m = vet_etcd_member_find(f, name ? name : id);
-        if (m && (rc = vet_etcd_member_remove(c, m->id))) {
-            code = cli_fail(rc);
-            goto done;
+        if (m) {
+            member_call mc = {c, m->name, NULL, m->id, NULL};
+            char hex[17];
+            char *cmd = vet_strdupf("etcdctl member remove %s", vet_etcd_id_hex(hex, m->id));
+            rc = apply_member(&mc, "etcd-member-remove", cmd, "remove the member", g);
+            free(cmd);
+            if (rc) {
+                code = cli_fail(rc);
+                goto done;
+            }
         }
         if (is_text(g)) {
             printf("Removed ");
@@ -498,12 +570,13 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
             printf(".\n\n");
         }
     }
-    vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));
+    vet_report_set(&r, "plan", plan_json(p, ep));
     vet_report_set(&r, "etcd", vet_etcd_facts_to_json(f));
     code = cli_emit(&r, g);
 done:
     if (have_r)
         vet_report_free(&r);
+    vet_plan_free(ep);
     vet_etcd_plan_free(p);
     vet_etcd_facts_free(f);
     vet_etcd_free(c);
@@ -529,6 +602,7 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
     vet_etcd_restore_member *ms = NULL;
     vet_etcd_pod *pod = NULL;
     vet_etcd_plan *p = NULL;
+    vet_plan *ep = NULL;
     vet_snapshot *s = NULL;
     vet_snapshot_info info;
     vet_report r;
@@ -600,7 +674,8 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
         code = cli_emit(&r, g);
         goto done;
     }
-    if ((rc = vet_etcd_plan_restore(&p, snap, ms, mem.n, token, dir, pod))) {
+    if ((rc = vet_etcd_plan_restore(&p, snap, ms, mem.n, token, dir, pod)) ||
+        (rc = engine_plan(&ep, p, "etcd plan restore", g))) {
         code = cli_fail(rc);
         goto done;
     }
@@ -612,13 +687,14 @@ static int plan_restore(int argc, char **argv, cli_globals *g)
                  "Plan: restore %s (verified: SHA-256 trailer and bbolt structure ok, revision "
                  "%lld) into %zu member%s; expected cluster ID %s",
                  snap, (long long)info.revision, mem.n, mem.n == 1 ? "" : "s", cid ? cid : "?");
-        print_plan(title, p, "after restore:");
+        print_plan(title, p, ep, "after restore:");
     }
-    vet_report_set(&r, "plan", vet_etcd_plan_to_json(p));
+    vet_report_set(&r, "plan", plan_json(p, ep));
     code = cli_emit(&r, g);
 done:
     if (have_r)
         vet_report_free(&r);
+    vet_plan_free(ep);
     vet_snapshot_close(s);
     vet_etcd_plan_free(p);
     vet_etcd_pod_free(pod);

@@ -1,8 +1,10 @@
 /* kubevet ha plan: the single-master -> HA conversion of incident 5 as one plan. The node's
  * part (apiserver certificate with every SAN, the L4 load balancer's configuration, the
  * kubeconfigs' server lines) is written by the plan engine with --apply; the cluster's part
- * (kubeadm-config, kube-proxy, cluster-info, joining the new masters) is printed as the
- * operator's commands until kubevet has an API client. */
+ * (kubeadm-config, kube-proxy, cluster-info) is read from the cluster and applied through the
+ * API by the same executor when a kubeconfig is given (--kubeconfig/--context, or one found on
+ * a live node), and printed as the operator's commands otherwise; joining the new masters is
+ * always the operator's. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "cmd_certs_renew.h"
 #include "error.h"
 #include "fs.h"
+#include "kubevet/k8s.h"
 #include "kubevet/plan.h"
 
 static const char synopsis[] =
@@ -26,8 +29,11 @@ static const char description[] =
     "with least_conn, or haproxy mode tcp with /readyz checks) in --output-dir (default\n"
     "<root>/etc/kubernetes), the server line of admin.conf, kubelet.conf,\n"
     "controller-manager.conf and scheduler.conf switched to the endpoint, and the cluster\n"
-    "steps (kubeadm-config, kube-proxy and cluster-info ConfigMaps, joining the masters) as\n"
-    "commands. An endpoint on port 6443 is refused while the load balancer would share its\n"
+    "steps: the kubeadm-config (controlPlaneEndpoint, certSANs), kube-proxy and cluster-info\n"
+    "ConfigMaps are read and, with --apply, updated through the API when a kubeconfig is\n"
+    "named (--kubeconfig, --context; or one is found and --root is /), else printed as commands;\n"
+    "joining the masters is always printed. An endpoint on port 6443 is refused while the load "
+    "balancer would share its\n"
     "host and port with an apiserver (give --lb-bind with the LB host's own address).";
 
 typedef struct {
@@ -141,6 +147,107 @@ static char *switch_server(const char *in, size_t len, const char *url, size_t *
     return vet_buf_detach(&b);
 }
 
+static const char path_kubeadm[] = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config",
+                  path_proxy[] = "/api/v1/namespaces/kube-system/configmaps/kube-proxy",
+                  path_info[] = "/api/v1/namespaces/kube-public/configmaps/cluster-info";
+
+/* The cluster as read when the plan was made: what the API updates start from. */
+typedef struct {
+    vet_k8s *c;
+    json_t *kubeadm, *proxy, *info; /* NULL: absent (404) */
+    char *endpoint;                 /* controlPlaneEndpoint, or NULL */
+    vet_strv sans;                  /* apiServer.certSANs */
+} live;
+
+static void live_clear(live *l)
+{
+    vet_k8s_free(l->c);
+    json_decref(l->kubeadm);
+    json_decref(l->proxy);
+    json_decref(l->info);
+    free(l->endpoint);
+    vet_strv_free(&l->sans);
+    memset(l, 0, sizeof *l);
+}
+
+static int get_optional(json_t **out, vet_k8s *c, const char *path)
+{
+    int rc = vet_k8s_get(out, c, path);
+    if (rc == VET_ENOTFOUND) {
+        vet_error_clear();
+        *out = NULL;
+        return 0;
+    }
+    return rc;
+}
+
+/* Connect when told to (--kubeconfig/--context), or on a live node (root /) when a kubeconfig
+ * is found; a copy of a node under --root never reaches a cluster by accident. Without a
+ * cluster (*l stays empty) the cluster's part is printed as commands. */
+static int live_read(live *l, cli_globals *g)
+{
+    int named = g->kubeconfig || g->context, rc;
+    const char *cc;
+    memset(l, 0, sizeof *l);
+    if (!named && g->root && strcmp(g->root, "/"))
+        return 0;
+    if (!(rc = cli_k8s_connect(&l->c, g)))
+        rc = vet_k8s_get(&l->kubeadm, l->c, path_kubeadm);
+    if (rc && !named) {
+        fprintf(stderr, "kubevet: ha plan: the cluster steps stay commands (%s)\n",
+                vet_error_last());
+        vet_error_clear();
+        live_clear(l);
+        return 0;
+    }
+    if (rc || (rc = get_optional(&l->proxy, l->c, path_proxy)) ||
+        (rc = get_optional(&l->info, l->c, path_info)))
+        return rc;
+    cc = json_string_value(
+        json_object_get(json_object_get(l->kubeadm, "data"), "ClusterConfiguration"));
+    if (!cc)
+        return vet_error_set(VET_EINPUT, "ConfigMap/kube-system/kubeadm-config: no "
+                                         "ClusterConfiguration (not a kubeadm cluster?)");
+    return vet_kubeadm_cc_read(cc, &l->endpoint, &l->sans);
+}
+
+/* The ConfigMap with data[key] = val, as the JSON the update PUTs; its resourceVersion. */
+static char *cm_with(const json_t *cm, const char *key, const char *val, const char **rv)
+{
+    json_t *c = json_deep_copy(cm);
+    char *out = NULL;
+    json_t *md = json_object_get(c, "metadata");
+    *rv = json_string_value(json_object_get(json_object_get(cm, "metadata"), "resourceVersion"));
+    json_object_del(md, "managedFields");
+    if (c && !json_object_set_new(json_object_get(c, "data"), key, json_string(val)))
+        out = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    return out;
+}
+
+/* A ConfigMap holding a kubeconfig (kube-proxy, cluster-info) pointed at url: the update's
+ * body, or NULL when it already dials url. */
+static char *cm_kubeconfig(const json_t *cm, const char *key, const char *url, const char **rv)
+{
+    const char *kc = json_string_value(json_object_get(json_object_get(cm, "data"), key));
+    size_t nl = 0;
+    char *neu = kc ? switch_server(kc, strlen(kc), url, &nl) : NULL, *body;
+    *rv = NULL;
+    if (!neu)
+        return NULL;
+    body = cm_with(cm, key, neu, rv);
+    free(neu);
+    return body;
+}
+
+static void push_unique(vet_strv *v, const char *s)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (!strcmp(v->v[i], s))
+            return;
+    vet_strv_push(v, s);
+}
+
 static const renew_name api_name[] = {
     {"apiserver", "apiserver", NULL, "kube-apiserver", RENEW_SANS_APISERVER},
     {NULL, NULL, NULL, NULL, 0}};
@@ -162,6 +269,7 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
     vet_plan *plan = NULL;
     vet_plan_result res;
     vet_buf conf = VET_BUF_INIT;
+    live lv;
     const cli_opt opts[] = {
         {"endpoint", 0, CLI_STR, &endpoint, "HOST:PORT", "the load balancer's address"},
         {"control-plane", 0, CLI_MULTI, &cps_s, "NAME=IP", "a control-plane node (repeat)"},
@@ -173,6 +281,7 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
     };
     memset(&run, 0, sizeof run);
     memset(&res, 0, sizeof res);
+    memset(&lv, 0, sizeof lv);
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
         goto out;
     code = 0;
@@ -230,17 +339,32 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
             goto out;
         }
     }
-    /* 1. The apiserver certificate with every name clients will dial. */
+    if ((rc = live_read(&lv, g))) {
+        code = cli_fail(rc);
+        goto out;
+    }
+    /* 1. The apiserver certificate with every name clients will dial: the cluster's certSANs
+     * and old endpoint too (a cert re-issued later by kubeadm would carry them). */
     run.keep_key = 1;
     run.days = 365;
     run.now = (int64_t)time(NULL);
     run.root = g->root ? g->root : "/";
     run.node_name_flag = g->node_name;
     run.node_mode = 1;
-    vet_strv_push(&run.add_san, host);
+    for (size_t i = 0; i < lv.sans.n; i++)
+        push_unique(&run.add_san, lv.sans.v[i]);
+    if (lv.endpoint) {
+        char *oh = NULL, *op = NULL;
+        if (!parse_endpoint(&oh, &op, lv.endpoint))
+            push_unique(&run.add_san, oh);
+        vet_error_clear();
+        free(oh);
+        free(op);
+    }
+    push_unique(&run.add_san, host);
     for (size_t i = 0; i < ncp; i++) {
-        vet_strv_push(&run.add_san, cps[i].name);
-        vet_strv_push(&run.add_san, cps[i].ip);
+        push_unique(&run.add_san, cps[i].name);
+        push_unique(&run.add_san, cps[i].ip);
     }
     {
         const char *names[] = {"apiserver"};
@@ -328,18 +452,52 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
         c3 = vet_strdupf("kubectl -n kube-public get configmap cluster-info -o yaml | sed "
                          "'s#server: https://.*#server: %s#' | kubectl apply -f -",
                          url);
-        rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kubeadm-config", NULL, NULL,
-                                     c1, "KV203", "ConfigMap/kube-system/kubeadm-config",
-                                     "controlPlaneEndpoint and certSANs, or the next kubeadm "
-                                     "upgrade re-issues the cert without them (KV204)");
-        if (!rc)
-            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kube-proxy", NULL, NULL,
+        char *b1 = NULL, *b2 = NULL, *b3 = NULL;
+        const char *rv1 = NULL, *rv2 = NULL, *rv3 = NULL;
+        int have1 = 1, have2 = 1, have3 = 1;
+        /* With the cluster read: the objects as they will be, at the resourceVersion read. */
+        if (lv.c) {
+            const char *cc = json_string_value(
+                json_object_get(json_object_get(lv.kubeadm, "data"), "ClusterConfiguration"));
+            vet_strv want = VET_STRV_INIT;
+            char *ncc = NULL;
+            for (size_t i = 0; i < lv.sans.n; i++)
+                push_unique(&want, lv.sans.v[i]);
+            push_unique(&want, host);
+            for (size_t i = 0; i < ncp; i++) {
+                push_unique(&want, cps[i].name);
+                push_unique(&want, cps[i].ip);
+            }
+            rc = vet_kubeadm_cc_set(&ncc, cc, ep, &want);
+            if (!rc && strcmp(ncc, cc))
+                b1 = cm_with(lv.kubeadm, "ClusterConfiguration", ncc, &rv1);
+            have1 = b1 != NULL;
+            free(ncc);
+            vet_strv_free(&want);
+            if (lv.proxy)
+                b2 = cm_kubeconfig(lv.proxy, "kubeconfig.conf", url, &rv2);
+            if (lv.info)
+                b3 = cm_kubeconfig(lv.info, "kubeconfig", url, &rv3);
+            /* Absent objects (no kube-proxy) and ones already right need no step. */
+            have2 = b2 != NULL;
+            have3 = b3 != NULL;
+        }
+        if (!rc && have1)
+            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kubeadm-config", rv1,
+                                         b1, c1, "KV203", "ConfigMap/kube-system/kubeadm-config",
+                                         "controlPlaneEndpoint and certSANs, or the next kubeadm "
+                                         "upgrade re-issues the cert without them (KV204)");
+        if (!rc && have2)
+            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kube-proxy", rv2, b2,
                                          c2, "KV205", "ConfigMap/kube-system/kube-proxy",
                                          "kube-proxy dials the load balancer");
-        if (!rc)
-            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-public", "cluster-info", NULL,
-                                         NULL, c3, "KV206", "ConfigMap/kube-public/cluster-info",
+        if (!rc && have3)
+            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-public", "cluster-info", rv3, b3,
+                                         c3, "KV206", "ConfigMap/kube-public/cluster-info",
                                          "joining nodes discover the load balancer");
+        free(b1);
+        free(b2);
+        free(b3);
         if (!rc)
             rc = vet_plan_add_command(
                 plan,
@@ -388,19 +546,32 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
         }
         goto out;
     }
-    if ((rc = vet_plan_apply(plan, NULL, &res))) {
-        code = cli_fail(rc);
-        goto out;
+    {
+        vet_plan_apply_opts ao = {
+            NULL, vet_plan_api_k8s, NULL, 0, vet_plan_api_k8s_undo, lv.c, NULL, NULL, NULL};
+        if ((rc = vet_plan_apply(plan, lv.c ? &ao : NULL, &res))) {
+            code = cli_fail(rc);
+            if (res.backup_dir)
+                fprintf(stderr, "kubevet: the backup made first stays in %s\n", res.backup_dir);
+            goto out;
+        }
     }
-    printf("Wrote the node's part (backup: %s). Restart kube-apiserver (new certificate) and the "
-           "kubelet; then the cluster steps:\n",
-           res.backup_dir ? res.backup_dir : "-");
+    printf("Wrote the node's part (backup: %s).\n", res.backup_dir ? res.backup_dir : "-");
+    for (size_t i = 0; lv.c && i < vet_plan_count(plan); i++) {
+        const vet_action *a = vet_plan_action(plan, i);
+        if (a->kind == VET_ACT_API_UPDATE)
+            printf("Updated %s %s/%s (%s).\n", a->api_kind, a->api_namespace, a->api_name,
+                   vet_k8s_cfg(lv.c)->server);
+    }
+    printf("Restart kube-apiserver (new certificate) and the kubelet; then the cluster "
+           "steps:\n");
     for (size_t i = 0; i < vet_plan_count(plan); i++) {
         const vet_action *a = vet_plan_action(plan, i);
-        if (a->kind == VET_ACT_API_UPDATE || a->kind == VET_ACT_COMMAND)
+        if ((a->kind == VET_ACT_API_UPDATE && !lv.c) || a->kind == VET_ACT_COMMAND)
             printf("  %s\n", a->command);
     }
 out:
+    live_clear(&lv);
     for (size_t i = 0; i < ncp; i++) {
         free(cps[i].name);
         free(cps[i].ip);

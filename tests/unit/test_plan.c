@@ -75,7 +75,7 @@ static void test_rollback_on_verify(void **state)
 {
     vet_plan *p = NULL;
     vet_plan_result res;
-    vet_plan_apply_opts o = {fail_at_end, NULL, NULL, 0};
+    vet_plan_apply_opts o = {fail_at_end, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL};
     (void)state;
     assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
     assert_int_equal(vet_plan_add_write(p, "etc/kubernetes/a.conf", "new\n", 4, 0600, 0, NULL,
@@ -136,12 +136,110 @@ static void test_json_hides_keys(void **state)
     vet_plan_free(p);
 }
 
+/* A fake API: the Nth update fails; applied ones leave "undo:<name>" records. */
+static char undone[256];
+static int api_calls;
+
+static int fake_api(const vet_action *a, char **undo, void *arg)
+{
+    int fail_at = *(int *)arg;
+    char buf[64];
+    if (++api_calls == fail_at)
+        return -7;
+    snprintf(buf, sizeof buf, "undo:%s", a->api_name);
+    *undo = strdup(buf);
+    return 0;
+}
+
+static int fake_undo(const vet_action *a, const char *undo, void *arg)
+{
+    (void)a;
+    (void)arg;
+    strncat(undone, undo, sizeof undone - strlen(undone) - 2);
+    strcat(undone, ";");
+    return 0;
+}
+
+static void test_rollback_api(void **state)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    int fail_at = 3;
+    vet_plan_apply_opts o = {NULL, fake_api, NULL, 0, fake_undo, &fail_at, NULL, NULL, NULL};
+    (void)state;
+    put("etc/kubernetes/a.conf", "old\n", 0600);
+    undone[0] = '\0';
+    api_calls = 0;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_equal(
+        vet_plan_add_api_update(p, "ConfigMap", "ns", "one", "1", "{}", "cmd", NULL, NULL, NULL),
+        0);
+    assert_int_equal(
+        vet_plan_add_write(p, "etc/kubernetes/a.conf", "new\n", 4, 0600, 0, NULL, NULL, NULL, NULL),
+        0);
+    assert_int_equal(
+        vet_plan_add_api_update(p, "ConfigMap", "ns", "two", "1", "{}", "cmd", NULL, NULL, NULL),
+        0);
+    assert_int_equal(
+        vet_plan_add_api_update(p, "ConfigMap", "ns", "three", "1", "{}", "cmd", NULL, NULL, NULL),
+        0);
+    /* The third update fails: the two applied are undone newest first, the file restored. */
+    assert_int_equal(vet_plan_apply(p, &o, &res), -7);
+    assert_int_equal(res.rolled_back, 1);
+    assert_int_equal(res.rollback_failed, 0);
+    assert_string_equal(undone, "undo:two;undo:one;");
+    assert_string_equal(get("etc/kubernetes/a.conf"), "old\n");
+    vet_plan_result_clear(&res);
+    /* Nothing fails: nothing is undone. */
+    undone[0] = '\0';
+    api_calls = 0;
+    fail_at = 0;
+    assert_int_equal(vet_plan_apply(p, &o, &res), 0);
+    assert_string_equal(undone, "");
+    assert_string_equal(get("etc/kubernetes/a.conf"), "new\n");
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+}
+
+static int fake_call(const vet_action *a, char **undo, void *arg)
+{
+    (void)undo;
+    *(int *)arg += !strcmp(a->op, "op-1");
+    return 0;
+}
+
+/* A call step needs its hook: without one nothing starts (not even the file before it). */
+static void test_call_needs_hook(void **state)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    int calls = 0;
+    vet_plan_apply_opts o = {NULL, NULL, NULL, 0, NULL, NULL, fake_call, NULL, &calls};
+    (void)state;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_equal(
+        vet_plan_add_write(p, "etc/kubernetes/a.conf", "new\n", 4, 0600, 0, NULL, NULL, NULL, NULL),
+        0);
+    assert_int_equal(vet_plan_add_call(p, "op-1", "etcdctl member add x", "why"), 0);
+    assert_int_not_equal(vet_plan_apply(p, NULL, &res), 0);
+    assert_string_equal(get("etc/kubernetes/a.conf"), "server: https://10.0.0.1:6443\n");
+    assert_null(res.backup_dir);
+    vet_plan_result_clear(&res);
+    assert_int_equal(vet_plan_apply(p, &o, &res), 0);
+    assert_int_equal(calls, 1);
+    assert_string_equal(get("etc/kubernetes/a.conf"), "new\n");
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rollback_on_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_and_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_hides_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_api, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_needs_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -233,7 +233,7 @@ static int verify_write(const vet_action *a, const char *host)
 }
 
 static int run_step(const vet_plan *p, const vet_action *a, origs *o,
-                    const vet_plan_apply_opts *opts)
+                    const vet_plan_apply_opts *opts, char **undo)
 {
     orig *g =
         (a->kind == VET_ACT_WRITE || a->kind == VET_ACT_REMOVE) ? find_orig(o, a->path) : NULL;
@@ -253,9 +253,11 @@ static int run_step(const vet_plan *p, const vet_action *a, origs *o,
             return vet_error_set(VET_EIO, "%s: cannot remove: %s", g->host, strerror(errno));
         return 0;
     case VET_ACT_API_UPDATE:
-        return opts && opts->api ? opts->api(a, opts->arg) : 0;
+        return opts && opts->api ? opts->api(a, undo, opts->api_arg) : 0;
     case VET_ACT_COMMAND:
         return 0;
+    case VET_ACT_CALL:
+        return opts->call(a, undo, opts->call_arg);
     }
     (void)p;
     return 0;
@@ -280,10 +282,27 @@ static int unchanged(const orig *g)
     return same;
 }
 
-/* Undo every touched path from what was read before (the backup folder holds the same). */
-static int rollback(origs *o)
+/* Undo the API updates applied (newest first: a later step may have built on an earlier one),
+ * then every touched path from what was read before (the backup folder holds the same). The
+ * objects go first: they are what a half-converted node would otherwise be talking to. */
+static int rollback(origs *o, const vet_plan *p, char **undo, const vet_plan_apply_opts *opts)
 {
     int rc = 0;
+    for (size_t i = p->n; undo && i-- > 0;) {
+        int r;
+        if (!undo[i])
+            continue;
+        if (p->v[i].kind == VET_ACT_CALL)
+            r = opts->call_undo ? opts->call_undo(&p->v[i], undo[i], opts->call_arg)
+                                : vet_error_set(VET_EINPUT, "%s: no way to undo it", p->v[i].op);
+        else
+            r = opts && opts->api_undo
+                    ? opts->api_undo(&p->v[i], undo[i], opts->api_arg)
+                    : vet_error_set(VET_EINPUT, "%s %s: no way to undo the update",
+                                    p->v[i].api_kind, p->v[i].api_name);
+        if (r && !rc)
+            rc = r;
+    }
     for (size_t i = o->n; i-- > 0;) {
         orig *g = &o->v[i];
         int r = 0;
@@ -306,18 +325,28 @@ static int rollback(origs *o)
 int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result *res)
 {
     origs o = {0};
+    char **undo = NULL;
     int rc;
     size_t i = 0;
     memset(res, 0, sizeof *res);
     if (p->refused)
         return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
+    if (!(undo = calloc(p->n ? p->n : 1, sizeof *undo)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    /* An operation only a hook can perform: without the hook, nothing may start. */
+    for (size_t k = 0; k < p->n; k++)
+        if (p->v[k].kind == VET_ACT_CALL && !(opts && opts->call)) {
+            free(undo);
+            return vet_error_set(VET_EINPUT, "%s: step %zu (%s) needs a caller that performs it",
+                                 p->title, k + 1, p->v[k].op);
+        }
     if ((rc = snapshot(&o, p)))
         goto done;
     if (o.n && (rc = make_backup(&res->backup_dir, p, &o,
                                  opts && opts->now ? opts->now : (int64_t)time(NULL))))
         goto done;
     for (i = 0; i < p->n; i++) {
-        if ((rc = run_step(p, &p->v[i], &o, opts)) ||
+        if ((rc = run_step(p, &p->v[i], &o, opts, &undo[i])) ||
             (opts && opts->verify && (rc = opts->verify(p, i, opts->arg))))
             break;
     }
@@ -327,7 +356,7 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", vet_error_last());
         res->rolled_back = 1;
-        if (rollback(&o)) {
+        if (rollback(&o, p, undo, opts)) {
             res->rollback_failed = 1;
             vet_error_set(rc,
                           "%s (step %zu); undoing failed too (%s): restore with kubevet "
@@ -341,6 +370,9 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
     }
     res->applied = p->n;
 done:
+    for (size_t k = 0; k < p->n; k++)
+        free(undo[k]);
+    free(undo);
     origs_free(&o);
     return rc;
 }

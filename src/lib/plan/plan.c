@@ -4,6 +4,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "text.h"
 #include "fs.h"
 #include "plan_int.h"
 
@@ -48,6 +49,7 @@ static void action_clear(vet_action *a)
     free(a->api_name);
     free(a->api_resource_version);
     free(a->api_body);
+    free(a->op);
     free(a->command);
     memset(a, 0, sizeof *a);
 }
@@ -216,7 +218,18 @@ int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_i
         return VET_ENOMEM;
     a->command = dup0(command);
     p->n++;
-    return a->command ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
+    return a->command || !command ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
+}
+
+int vet_plan_add_call(vet_plan *p, const char *op, const char *command, const char *why)
+{
+    vet_action *a = push(p, VET_ACT_CALL, NULL, NULL, why);
+    if (!a)
+        return VET_ENOMEM;
+    a->op = dup0(op);
+    a->command = dup0(command);
+    p->n++;
+    return a->op && (a->command || !command) ? 0 : vet_error_set(VET_ENOMEM, "out of memory");
 }
 
 int vet_plan_refuse(vet_plan *p, const char *reason, const char *const *alternatives, size_t n)
@@ -250,6 +263,8 @@ static const char *kind_name(vet_action_kind k)
         return "api-update";
     case VET_ACT_COMMAND:
         return "command";
+    case VET_ACT_CALL:
+        return "call";
     }
     return "?";
 }
@@ -323,6 +338,7 @@ json_t *vet_plan_to_json(const vet_plan *p)
             set_str(j, "body", a->api_body);
         }
         set_str(j, "command", a->command);
+        set_str(j, "op", a->op);
         json_array_append_new(acts, j);
     }
     json_object_set_new(o, "actions", acts);
@@ -333,11 +349,16 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
 {
     size_t cmds = 0;
     if (p->refused) {
-        fprintf(out, "Refused: %s\n", p->refused);
+        fputs("Refused: ", out);
+        vet_text_fputs(p->refused, out, 0);
+        fputc('\n', out);
         if (p->alternatives.n)
             fprintf(out, "\nWhat is safe instead:\n");
-        for (size_t i = 0; i < p->alternatives.n; i++)
-            fprintf(out, "  %s\n", p->alternatives.v[i]);
+        for (size_t i = 0; i < p->alternatives.n; i++) {
+            fputs("  ", out);
+            vet_text_fputs(p->alternatives.v[i], out, 0);
+            fputc('\n', out);
+        }
         return 0;
     }
     if (!p->n) {
@@ -359,11 +380,19 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
                     a->api_namespace ? a->api_namespace : "", a->api_namespace ? "/" : "",
                     a->api_name,
                     a->api_resource_version ? a->api_resource_version : "(the current one)");
+        } else if (a->kind == VET_ACT_COMMAND && !a->command) {
+            /* A step in words: the sentence is the step. */
+            vet_text_fputs(a->why ? a->why : "", out, 0);
+            fputc('\n', out);
+            cmds++;
+            continue;
         } else {
-            fprintf(out, "run");
+            fprintf(out, "%s", a->kind == VET_ACT_CALL ? "kubevet runs (with --apply)" : "run");
         }
-        if (a->why)
-            fprintf(out, "  # %s", a->why);
+        if (a->why) {
+            fputs("  # ", out);
+            vet_text_fputs(a->why, out, 0);
+        }
         if (a->finding_id)
             fprintf(out, "%s(fixes %s%s%s)", a->why ? " " : "  # ", a->finding_id,
                     a->finding_subject ? " " : "", a->finding_subject ? a->finding_subject : "");
@@ -388,11 +417,13 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
             free(diff);
             vet_buf_free(&cur);
         }
-        if (a->kind == VET_ACT_COMMAND || a->kind == VET_ACT_API_UPDATE) {
-            if (a->command)
-                fprintf(out, "   $ %s\n", a->command);
-            cmds++;
+        if (a->command && a->kind != VET_ACT_WRITE && a->kind != VET_ACT_REMOVE) {
+            fputs("   $ ", out);
+            vet_text_fputs(a->command, out, 0);
+            fputc('\n', out);
         }
+        if (a->kind == VET_ACT_COMMAND || a->kind == VET_ACT_API_UPDATE)
+            cmds++;
     }
     if (cmds)
         fprintf(out,
