@@ -132,6 +132,7 @@ int cmd_apis(int argc, char **argv, cli_globals *g);
 int cmd_etcd(int argc, char **argv, cli_globals *g);
 int cmd_ha(int argc, char **argv, cli_globals *g);
 int cmd_restore(int argc, char **argv, cli_globals *g);
+int cmd_helm(int argc, char **argv, cli_globals *g);
 int cmd_version(int argc, char **argv, cli_globals *g);
 int cmd_help(int argc, char **argv, cli_globals *g);
 

@@ -19,6 +19,7 @@ static const cli_cmd commands[] = {
     {"apis", cmd_apis, "removed/deprecated APIs in manifests: apis list|scan|convert"},
     {"etcd", cmd_etcd, "etcd status, members, snapshots and safe plans"},
     {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
+    {"helm", cmd_helm, "Helm v2/v3 releases holding removed APIs: helm scan"},
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
