@@ -111,6 +111,53 @@ int vet_helm_gather_snapshot(vet_helm_facts **out, const char *path, const vet_h
 
 void vet_helm_facts_free(vet_helm_facts *f);
 
+/* ---- helm map: rewrite the deployed revision to APIs the target serves ---- */
+
+#define VET_HELM_MAP_DESCRIPTION                                                                   \
+    "Kubernetes deprecated API upgrade - DO NOT rollback from this version"
+
+typedef struct {
+    const char *release;   /* release name */
+    const char *ns;        /* release namespace (v3 storage namespace; v2 filter) */
+    const char *tiller_ns; /* NULL = kube-system */
+    const char *target;    /* Kubernetes version */
+    const struct vet_catalog *catalog;
+    int force; /* map even when the converter says a person must decide */
+} vet_helm_map_opts;
+
+/* What mapping one release would do (computed without writing anything). */
+typedef struct {
+    int helm;
+    char *release, *ns, *storage_ns;
+    vet_helm_driver driver;
+    int from_rev, to_rev; /* N (deployed now) and N+1 (to be written) */
+    int changed;          /* the converter changed something */
+    int blocked;          /* a person must decide (and not --force): nothing is written */
+    vet_strv changes;     /* "manifest line 3: DaemonSet/x extensions/v1beta1 -> apps/v1 (...)" */
+    vet_strv manual;      /* what a person must decide */
+    char *old_text, *new_text;  /* manifest + hooks before/after (for the diff) */
+    json_t *originals;          /* every record of the release, as the API returned them */
+    json_t *create;             /* the record of revision N+1 */
+    json_t *supersede;          /* record N with status superseded, at its resourceVersion */
+    char *path_create, *path_n; /* API paths: collection for create, object N */
+} vet_helm_map;
+
+/* Read the release's records and compute the map. VET_ENOTFOUND when the release (or a deployed
+ * revision of it) does not exist. */
+int vet_helm_map_prepare(vet_helm_map **out, struct vet_k8s *c, const vet_helm_map_opts *o);
+void vet_helm_map_free(vet_helm_map *m);
+
+/* Apply: the original records go to backup_path first (0600, atomic); then create N+1, read it
+ * back and decode it, then update N (superseded) at its resourceVersion. Any failure after the
+ * create deletes N+1 again, so the release never has zero or two deployed revisions; the
+ * message says what was undone. */
+int vet_helm_map_apply(vet_helm_map *m, struct vet_k8s *c, const char *backup_path);
+
+/* Put the records saved in a backup file back: every saved record replaces the live one (or is
+ * created), and records of the release that are not in the backup (revision N+1) are deleted.
+ * apply 0 only describes (lines appended to `what`). */
+int vet_helm_restore(struct vet_k8s *c, const char *backup_path, int apply, vet_strv *what);
+
 /* "release NAME (namespace NS, revision N, helm v2|v3)"; malloc'd. */
 char *vet_helm_subject(const vet_helm_rel *r);
 

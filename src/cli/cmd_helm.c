@@ -11,6 +11,9 @@
 #include "kubevet/helm.h"
 #include "kubevet/k8s.h"
 
+int cmd_helm_map(int argc, char **argv, cli_globals *g);
+int cmd_helm_restore(int argc, char **argv, cli_globals *g);
+
 static int load_catalog(vet_catalog **out, const vet_strv *files)
 {
     int rc = vet_catalog_load_builtin(out);
@@ -224,6 +227,8 @@ int cmd_helm(int argc, char **argv, cli_globals *g)
 {
     static const cli_cmd sub[] = {
         {"scan", helm_scan, "Helm releases whose deployed revision uses removed APIs (KV405)"},
+        {"map", cmd_helm_map, "store a revision converted to supported APIs (dry run; --apply)"},
+        {"restore", cmd_helm_restore, "put the records saved by helm map back (--apply)"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch(sub, "helm", argc, argv, g);
