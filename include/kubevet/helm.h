@@ -79,7 +79,8 @@ typedef struct {
     vet_strv notes;      /* "several revisions are marked deployed (3, 5)", stuck pending... */
     char *encrypted;     /* snapshot: the acted-on record is encrypted at rest (provider) */
     char *error;         /* the acted-on record could not be decoded: why */
-    struct vet_manifest_scan *scan; /* manifest + hooks of the acted-on revision, or NULL */
+    struct vet_manifest_scan *scan; /* manifest + hooks of the acted-on revision, or NULL
+                                     * (also NULL when opts.target found nothing to report) */
     size_t manifest_bytes;
 } vet_helm_rel;
 
@@ -95,7 +96,11 @@ typedef struct {
     const char *ns;        /* release namespace; NULL = all namespaces */
     const char *tiller_ns; /* NULL = "kube-system" */
     const struct vet_catalog *catalog;
-    int v2, v3; /* which Helm versions to look for (both 0 = both) */
+    int v2, v3;                 /* which Helm versions to look for (both 0 = both) */
+    /* Kubernetes version (NULL: keep every scan). With it, a release whose objects are all
+     * served at the target with valid selectors keeps no scan (scan NULL): memory then grows
+     * only with the releases that need attention. */
+    const char *target;
 } vet_helm_opts;
 
 /* List every Helm record through the API (label selectors owner=helm / OWNER=TILLER, paginated,

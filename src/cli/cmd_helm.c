@@ -171,6 +171,7 @@ static int helm_scan(int argc, char **argv, cli_globals *g)
     vet_version_minor_str(minor, sizeof minor, &tv);
     ho.catalog = c;
     ho.tiller_ns = tiller;
+    ho.target = minor;
     if (snapshot) {
         ho.ns = all ? NULL : g->ns;
         rc = vet_helm_gather_snapshot(&h, snapshot, &ho);

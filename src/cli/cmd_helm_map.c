@@ -236,6 +236,7 @@ int cmd_helm_map(int argc, char **argv, cli_globals *g)
         ho.ns = allns ? NULL : vet_k8s_cfg(k)->ns;
         ho.tiller_ns = tiller;
         ho.catalog = c;
+        ho.target = minor; /* keeps only the releases with something to convert */
         if ((rc = vet_helm_gather_api(&h, k, &ho)))
             goto fail;
         for (size_t i = 0; i < h->nrels && !rc; i++) {

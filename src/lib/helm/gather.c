@@ -10,6 +10,7 @@
 #include "error.h"
 #include "hash.h"
 #include "helm_gather.h"
+#include "kubevet/catalog.h"
 #include "kubevet/helm.h"
 #include "kubevet/k8s.h"
 #include "kubevet/manifest.h"
@@ -123,6 +124,23 @@ static int find_rel(vet_helm_rel **out, helm_acc *a, int helm, const char *stora
     return 0;
 }
 
+/* Any object deprecated or removed at the target, or a workload selector apps/v1 rejects. */
+static int needs_attention(const vet_manifest_scan *s, const vet_helm_opts *o)
+{
+    vet_version tv;
+    if (vet_version_parse(&tv, o->target))
+        return 1;
+    for (size_t i = 0, n = vet_manifest_scan_count(s); i < n; i++) {
+        const vet_manifest_obj *ob = vet_manifest_scan_obj(s, i);
+        const vet_api *a = vet_catalog_lookup(o->catalog, ob->api_version, ob->kind);
+        if (a && vet_api_status_at(a, &tv) != VET_API_SERVED)
+            return 1;
+        if (ob->selector != VET_SEL_NA && ob->selector != VET_SEL_OK)
+            return 1;
+    }
+    return 0;
+}
+
 static int scan_release(vet_helm_rel *r, const vet_helm_release *d, const vet_helm_opts *o)
 {
     vet_manifest_opts mo;
@@ -149,8 +167,11 @@ static int scan_release(vet_helm_rel *r, const vet_helm_release *d, const vet_he
             goto done;
     }
     vet_manifest_scan_free(r->scan);
-    r->scan = s;
+    r->scan = NULL;
     r->manifest_bytes = d->manifest_len;
+    if (o->target && o->catalog && !needs_attention(s, o))
+        goto done; /* nothing any check would report: do not keep it */
+    r->scan = s;
     s = NULL;
 done:
     vet_manifest_scan_free(s);
