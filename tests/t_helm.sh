@@ -6,6 +6,7 @@
 #   KV_SRC=. KUBEVET=build/kubevet bash tests/t_helm.sh
 set -u
 KV_SRC=${KV_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
+KV_SRC=$(cd "$KV_SRC" && pwd)
 KUBEVET=${KUBEVET:-$KV_SRC/build/kubevet}
 . "$KV_SRC/tests/lib/apiserver.sh"
 for t in openssl curl jq; do
@@ -265,7 +266,60 @@ PY
     [ "$(ndeployed failing web)" = 1 ] && cmp -s "$API_TMP/f.before" "$API_TMP/f.after" &&
         ok restore-after-failed-undo || fail restore-after-failed-undo "records differ"
 
-    # needs a person: a removed API without replacement stops the map
+    # needs a person: a removed API without a replacement (PodSecurityPolicy) stops the map of
+    # that release unless --force, which maps the rest and leaves the PSP as it is
+    cat >"$API_TMP/psp.yaml" <<'YAML'
+- name: psp
+  namespace: sec
+  chart: {name: psp, version: 0.1.0}
+  revisions:
+    - status: deployed
+      manifest: |
+        ---
+        apiVersion: policy/v1beta1
+        kind: PodSecurityPolicy
+        metadata:
+          name: restricted
+        spec:
+          privileged: false
+          seLinux: {rule: RunAsAny}
+          runAsUser: {rule: MustRunAsNonRoot}
+          supplementalGroups: {rule: RunAsAny}
+          fsGroup: {rule: RunAsAny}
+        ---
+        apiVersion: extensions/v1beta1
+        kind: Ingress
+        metadata:
+          name: psp-ui
+        spec:
+          backend:
+            serviceName: ui
+            servicePort: 80
+YAML
+    /usr/bin/python3 "$KV_SRC/tests/lib/helmrec.py" "$API_TMP/psp.yaml" "$API_TMP/pspfx" &&
+        apiserver_admin A POST /_standin/objects "$(cat "$API_TMP/pspfx"/*.yaml)" >/dev/null
+    records sec secrets owner=helm,name=psp >"$API_TMP/psp.before"
+    kv helm map psp -n sec --target 1.25 --apply --backup psp.json >"$OUT" 2>"$ERR"
+    rc=$?
+    records sec secrets owner=helm,name=psp >"$API_TMP/psp.after"
+    [ $rc = 1 ] && grep -q 'needs a person: manifest line 2: PodSecurityPolicy/restricted' "$OUT" &&
+        cmp -s "$API_TMP/psp.before" "$API_TMP/psp.after" && [ ! -e psp.json ] &&
+        ok map-needs-a-person || fail map-needs-a-person "exit $rc"
+    kv helm map psp -n sec --target 1.25 --apply --force --backup psp.json >"$OUT" 2>"$ERR"
+    rc=$?
+    H get manifest psp -n sec >"$OUT" 2>"$ERR"
+    [ $rc = 0 ] && grep -qx 'apiVersion: networking.k8s.io/v1' "$OUT" &&
+        grep -qx 'apiVersion: policy/v1beta1' "$OUT" && [ "$(ndeployed psp sec)" = 1 ] &&
+        ok map-force || fail map-force "exit $rc"
+
+    # --all: every release with something to convert, dry run (twice, failing, hooked, legacy, ...)
+    kv helm map --all -A --target 1.25 >"$OUT" 2>"$ERR"
+    rc=$?
+    for r in twice failing hooked legacy image-manager; do
+        grep -q "^release $r (namespace [a-z-]*, revision [0-9]*, helm v[23]): map to revision" "$OUT" ||
+            { fail map-all "$r missing"; r=x; break; }
+    done
+    [ "$r" != x ] && ! grep -q '^release clean' "$OUT" && ok map-all-dry-run
     cd - >/dev/null
 else
     echo "skip helm map cases: kubectl/helm unavailable"
