@@ -96,7 +96,7 @@ typedef struct {
     const char *ns;        /* release namespace; NULL = all namespaces */
     const char *tiller_ns; /* NULL = "kube-system" */
     const struct vet_catalog *catalog;
-    int v2, v3;                 /* which Helm versions to look for (both 0 = both) */
+    int v2, v3; /* which Helm versions to look for (both 0 = both) */
     /* Kubernetes version (NULL: keep every scan). With it, a release whose objects are all
      * served at the target with valid selectors keeps no scan (scan NULL): memory then grows
      * only with the releases that need attention. */
