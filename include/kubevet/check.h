@@ -25,6 +25,7 @@ struct vet_manifest_scan;
 struct vet_etcd_facts;
 struct vet_snapshot_facts;
 struct vet_api_facts;
+struct vet_helm_facts;
 
 typedef struct vet_ctx {
     int64_t now;                 /* evaluation time (--at) */
@@ -38,6 +39,7 @@ typedef struct vet_ctx {
     struct vet_etcd_facts *etcd;
     struct vet_snapshot_facts *snapshot;
     struct vet_api_facts *api; /* the Kubernetes API source, or NULL */
+    struct vet_helm_facts *helm; /* Helm releases (API or snapshot), or NULL */
 } vet_ctx;
 
 typedef struct vet_check {

@@ -91,6 +91,8 @@ int vet_k8s_list(vet_k8s *c, const char *path, const char *label_selector,
 int vet_k8s_create(json_t **out, vet_k8s *c, const char *path, const json_t *obj);
 int vet_k8s_update(json_t **out, vet_k8s *c, const char *path, const json_t *obj);
 int vet_k8s_patch(json_t **out, vet_k8s *c, const char *path, const json_t *patch);
+/* DELETE the object at path (never retried). 404 is VET_ENOTFOUND. */
+int vet_k8s_delete(vet_k8s *c, const char *path);
 
 /* ---- kubeadm's ClusterConfiguration (the YAML in kube-system/kubeadm-config) ---- */
 

@@ -111,6 +111,7 @@ typedef struct {
     vet_snapshot_encoding encoding;
     int64_t create_revision, mod_revision, version;
     size_t value_size;
+    const unsigned char *value; /* the stored bytes (value_size of them), valid in the callback */
 } vet_snapshot_object;
 
 /* Call fn for every live Kubernetes object in the `key` bucket (latest revision of each key,

@@ -142,6 +142,7 @@ int cmd_ha(int argc, char **argv, cli_globals *g);
 int cmd_restore(int argc, char **argv, cli_globals *g);
 int cmd_upgrade(int argc, char **argv, cli_globals *g);
 int cmd_join(int argc, char **argv, cli_globals *g);
+int cmd_helm(int argc, char **argv, cli_globals *g);
 int cmd_version(int argc, char **argv, cli_globals *g);
 int cmd_help(int argc, char **argv, cli_globals *g);
 

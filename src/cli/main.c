@@ -20,6 +20,7 @@ static const cli_cmd commands[] = {
     {"apis", cmd_apis, "removed/deprecated APIs in manifests: apis list|scan|convert"},
     {"etcd", cmd_etcd, "etcd status, members, snapshots and safe plans"},
     {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
+    {"helm", cmd_helm, "Helm v2/v3 releases holding removed APIs: helm scan"},
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
     {"upgrade", cmd_upgrade, "upgrade plan --to VERSION: every kubeadm hop, its blockers, runbook"},
     {"join", cmd_join, "join plan: check a kubeadm join (token, certificate key, etcd) first"},

@@ -124,7 +124,8 @@ _apiserver_launch()
     local pid=$!
     API_PIDS+=("$pid")
     local i
-    for i in $(seq 1 300); do
+    # API_START_STEPS (of 50 ms, default 300): big fixtures (benchmarks) take longer to load
+    for i in $(seq 1 "${API_START_STEPS:-300}"); do
         [ -s "$pf" ] && break
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "API stand-in $name exited: $(head -c 500 "$log")" >&2

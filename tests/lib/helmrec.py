@@ -29,6 +29,7 @@ The spec is a YAML list of releases:
           ...
         values: {replicas: 2}      optional user-supplied values (config)
         notes: ""                  optional NOTES.txt
+        hooks:                     optional hooks: [{name, path, kind, manifest, events: [pre-install]}]
 """
 
 import base64
@@ -86,8 +87,22 @@ def pb_timestamp(t):
     return pb_int(1, secs) + pb_int(2, nanos)
 
 
+V2_EVENTS = {"unknown": 0, "pre-install": 1, "post-install": 2, "pre-delete": 3,
+             "post-delete": 4, "pre-upgrade": 5, "post-upgrade": 6, "pre-rollback": 7,
+             "post-rollback": 8, "test-success": 9, "test-failure": 10}
+
+
+def v2_hook(h):
+    """hapi.release.Hook: name=1, kind=2, path=3, manifest=4, events=5 (repeated enum)."""
+    body = (pb_bytes(1, h.get("name", "")) + pb_bytes(2, h.get("kind", "")) +
+            pb_bytes(3, h.get("path", "")) + pb_bytes(4, h.get("manifest", "")))
+    for e in h.get("events", []):
+        body += _key(5, 0) + _varint(V2_EVENTS[e])
+    return pb_msg(6, body)
+
+
 def v2_release(name, namespace, chart, rev, status, deployed, first, description, manifest,
-               values_yaml, notes):
+               values_yaml, notes, hooks=()):
     """hapi.release.Release bytes."""
     status_msg = pb_int(1, V2_CODES[status.upper()]) + pb_bytes(4, notes)
     info = (pb_msg(1, status_msg) + pb_msg(2, pb_timestamp(first)) +
@@ -98,7 +113,8 @@ def v2_release(name, namespace, chart, rev, status, deployed, first, description
     chart_msg = pb_msg(1, meta) + pb_msg(4, pb_bytes(1, chart.get("values_yaml", "")))
     config = pb_bytes(1, values_yaml)
     return (pb_bytes(1, name) + pb_msg(2, info) + pb_msg(3, chart_msg) + pb_msg(4, config) +
-            pb_bytes(5, manifest) + pb_int(7, rev) + pb_bytes(8, namespace))
+            pb_bytes(5, manifest) + b"".join(v2_hook(h) for h in hooks) + pb_int(7, rev) +
+            pb_bytes(8, namespace))
 
 
 # ---------------------------------------------------------------- v3 JSON
@@ -107,7 +123,7 @@ def _gotime(t):
 
 
 def v3_release(name, namespace, chart, rev, status, deployed, first, description, manifest,
-               values, notes):
+               values, notes, hooks=()):
     meta = {"name": chart["name"], "version": str(chart["version"]),
             "description": chart.get("description", "A Helm chart"), "apiVersion": "v2",
             "appVersion": str(chart.get("appVersion", "")), "type": "application"}
@@ -121,7 +137,13 @@ def v3_release(name, namespace, chart, rev, status, deployed, first, description
                      "notes": notes},
             "chart": {"metadata": meta, "lock": None, "templates": templates,
                       "values": chart.get("values", {}), "schema": None, "files": []},
-            "config": values or {}, "manifest": manifest, "hooks": [], "version": rev,
+            "config": values or {}, "manifest": manifest,
+            "hooks": [{"name": h.get("name", ""), "kind": h.get("kind", ""),
+                       "path": h.get("path", ""), "manifest": h.get("manifest", ""),
+                       "events": h.get("events", []),
+                       "last_run": {"started_at": "", "completed_at": "", "phase": ""}}
+                      for h in hooks],
+            "version": rev,
             "namespace": namespace}
 
 
@@ -158,7 +180,7 @@ def records(spec, now=None):
             status = r["status"].upper()
             body = v2_release(name, ns, chart, i, status, deployed, first, desc, manifest,
                               yaml.safe_dump(r["values"]) if r.get("values") else "",
-                              r.get("notes", ""))
+                              r.get("notes", ""), r.get("hooks", []))
             tns = spec.get("tiller_namespace", "kube-system")
             meta = {"name": "%s.v%d" % (name, i), "namespace": tns, "creationTimestamp": created,
                     "labels": {"NAME": name, "OWNER": "TILLER", "STATUS": status,
@@ -175,7 +197,8 @@ def records(spec, now=None):
             continue
         status = r["status"].lower()
         body = json.dumps(v3_release(name, ns, chart, i, status, deployed, first, desc, manifest,
-                                     r.get("values"), r.get("notes", "")),
+                                     r.get("values"), r.get("notes", ""),
+                                     r.get("hooks", [])),
                           separators=(",", ":")).encode()
         packed = _pack(body, use_gzip)
         meta = {"name": "sh.helm.release.v1.%s.v%d" % (name, i), "namespace": ns,

@@ -42,6 +42,9 @@ VET_CHECK_FN(vet_check_kv402);
 VET_CHECK_FN(vet_check_kv403);
 VET_CHECK_FN(vet_check_kv404);
 
+/* helm.c: Helm releases (ctx->helm) */
+VET_CHECK_FN(vet_check_kv405);
+
 /* etcd.c: live etcd facts (ctx->etcd) */
 VET_CHECK_FN(vet_check_kv301);
 VET_CHECK_FN(vet_check_kv302);

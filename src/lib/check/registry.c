@@ -76,7 +76,7 @@ const vet_check vet_checks[] = {
      "an apps/v1 workload has no spec.selector"},
     {"KV404", "selector-mismatch", C, F | H, vet_check_kv404,
      "spec.selector does not match the template labels"},
-    {"KV405", "helm-release-removed-api", C, H, NULL,
+    {"KV405", "helm-release-removed-api", C, H, vet_check_kv405,
      "a deployed Helm release holds a removed apiVersion"},
     {"KV406", "stored-version-outdated", W, E, vet_check_kv406,
      "objects stored in etcd at a version the target removes"},

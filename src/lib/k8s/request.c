@@ -295,3 +295,11 @@ int vet_k8s_patch(json_t **out, vet_k8s *c, const char *path, const json_t *patc
 {
     return write_obj(out, c, "PATCH", path, patch, "application/merge-patch+json");
 }
+
+int vet_k8s_delete(vet_k8s *c, const char *path)
+{
+    vet_buf b = VET_BUF_INIT;
+    int rc = k8s_request(c, "DELETE", path, NULL, NULL, &b, NULL, path);
+    vet_buf_free(&b);
+    return rc;
+}

@@ -427,6 +427,7 @@ static int decode(vet_snapshot_object *ob, strs *o, const entry *e)
     ob->mod_revision = e->mod_rev;
     ob->version = e->version;
     ob->value_size = e->vlen;
+    ob->value = e->val;
     return 0;
 }
 

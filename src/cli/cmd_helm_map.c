@@ -1,0 +1,304 @@
+/* kubevet helm map|restore: rewrite a release's deployed revision to APIs the target serves
+ * (as revision N+1, N superseded), and put the saved records back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "error.h"
+#include "kubevet/catalog.h"
+#include "kubevet/helm.h"
+#include "kubevet/k8s.h"
+#include "kubevet/manifest.h"
+
+int cmd_helm_map(int argc, char **argv, cli_globals *g);
+int cmd_helm_restore(int argc, char **argv, cli_globals *g);
+
+/* Split text into lines (pointers into a copy). */
+static size_t split_lines(char *text, char ***out)
+{
+    size_t n = 0, cap = 0;
+    char **v = NULL;
+    for (char *p = text; p && *p;) {
+        char *nl = strchr(p, '\n');
+        if (n == cap) {
+            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n++] = p;
+        if (!nl)
+            break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    *out = v;
+    return n;
+}
+
+/* A line diff (LCS) of two texts; beyond 4M cells, only a count. */
+static void print_diff(const char *a_text, const char *b_text, const char *name, int ra, int rb)
+{
+    char *a = strdup(a_text ? a_text : ""), *b = strdup(b_text ? b_text : "");
+    char **la = NULL, **lb = NULL;
+    size_t na = split_lines(a, &la), nb = split_lines(b, &lb);
+    unsigned *t = NULL;
+    printf("--- %s (revision %d)\n+++ %s (revision %d)\n", name, ra, name, rb);
+    if ((na + 1) * (nb + 1) <= (4u << 20))
+        t = calloc((na + 1) * (nb + 1), sizeof *t);
+    if (!t) {
+        printf("@@ %zu lines -> %zu lines (too large to diff here) @@\n", na, nb);
+        goto done;
+    }
+#define T(i, j) t[(i) * (nb + 1) + (j)]
+    for (size_t i = na; i-- > 0;)
+        for (size_t j = nb; j-- > 0;)
+            T(i, j) = !strcmp(la[i], lb[j])       ? T(i + 1, j + 1) + 1
+                      : T(i + 1, j) > T(i, j + 1) ? T(i + 1, j)
+                                                  : T(i, j + 1);
+    {
+        size_t i = 0, j = 0;
+        while (i < na || j < nb) {
+            if (i < na && j < nb && !strcmp(la[i], lb[j])) {
+                i++;
+                j++;
+            } else if (i < na && (j == nb || T(i + 1, j) >= T(i, j + 1))) {
+                printf("-%s (line %zu)\n", la[i], i + 1);
+                i++;
+            } else {
+                printf("+%s (line %zu)\n", lb[j], j + 1);
+                j++;
+            }
+        }
+    }
+#undef T
+done:
+    free(t);
+    free(la);
+    free(lb);
+    free(a);
+    free(b);
+}
+
+static int load_catalog(vet_catalog **out)
+{
+    return vet_catalog_load_builtin(out);
+}
+
+static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const char *backup,
+                   int64_t now, int *blocked)
+{
+    vet_helm_map *m = NULL;
+    char *bpath = NULL;
+    int rc = vet_helm_map_prepare(&m, k, mo);
+    const char *kind;
+    if (rc)
+        return rc;
+    kind = m->driver == VET_HELM_SECRET ? "Secret" : "ConfigMap";
+    printf("release %s (namespace %s, revision %d, helm v%d): ", m->release, m->ns, m->from_rev,
+           m->helm);
+    if (!m->changed && !m->manual.n) {
+        printf("nothing to map at target %s\n", mo->target);
+        goto done;
+    }
+    printf("%s revision %d\n", m->blocked ? "NOT mapped: a person must decide first; no" : "map to",
+           m->to_rev);
+    for (size_t i = 0; i < m->changes.n; i++)
+        printf("  change: %s\n", m->changes.v[i]);
+    for (size_t i = 0; i < m->manual.n; i++)
+        printf("  needs a person: %s\n", m->manual.v[i]);
+    if (m->blocked) {
+        printf("  (--force maps the rest and leaves these objects as they are)\n");
+        *blocked = 1;
+        goto done;
+    }
+    if (!m->changed)
+        goto done;
+    print_diff(m->old_text, m->new_text, "manifest", m->from_rev, m->to_rev);
+    if (!backup) {
+        char stamp[32];
+        time_t t = (time_t)now;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+        bpath = vet_strdupf("kubevet-helm-backup-%s-%s-%s.json", m->storage_ns, m->release, stamp);
+        if (!bpath) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            goto done;
+        }
+    }
+    printf("%s: save every record of the release to %s (0600)\n", apply ? "step 1" : "would",
+           backup ? backup : bpath);
+    printf("%s: create %s %s/%s (status deployed, description \"%s\")\n",
+           apply ? "step 2" : "would", kind, m->storage_ns,
+           json_string_value(json_object_get(json_object_get(m->create, "metadata"), "name")),
+           VET_HELM_MAP_DESCRIPTION);
+    printf("%s: read it back and decode it\n", apply ? "step 3" : "would");
+    printf("%s: update %s %s (status superseded) at resourceVersion %s\n",
+           apply ? "step 4" : "would", kind, m->path_n,
+           json_string_value(
+               json_object_get(json_object_get(m->supersede, "metadata"), "resourceVersion")));
+    if (!apply) {
+        printf("dry run: nothing written; run again with --apply\n");
+        goto done;
+    }
+    if ((rc = vet_helm_map_apply(m, k, backup ? backup : bpath)))
+        goto done;
+    printf("mapped: revision %d is deployed, revision %d superseded; undo with: kubevet helm "
+           "restore %s --apply\n",
+           m->to_rev, m->from_rev, backup ? backup : bpath);
+done:
+    fflush(stdout);
+    free(bpath);
+    vet_helm_map_free(m);
+    return rc;
+}
+
+int cmd_helm_map(int argc, char **argv, cli_globals *g)
+{
+    vet_strv pos = VET_STRV_INIT;
+    int all = 0, apply = 0, force = 0, allns = 0, ret = 0, rc, blocked = 0;
+    const char *tiller = NULL, *backup = NULL;
+    const cli_opt own[] = {
+        {"all", 0, CLI_FLAG, &all, NULL, "every release whose deployed revision needs it"},
+        {"all-namespaces", 'A', CLI_FLAG, &allns, NULL, "with --all: releases of every namespace"},
+        {"tiller-namespace", 0, CLI_STR, &tiller, "NS", "Tiller's namespace (default kube-system)"},
+        {"apply", 0, CLI_FLAG, &apply, NULL, "write (default: dry run)"},
+        {"force", 0, CLI_FLAG, &force, NULL,
+         "map even when some objects need a person (they stay as they are)"},
+        {"backup", 0, CLI_STR, &backup, "FILE",
+         "where the original records go (default ./kubevet-helm-backup-NS-RELEASE-TIME.json)"},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    vet_catalog *c = NULL;
+    vet_k8s *k = NULL;
+    vet_helm_facts *h = NULL;
+    vet_helm_map_opts mo;
+    vet_version tv;
+    char minor[32];
+    const char *t;
+
+    memset(&mo, 0, sizeof mo);
+    if ((rc = cli_parse(argc, argv, own, g, &pos))) {
+        ret = cli_fail(rc);
+        goto done;
+    }
+    if (g->help) {
+        cli_usage(stdout,
+                  "  kubevet helm map RELEASE [-n NS] [--tiller-namespace NS] --target VERSION "
+                  "[--apply] [--force]\n  kubevet helm map --all [-A | -n NS] --target VERSION "
+                  "[--apply]",
+                  "Convert the manifest and hooks of the revision Helm acts on with the "
+                  "converter of 'apis convert',\nstore them as revision N+1 (deployed, "
+                  "\"" VET_HELM_MAP_DESCRIPTION "\")\nand mark N superseded. The original records "
+                  "are saved to a local file first; a failure after the\nfirst write deletes "
+                  "revision N+1 again. 'kubevet helm restore FILE --apply' puts them back.",
+                  own);
+        goto done;
+    }
+    if ((all && pos.n) || (!all && pos.n != 1)) {
+        ret = cli_fail(vet_error_set(VET_EUSAGE, "helm map: give one RELEASE, or --all"));
+        goto done;
+    }
+    if (all && backup) {
+        ret = cli_fail(
+            vet_error_set(VET_EUSAGE, "helm map: --backup names one file: not with --all"));
+        goto done;
+    }
+    if ((rc = load_catalog(&c))) {
+        ret = cli_fail(rc);
+        goto done;
+    }
+    t = g->target ? g->target : vet_catalog_newest(c);
+    if (vet_version_parse(&tv, t) || cli_target_check(g->target, c)) {
+        ret = cli_fail(vet_error_set(VET_EUSAGE, "--target: invalid Kubernetes version \"%s\"", t));
+        goto done;
+    }
+    vet_version_minor_str(minor, sizeof minor, &tv);
+    if ((rc = cli_k8s_connect(&k, g))) {
+        ret = cli_fail(rc);
+        goto done;
+    }
+    mo.tiller_ns = tiller;
+    mo.target = minor;
+    mo.catalog = c;
+    mo.force = force;
+    if (!all) {
+        mo.release = pos.v[0];
+        mo.ns = vet_k8s_cfg(k)->ns;
+        rc = map_one(k, &mo, apply, backup, g->at, &blocked);
+    } else {
+        vet_helm_opts ho;
+        memset(&ho, 0, sizeof ho);
+        ho.ns = allns ? NULL : vet_k8s_cfg(k)->ns;
+        ho.tiller_ns = tiller;
+        ho.catalog = c;
+        ho.target = minor; /* keeps only the releases with something to convert */
+        if ((rc = vet_helm_gather_api(&h, k, &ho)))
+            goto fail;
+        for (size_t i = 0; i < h->nrels && !rc; i++) {
+            const vet_helm_rel *r = &h->rels[i];
+            if (!r->scan || !vet_manifest_scan_count(r->scan))
+                continue; /* nothing deprecated or removed in it */
+            mo.release = r->name;
+            mo.ns = r->helm == 3 ? r->storage_ns : r->namespace;
+            rc = map_one(k, &mo, apply, NULL, g->at, &blocked);
+        }
+    }
+fail:
+    if (rc)
+        ret = cli_fail(rc);
+    else if (blocked)
+        ret = 1;
+done:
+    vet_helm_facts_free(h);
+    vet_k8s_free(k);
+    vet_catalog_free(c);
+    vet_strv_free(&pos);
+    return ret;
+}
+
+int cmd_helm_restore(int argc, char **argv, cli_globals *g)
+{
+    vet_strv pos = VET_STRV_INIT, what = VET_STRV_INIT;
+    int apply = 0, ret = 0, rc;
+    const cli_opt own[] = {
+        {"apply", 0, CLI_FLAG, &apply, NULL, "write (default: dry run)"},
+        {NULL, 0, 0, NULL, NULL, NULL},
+    };
+    vet_k8s *k = NULL;
+    if ((rc = cli_parse(argc, argv, own, g, &pos))) {
+        ret = cli_fail(rc);
+        goto done;
+    }
+    if (g->help) {
+        cli_usage(stdout, "  kubevet helm restore FILE [--apply]",
+                  "Put back the release records a 'kubevet helm map' saved in FILE: each "
+                  "saved record replaces the\nlive one, and records of the release that are not "
+                  "in FILE (the mapped revision) are deleted.",
+                  own);
+        goto done;
+    }
+    if (pos.n != 1) {
+        ret = cli_fail(vet_error_set(VET_EUSAGE, "helm restore: give the backup FILE"));
+        goto done;
+    }
+    if ((rc = cli_k8s_connect(&k, g)) || (rc = vet_helm_restore(k, pos.v[0], apply, &what))) {
+        for (size_t i = 0; i < what.n; i++)
+            printf("%s %s\n", apply ? "done:" : "would", what.v[i]);
+        ret = cli_fail(rc);
+        goto done;
+    }
+    for (size_t i = 0; i < what.n; i++)
+        printf("%s %s\n", apply ? "done:" : "would", what.v[i]);
+    if (!apply)
+        printf("dry run: nothing written; run again with --apply\n");
+done:
+    vet_k8s_free(k);
+    vet_strv_free(&what);
+    vet_strv_free(&pos);
+    return ret;
+}
