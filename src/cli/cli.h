@@ -26,7 +26,7 @@ typedef struct {
     const char *ns;     /* -n/--namespace or NULL (the context's) */
     const char *request_timeout_str;
     long request_timeout_ms; /* --request-timeout (kubectl syntax); 0 = none */
-    int yaml;           /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
+    int yaml;                /* -o yaml: the command renders JSON, cli_yaml_finish converts it */
 } cli_globals;
 
 typedef enum { CLI_STR, CLI_FLAG, CLI_MULTI, CLI_POS } cli_opt_kind;
@@ -118,6 +118,31 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
                     const char *syn, const char *desc, const char *const *prefixes,
                     unsigned sources);
 
+/* The sources of `kubevet check` (node, api, etcd) and what they gave: one run of `check`, or one
+ * of `serve`'s runs. */
+struct vet_api_facts;
+struct vet_etcd_facts;
+typedef struct {
+    const char *name; /* "node", "api", "etcd" */
+    int used;
+    char *detail; /* what was used, or why not */
+} cli_check_source;
+typedef struct {
+    cli_pki pki; /* options (warn window, SANs) + what was loaded */
+    struct vet_api_facts *api;
+    struct vet_etcd_facts *etcd;
+    cli_check_source src[3]; /* node, api, etcd */
+    unsigned sources;        /* VET_SRC_* used */
+    int lenient; /* serve: a source that fails (even one named by a flag, or a node root that
+                    cannot be read) is "not used" with the reason, never an error */
+} cli_check;
+/* Gather every available source (paths too, as certificate files of the node source), run every
+ * check into r (initialised by the caller) and add the "sources", "node" and "certificates"
+ * keys. Exit-3 errors as `check` has them, unless c->lenient. */
+int cli_check_gather(cli_check *c, const vet_strv *paths, cli_globals *g, vet_report *r);
+/* Free what one gather loaded (facts, certificates), keeping the options for the next. */
+void cli_check_reset(cli_check *c);
+
 /* The Kubernetes API client from --kubeconfig/--context/-n/--request-timeout and the environment,
  * the way kubectl finds it. VET_ENOTFOUND when nothing is configured. */
 struct vet_k8s;
@@ -127,6 +152,7 @@ int cli_parse_request_timeout(long *out_ms, const char *s);
 
 /* Commands (one file each: src/cli/cmd_<name>.c). */
 int cmd_check(int argc, char **argv, cli_globals *g);
+int cmd_serve(int argc, char **argv, cli_globals *g);
 int cmd_certs(int argc, char **argv, cli_globals *g);
 int cmd_apis(int argc, char **argv, cli_globals *g);
 int cmd_etcd(int argc, char **argv, cli_globals *g);

@@ -20,6 +20,7 @@ static const cli_cmd commands[] = {
     {"etcd", cmd_etcd, "etcd status, members, snapshots and safe plans"},
     {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
+    {"serve", cmd_serve, "run the checks on an interval for Prometheus: /metrics, /report"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
     {NULL, NULL, NULL},
