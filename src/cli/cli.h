@@ -63,6 +63,15 @@ int cli_begin(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_str
  * by the command named in the synopsis), then own and global options; wrapped to the terminal
  * width (80 when not a terminal). */
 void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own);
+/* Introspection for `kubevet completion` and the man page (cmd_completion.c): when set, cli_usage
+ * hands its arguments (the command's own option table) here instead of printing. */
+extern void (*cli_usage_hook)(const char *synopsis, const char *description, const cli_opt *own);
+/* ... and when this is set, cli_dispatch hands a group's subcommand table here on --help. */
+extern void (*cli_dispatch_hook)(const struct cli_cmd *cmds, const char *group);
+/* The i-th global option ({NULL...} past the end); dest points into a dummy. */
+cli_opt cli_global_opt(size_t i);
+/* The command table of main.c, for the same. */
+extern const cli_cmd *cli_cmds;
 /* Print text wrapped at the terminal width; continuation lines indented by `indent`. */
 void cli_wrap(FILE *out, const char *text, size_t indent);
 /* The examples of a command ("apis scan", "etcd snapshot save"), or NULL. */
@@ -153,6 +162,8 @@ int cli_parse_request_timeout(long *out_ms, const char *s);
 /* Commands (one file each: src/cli/cmd_<name>.c). */
 int cmd_check(int argc, char **argv, cli_globals *g);
 int cmd_serve(int argc, char **argv, cli_globals *g);
+int cmd_completion(int argc, char **argv, cli_globals *g);
+int cmd_man(int argc, char **argv, cli_globals *g);
 int cmd_certs(int argc, char **argv, cli_globals *g);
 int cmd_apis(int argc, char **argv, cli_globals *g);
 int cmd_etcd(int argc, char **argv, cli_globals *g);

@@ -21,8 +21,10 @@ static const cli_cmd commands[] = {
     {"ha", cmd_ha, "single master -> HA behind a load balancer: ha plan"},
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
     {"serve", cmd_serve, "run the checks on an interval for Prometheus: /metrics, /report"},
+    {"completion", cmd_completion, "shell completion: completion bash|zsh|fish"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
+    {"__man", cmd_man, NULL}, /* hidden: the kubevet(1) page, generated at build time */
     {NULL, NULL, NULL},
 };
 
@@ -36,6 +38,8 @@ static void overview(FILE *out)
     fprintf(out, "\nUsage: kubevet COMMAND [options]\n\nCommands:\n");
     for (const cli_cmd *c = commands; c->name; c++) {
         char line[256];
+        if (!c->summary)
+            continue;
         snprintf(line, sizeof line, "  %-9s %s", c->name, c->summary);
         cli_wrap(out, line, 12);
     }
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     const char *self = strrchr(argv[0], '/');
     memset(&g, 0, sizeof g);
+    cli_cmds = commands;
     g.fail_on = VET_SEV_WARNING;
     g.at = (int64_t)time(NULL);
     g.color = isatty(STDOUT_FILENO) && !(nc && *nc);
