@@ -8,7 +8,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-fast demo bench install clean format fuzz deb
+.PHONY: all deps build check check-fast demo bench install clean format fuzz deb deb-package
 
 all: build
 
@@ -62,6 +62,10 @@ install: build
 DEB_VERSION ?= $(shell grep -o 'kubevet VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
 DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 deb: build
+	@$(MAKE) --no-print-directory deb-package BUILD=$(BUILD)
+
+# The packaging step alone, from an existing build (tests/t_packaging.sh: no rebuild under ctest).
+deb-package:
 	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/DEBIAN
 	@DESTDIR=$(abspath $(BUILD)/deb) cmake --install $(BUILD) --prefix /usr >/dev/null
 	@gzip -9n $(BUILD)/deb/usr/share/man/man1/kubevet.1

@@ -60,7 +60,7 @@ fi
 count=$(ls "$data/certs-$n" | wc -l)
 
 log=$(mktemp /tmp/kv-bench-serve.XXXXXX)
-"$KUBEVET" serve --listen 127.0.0.1:0 --interval "${KV_BENCH_INTERVAL:-15s}" "$data/certs-$n" 2>"$log" &
+"$KUBEVET" serve --listen 127.0.0.1:0 --interval "${KV_BENCH_INTERVAL:-20s}" "$data/certs-$n" 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 until grep -q 'listening on' "$log"; do sleep 0.1; done
@@ -71,7 +71,7 @@ echo "kubevet serve over $count certificates (files in one folder); RSS between 
 printf '%-5s %-10s %-12s %-12s %-12s\n' run seconds RSS_kB peak_kB series
 for r in $(seq "$runs"); do
     until grep -q "run $r in" "$log"; do sleep 0.1; done
-    sleep 2 # the run's certificates are freed and trimmed after its log line
+    sleep 6 # the run's certificates are freed and trimmed after its log line (slow on a busy host)
     secs=$(grep -o "run $r in [0-9.]*" "$log" | awk '{print $4}')
     series=$(curl -s "http://$addr/metrics" | grep -c '^kubevet_certificate_expiry_timestamp_seconds{')
     printf '%-5s %-10s %-12s %-12s %-12s\n' "$r" "$secs" "$(status VmRSS)" "$(status VmHWM)" "$series"

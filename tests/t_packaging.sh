@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packaging: kubevet(1) made at build time renders with man (or groff) and lists every command and
 # every check ID of the binary's tables; the bash completion loads and completes commands,
-# subcommands and options; `make deb` builds a package whose contents dpkg-deb lists (binary,
+# subcommands and options; `make deb-package` (make deb without the rebuild) builds a package whose contents dpkg-deb lists (binary,
 # kubectl-vet link, man page, completions); the krew manifest template parses.
 set -uo pipefail
 
@@ -66,7 +66,7 @@ fi
 
 # --- make deb ---
 if command -v dpkg-deb >/dev/null; then
-    if make deb BUILD="$KV_BUILD" >"$work/deb.log" 2>&1; then
+    if make deb-package BUILD="$KV_BUILD" >"$work/deb.log" 2>&1; then
         deb=$(ls "$KV_BUILD"/kubevet_*.deb | head -1)
         dpkg-deb -c "$deb" >"$work/deb.txt"
         ok=1
@@ -82,7 +82,7 @@ if command -v dpkg-deb >/dev/null; then
         mkdir -p "$work/x" && dpkg-deb -x "$deb" "$work/x" && "$work/x/usr/bin/kubectl-vet" version >/dev/null &&
             pass "the packaged kubectl-vet runs" || fail "packaged binary does not run"
     else
-        fail "make deb: $(tail -5 "$work/deb.log")"
+        fail "make deb-package: $(tail -5 "$work/deb.log")"
     fi
 else
     echo "skip deb: dpkg-deb not installed"

@@ -59,7 +59,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 fi
 own() { [ ${#run_as[@]} -gt 0 ] && chown -R 65534:65534 "$root"; return 0; }
 
-"${run_as[@]}" "$KUBEVET" serve --listen 127.0.0.1:0 --root "$root" --interval 2s --min-gap 1s \
+"${run_as[@]}" "$KUBEVET" serve --listen 127.0.0.1:0 --root "$root" --interval 3s --min-gap 1s \
     2>"$work/serve.log" &
 kv_pid=$!
 wait_for 10 grep -q 'listening on' "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
@@ -178,6 +178,14 @@ echo "load: $total scrapes in ${LOAD_SECS}s by 50 concurrent clients, $bad not 2
 [ "$bad" = 0 ] && [ "$total" -gt 200 ] && pass "50 concurrent scrapers: $total scrapes, no error" || fail "$bad of $total scrapes failed"
 [ $((rss1 - rss0)) -lt 4096 ] && pass "RSS flat under load (${rss0} -> ${rss1} kB)" || fail "RSS grew ${rss0} -> ${rss1} kB"
 [ "$peak" -lt 32768 ] && pass "peak RSS ${peak} kB < 32 MB" || fail "peak RSS $peak kB"
+
+# --- SIGHUP: a run at once, with the files re-read ---
+runs() { grep -c 'serve: run ' "$work/serve.log"; }
+before=$(runs)
+kill -HUP "$kv_pid"
+more_runs() { [ "$(runs)" -gt "$before" ]; }
+wait_for 10 more_runs && grep -q 'SIGHUP, re-reading' "$work/serve.log" && kill -0 "$kv_pid" &&
+    pass "SIGHUP: a new run, still serving" || fail "SIGHUP"
 
 # --- SIGTERM ---
 kill -TERM "$kv_pid"
