@@ -81,6 +81,8 @@ static void test_keep_last(void **state)
     assert_int_equal(vet_serve_render(&b, &run), 0);
     assert_int_equal(vet_serve_expose(&text, &len, &b, &run), 0);
     assert_null(strstr(text, "kubevet_finding{"));
+    /* an empty block is empty: nothing between the family's TYPE and the next HELP */
+    assert_non_null(strstr(text, "# TYPE kubevet_finding gauge\n# HELP "));
     assert_null(strstr(text, "1893456000"));
     free(text);
     vet_report_free(&r1);

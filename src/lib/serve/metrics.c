@@ -22,7 +22,7 @@ int vet_serve_escape(vet_buf *b, const char *s)
         if (rc)
             return rc;
     }
-    return vet_buf_grow(b, 0);
+    return vet_buf_put(b, "", 0);
 }
 
 /* One sample: name{k="v",...} value. labels: NULL-terminated key, value pairs. */
@@ -152,11 +152,12 @@ int vet_serve_render(vet_serve_blocks *out, const vet_serve_run *run)
         rc = render_certs(&certs, r);
     if (!rc && run->up[VET_SERVE_ETCD])
         rc = render_etcd(&etcd, &members, run->etcd);
-    /* Every buffer must hold an allocation before any block is replaced: all or nothing. */
+    /* Every buffer must hold an allocation (NUL-terminated: an empty run is "") before any block
+     * is replaced: all or nothing. */
     for (int s = 0; !rc && s < VET_SERVE_NSRC; s++)
-        rc = vet_buf_grow(&f[s], 0);
-    if (!rc && !(rc = vet_buf_grow(&certs, 0)) && !(rc = vet_buf_grow(&etcd, 0)))
-        rc = vet_buf_grow(&members, 0);
+        rc = vet_buf_put(&f[s], "", 0);
+    if (!rc && !(rc = vet_buf_put(&certs, "", 0)) && !(rc = vet_buf_put(&etcd, "", 0)))
+        rc = vet_buf_put(&members, "", 0);
     if (rc)
         goto done;
     for (int s = 0; s < VET_SERVE_NSRC; s++)
