@@ -8,7 +8,7 @@ PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build check check-fast demo bench install clean format fuzz
+.PHONY: all deps build check check-fast demo bench install clean format fuzz deb deb-package
 
 all: build
 
@@ -56,6 +56,31 @@ fuzz: deps
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A Debian package of what `make install` puts under /usr (binary, kubectl-vet link, kubevet(1),
+# bash/zsh/fish completions), built with dpkg-deb: $(BUILD)/kubevet_<version>_<arch>.deb.
+DEB_VERSION ?= $(shell grep -o 'kubevet VERSION [0-9.]*' CMakeLists.txt | cut -d' ' -f3)
+DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+deb: build
+	@$(MAKE) --no-print-directory deb-package BUILD=$(BUILD)
+
+# The packaging step alone, from an existing build (tests/t_packaging.sh: no rebuild under ctest).
+deb-package:
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/DEBIAN
+	@DESTDIR=$(abspath $(BUILD)/deb) cmake --install $(BUILD) --prefix /usr >/dev/null
+	@gzip -9n $(BUILD)/deb/usr/share/man/man1/kubevet.1
+	@ln -s kubevet.1.gz $(BUILD)/deb/usr/share/man/man1/kubectl-vet.1.gz
+	@printf '%s\n' "Package: kubevet" "Version: $(DEB_VERSION)" "Architecture: $(DEB_ARCH)" \
+	  "Maintainer: kubevet maintainers <kubevet@users.noreply.github.com>" \
+	  "Depends: libc6, libssl3, libyaml-0-2, libjansson4, libmicrohttpd12, zlib1g" \
+	  "Recommends: libcurl4" "Section: admin" "Priority: optional" \
+	  "Installed-Size: $$(du -sk $(BUILD)/deb/usr | cut -f1)" \
+	  "Description: diagnoses and safely fixes self-managed Kubernetes control planes" \
+	  " kubevet finds expired or foreign certificates, removed APIs, etcd quorum traps and" \
+	  " unverified backups on kubeadm control planes, plans the fix, and serves its findings" \
+	  " to Prometheus (kubevet serve). Also a kubectl plugin: kubectl vet." \
+	  >$(BUILD)/deb/DEBIAN/control
+	dpkg-deb --root-owner-group -Zxz --build $(BUILD)/deb $(BUILD)/kubevet_$(DEB_VERSION)_$(DEB_ARCH).deb
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -385,12 +385,24 @@ static char *reflow(const char *text)
     return d;
 }
 
+void (*cli_usage_hook)(const char *synopsis, const char *description, const cli_opt *own);
+
+cli_opt cli_global_opt(size_t i)
+{
+    static cli_globals dummy;
+    return i < nglobals() ? global_opts(&dummy, i) : (cli_opt){NULL, 0, 0, NULL, NULL, NULL};
+}
+
 void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own)
 {
     cli_globals dummy;
     size_t ng = nglobals();
     char cmd[128];
     const char *ex;
+    if (cli_usage_hook) {
+        cli_usage_hook(synopsis, description, own);
+        return;
+    }
     fprintf(out, "Usage:\n");
     cli_wrap(out, synopsis, 6);
     if (description) {
@@ -468,9 +480,15 @@ int cli_fail(int rc)
     return vet_error_exit_code(rc);
 }
 
+void (*cli_dispatch_hook)(const cli_cmd *cmds, const char *group);
+
 int cli_dispatch(const cli_cmd *cmds, const char *group, int argc, char **argv, cli_globals *g)
 {
     const char *sub = argc > 1 ? argv[1] : NULL;
+    if (cli_dispatch_hook && (!sub || !strcmp(sub, "--help"))) {
+        cli_dispatch_hook(cmds, group);
+        return 0;
+    }
     if (sub && (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")))
         sub = NULL;
     for (const cli_cmd *c = cmds; sub && c->name; c++)

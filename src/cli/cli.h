@@ -63,6 +63,15 @@ int cli_begin(int argc, char **argv, const cli_opt *own, cli_globals *g, vet_str
  * by the command named in the synopsis), then own and global options; wrapped to the terminal
  * width (80 when not a terminal). */
 void cli_usage(FILE *out, const char *synopsis, const char *description, const cli_opt *own);
+/* Introspection for `kubevet completion` and the man page (cmd_completion.c): when set, cli_usage
+ * hands its arguments (the command's own option table) here instead of printing. */
+extern void (*cli_usage_hook)(const char *synopsis, const char *description, const cli_opt *own);
+/* ... and when this is set, cli_dispatch hands a group's subcommand table here on --help. */
+extern void (*cli_dispatch_hook)(const struct cli_cmd *cmds, const char *group);
+/* The i-th global option ({NULL...} past the end); dest points into a dummy. */
+cli_opt cli_global_opt(size_t i);
+/* The command table of main.c, for the same. */
+extern const cli_cmd *cli_cmds;
 /* Print text wrapped at the terminal width; continuation lines indented by `indent`. */
 void cli_wrap(FILE *out, const char *text, size_t indent);
 /* The examples of a command ("apis scan", "etcd snapshot save"), or NULL. */
@@ -126,6 +135,31 @@ int cli_pki_command(int argc, char **argv, cli_globals *g, const char *command, 
                     const char *syn, const char *desc, const char *const *prefixes,
                     unsigned sources);
 
+/* The sources of `kubevet check` (node, api, etcd) and what they gave: one run of `check`, or one
+ * of `serve`'s runs. */
+struct vet_api_facts;
+struct vet_etcd_facts;
+typedef struct {
+    const char *name; /* "node", "api", "etcd" */
+    int used;
+    char *detail; /* what was used, or why not */
+} cli_check_source;
+typedef struct {
+    cli_pki pki; /* options (warn window, SANs) + what was loaded */
+    struct vet_api_facts *api;
+    struct vet_etcd_facts *etcd;
+    cli_check_source src[3]; /* node, api, etcd */
+    unsigned sources;        /* VET_SRC_* used */
+    int lenient; /* serve: a source that fails (even one named by a flag, or a node root that
+                    cannot be read) is "not used" with the reason, never an error */
+} cli_check;
+/* Gather every available source (paths too, as certificate files of the node source), run every
+ * check into r (initialised by the caller) and add the "sources", "node" and "certificates"
+ * keys. Exit-3 errors as `check` has them, unless c->lenient. */
+int cli_check_gather(cli_check *c, const vet_strv *paths, cli_globals *g, vet_report *r);
+/* Free what one gather loaded (facts, certificates), keeping the options for the next. */
+void cli_check_reset(cli_check *c);
+
 /* The Kubernetes API client from --kubeconfig/--context/-n/--request-timeout and the environment,
  * the way kubectl finds it. VET_ENOTFOUND when nothing is configured. */
 struct vet_k8s;
@@ -135,6 +169,9 @@ int cli_parse_request_timeout(long *out_ms, const char *s);
 
 /* Commands (one file each: src/cli/cmd_<name>.c). */
 int cmd_check(int argc, char **argv, cli_globals *g);
+int cmd_serve(int argc, char **argv, cli_globals *g);
+int cmd_completion(int argc, char **argv, cli_globals *g);
+int cmd_man(int argc, char **argv, cli_globals *g);
 int cmd_certs(int argc, char **argv, cli_globals *g);
 int cmd_apis(int argc, char **argv, cli_globals *g);
 int cmd_etcd(int argc, char **argv, cli_globals *g);

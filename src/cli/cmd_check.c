@@ -33,11 +33,7 @@ static const char description[] =
 /* A found (not flagged) cluster gets this long to answer before it is reported as not used. */
 #define FOUND_TIMEOUT_MS 5000L
 
-typedef struct {
-    const char *name;
-    int used;
-    char *detail; /* what was used, or why not */
-} source;
+typedef cli_check_source source;
 
 static int set_source(source *s, int used, const char *fmt, const char *arg)
 {
@@ -52,7 +48,7 @@ static int live_root(const cli_globals *g)
     return !g->root || !strcmp(g->root, "/");
 }
 
-static int gather_api(vet_api_facts **out, cli_globals *g, source *s)
+static int gather_api(vet_api_facts **out, cli_globals *g, source *s, int lenient)
 {
     vet_k8s *c = NULL;
     vet_k8s_config *cfg = NULL;
@@ -101,8 +97,9 @@ static int gather_api(vet_api_facts **out, cli_globals *g, source *s)
     if (!rc)
         return 0;
 fail:
-    /* A kubeconfig only found (a stale ~/.kube/config) does not stop the other sources. */
-    if (!named && rc != VET_ENOMEM) {
+    /* A kubeconfig only found (a stale ~/.kube/config) does not stop the other sources; nor
+     * does any under serve, which reports the source down and keeps its last findings. */
+    if ((!named || lenient) && rc != VET_ENOMEM) {
         char *why = strdup(vet_error_last());
         rc = why ? set_source(s, 0, "not used: %s", why) : VET_ENOMEM;
         free(why);
@@ -111,7 +108,7 @@ fail:
     return rc;
 }
 
-static int gather_etcd(vet_etcd_facts **out, cli_globals *g, source *s)
+static int gather_etcd(vet_etcd_facts **out, cli_globals *g, source *s, int lenient)
 {
     vet_etcd *c = NULL;
     int rc, live = live_root(g) && vet_fs_exists("/etc/kubernetes/manifests/etcd.yaml");
@@ -128,7 +125,7 @@ static int gather_etcd(vet_etcd_facts **out, cli_globals *g, source *s)
     if (!rc)
         rc = set_source(s, 1, "%s", vet_etcd_endpoint(c));
     vet_etcd_free(c);
-    if (rc && !g->etcd_endpoints && rc != VET_ENOMEM) {
+    if (rc && (!g->etcd_endpoints || lenient) && rc != VET_ENOMEM) {
         char *why = strdup(vet_error_last());
         rc = why ? set_source(s, 0, "not used: %s", why) : VET_ENOMEM;
         free(why);
@@ -160,91 +157,135 @@ static json_t *sources_json(const source *src, size_t n)
     return o;
 }
 
+/* Serve keeps a source's last findings when it cannot be read: a node root that turned
+ * unreadable (permissions, a remount) would otherwise look like a node without findings. */
+static int node_denied(const vet_report *r)
+{
+    for (size_t i = 0; i < r->errors.n; i++)
+        if (strstr(r->errors.v[i], "Permission denied"))
+            return 1;
+    return 0;
+}
+
+int cli_check_gather(cli_check *c, const vet_strv *paths, cli_globals *g, vet_report *r)
+{
+    cli_pki *p = &c->pki;
+    vet_ctx ctx;
+    const char *root = g->root ? g->root : "/";
+    int rc;
+    memset(&ctx, 0, sizeof ctx);
+    c->src[0].name = "node";
+    c->src[1].name = "api";
+    c->src[2].name = "etcd";
+    c->sources = 0;
+    rc = cli_pki_load(p, paths, g, &ctx, r);
+    if (rc && c->lenient && rc != VET_ENOMEM) {
+        if ((rc = set_source(&c->src[0], 0, "not used: %s", vet_error_last())))
+            return rc;
+        ctx.node = NULL;
+        ctx.files = NULL;
+    } else if (rc) {
+        return rc;
+    } else if (c->lenient && node_denied(r)) {
+        ctx.node = NULL;
+        ctx.files = NULL;
+        if ((rc = set_source(&c->src[0], 0, "not used: files under %s cannot be read", root)))
+            return rc;
+    } else if (vet_node_has_files(p->node) || (p->files && p->files->n)) {
+        c->sources |= VET_SRC_NODE | (p->files ? VET_SRC_FILES : 0);
+        if ((rc = set_source(&c->src[0], 1, "%s", p->node ? p->node->root : "certificate paths")))
+            return rc;
+    } else {
+        ctx.node = NULL;
+        if ((rc = set_source(&c->src[0], 0, "not used: no Kubernetes files under %s", root)))
+            return rc;
+    }
+    if ((rc = gather_api(&c->api, g, &c->src[1], c->lenient)))
+        return rc;
+    if (c->api) {
+        c->sources |= VET_SRC_API;
+        ctx.api = c->api;
+    }
+    if ((rc = gather_etcd(&c->etcd, g, &c->src[2], c->lenient)))
+        return rc;
+    if (c->etcd) {
+        c->sources |= VET_SRC_ETCD;
+        ctx.etcd = c->etcd;
+    }
+    /* several "Permission denied", or no Kubernetes files and no other source: one line, exit 3 */
+    if (!c->lenient && cli_pki_unusable(p, r, paths->n, c->sources))
+        return 1;
+    for (size_t i = 0; c->api && i < c->api->skipped.n; i++) {
+        char *line = vet_strdupf("api: not read: %s", c->api->skipped.v[i]);
+        if (line)
+            fprintf(stderr, "kubevet: %s\n", line);
+        free(line);
+    }
+    if ((rc = vet_check_run(&ctx, r, c->sources, NULL)))
+        return rc;
+    if ((rc = cli_pki_describe(p, r, g->at)))
+        return rc;
+    return vet_report_set(r, "sources", sources_json(c->src, 3));
+}
+
+void cli_check_reset(cli_check *c)
+{
+    for (int i = 0; i < 3; i++) {
+        free(c->src[i].detail);
+        c->src[i].detail = NULL;
+        c->src[i].used = 0;
+    }
+    vet_api_facts_free(c->api);
+    vet_etcd_facts_free(c->etcd);
+    c->api = NULL;
+    c->etcd = NULL;
+    /* the parsed certificates go; the options (warn window, expected SANs) stay */
+    vet_node_free(c->pki.node);
+    if (c->pki.files)
+        vet_certset_clear(c->pki.files);
+    free(c->pki.files);
+    c->pki.node = NULL;
+    c->pki.files = NULL;
+}
+
 int cmd_check(int argc, char **argv, cli_globals *g)
 {
-    cli_pki p;
-    vet_etcd_facts *etcd = NULL;
-    vet_api_facts *api = NULL;
+    cli_check c;
     vet_strv pos = VET_STRV_INIT;
     vet_report r;
-    vet_ctx ctx;
-    source src[3] = {{"node", 0, NULL}, {"api", 0, NULL}, {"etcd", 0, NULL}};
-    unsigned sources = 0;
     int rc, code, have_report = 0;
-    const char *root;
-    memset(&p, 0, sizeof p);
-    memset(&ctx, 0, sizeof ctx);
+    memset(&c, 0, sizeof c);
     const cli_opt opts[] = {
-        {"warn-within", 0, CLI_STR, &p.warn_within, "DURATION",
+        {"warn-within", 0, CLI_STR, &c.pki.warn_within, "DURATION",
          "warn about expiry within this window (default 30d; e.g. 720h)"},
-        {"expect-san", 0, CLI_MULTI, &p.expect_sans, "NAME|IP",
+        {"expect-san", 0, CLI_MULTI, &c.pki.expect_sans, "NAME|IP",
          "a SAN the apiserver certificate must carry (repeatable)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
         goto out;
-    root = g->root ? g->root : "/";
     if ((rc = vet_report_init(&r, "check", g->at))) {
         code = cli_fail(rc);
         goto out;
     }
     have_report = 1;
-    if ((rc = cli_pki_load(&p, &pos, g, &ctx, &r)))
-        goto fail;
-    if (vet_node_has_files(p.node)) {
-        sources |= VET_SRC_NODE;
-        if ((rc = set_source(&src[0], 1, "%s", p.node->root)))
-            goto fail;
-    } else {
-        ctx.node = NULL;
-        if ((rc = set_source(&src[0], 0,
-                             p.node ? "not used: no Kubernetes files under %s"
-                                    : "not used: certificate PATHs given without --root%s",
-                             p.node ? root : "")))
-            goto fail;
-    }
-    /* Certificate files given as paths (as `certs check` takes them) join the node checks. */
-    if (pos.n)
-        sources |= VET_SRC_FILES;
-    if ((rc = gather_api(&api, g, &src[1])))
-        goto fail;
-    if (api) {
-        sources |= VET_SRC_API;
-        ctx.api = api;
-    }
-    if ((rc = gather_etcd(&etcd, g, &src[2])))
-        goto fail;
-    if (etcd) {
-        sources |= VET_SRC_ETCD;
-        ctx.etcd = etcd;
-    }
-    if (cli_pki_unusable(&p, &r, pos.n, sources)) {
-        code = 3;
+    if ((rc = cli_check_gather(&c, &pos, g, &r)) > 0) {
+        code = 3; /* cli_pki_unusable said why */
         goto out;
     }
-    for (size_t i = 0; api && i < api->skipped.n; i++) {
-        char *line = vet_strdupf("api: not read: %s", api->skipped.v[i]);
-        if (line)
-            fprintf(stderr, "kubevet: %s\n", line);
-        free(line);
-    }
-    if ((rc = vet_check_run(&ctx, &r, sources, NULL)) || (rc = cli_pki_describe(&p, &r, g->at)))
+    if (rc)
         goto fail;
-    vet_report_set(&r, "sources", sources_json(src, 3));
     if (!g->output || !strcmp(g->output, "text"))
-        print_header(&p, src, 3);
+        print_header(&c.pki, c.src, 3);
     code = cli_emit(&r, g);
     goto out;
 fail:
     code = cli_fail(rc);
 out:
-    for (int i = 0; i < 3; i++)
-        free(src[i].detail);
-    vet_api_facts_free(api);
-    vet_etcd_facts_free(etcd);
+    cli_check_reset(&c);
     if (have_report)
         vet_report_free(&r);
-    cli_pki_free(&p);
+    cli_pki_free(&c.pki);
     vet_strv_free(&pos);
     return code;
 }

@@ -24,8 +24,11 @@ static const cli_cmd commands[] = {
     {"restore", cmd_restore, "put a kubevet backup folder back (plan; --apply)"},
     {"upgrade", cmd_upgrade, "upgrade plan --to VERSION: every kubeadm hop, its blockers, runbook"},
     {"join", cmd_join, "join plan: check a kubeadm join (token, certificate key, etcd) first"},
+    {"serve", cmd_serve, "run the checks on an interval for Prometheus: /metrics, /report"},
+    {"completion", cmd_completion, "shell completion: completion bash|zsh|fish"},
     {"version", cmd_version, "print version, git commit and catalog dates"},
     {"help", cmd_help, "help for a command, or 'help checks' for the check catalog"},
+    {"__man", cmd_man, NULL}, /* hidden: the kubevet(1) page, generated at build time */
     {NULL, NULL, NULL},
 };
 
@@ -39,6 +42,8 @@ static void overview(FILE *out)
     fprintf(out, "\nUsage: kubevet COMMAND [options]\n\nCommands:\n");
     for (const cli_cmd *c = commands; c->name; c++) {
         char line[256];
+        if (!c->summary)
+            continue;
         snprintf(line, sizeof line, "  %-9s %s", c->name, c->summary);
         cli_wrap(out, line, 12);
     }
@@ -143,6 +148,7 @@ int main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     const char *self = strrchr(argv[0], '/');
     memset(&g, 0, sizeof g);
+    cli_cmds = commands;
     g.fail_on = VET_SEV_WARNING;
     g.at = (int64_t)time(NULL);
     g.color = isatty(STDOUT_FILENO) && !(nc && *nc);
