@@ -560,3 +560,32 @@ int cli_k8s_connect(struct vet_k8s **out, cli_globals *g)
     o.timeout_ms = g->request_timeout_ms;
     return vet_k8s_connect(out, &o);
 }
+
+int cli_catalog_load(vet_catalog **out, const vet_strv *files)
+{
+    int rc = vet_catalog_load_builtin(out);
+    for (size_t i = 0; !rc && i < files->n; i++)
+        rc = vet_catalog_load_file(*out, files->v[i]);
+    if (rc) {
+        vet_catalog_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int cli_target_version(vet_version *out, char *minor, size_t size, const char *target,
+                       const vet_catalog *c)
+{
+    const char *t = target ? target : vet_catalog_newest(c);
+    int rc;
+    if (vet_version_parse(out, t))
+        return vet_error_set(VET_EUSAGE,
+                             "--target: invalid Kubernetes version \"%s\" (want e.g. "
+                             "1.25 or v1.25.3)",
+                             t);
+    if ((rc = cli_target_check(target, c)))
+        return rc;
+    if (minor)
+        vet_version_minor_str(minor, size, out);
+    return 0;
+}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kubevet/catalog.h"
 #include "kubevet/report.h"
 #include "strv.h"
 
@@ -91,6 +92,12 @@ void cli_render_json(const vet_report *r, const cli_globals *g, FILE *out);
 /* --target beyond the newest release the catalog knows: VET_EUSAGE naming the newest. */
 struct vet_catalog;
 int cli_target_check(const char *target, const struct vet_catalog *c);
+/* The built-in catalog plus each --catalog FILE (NULL on failure). */
+int cli_catalog_load(struct vet_catalog **out, const vet_strv *files);
+/* --target (or the catalog's newest) parsed and bounded by the catalog; minor (optional) gets
+ * "1.N". VET_EUSAGE with a message when malformed or beyond the catalog. */
+int cli_target_version(vet_version *out, char *minor, size_t size, const char *target,
+                       const struct vet_catalog *c);
 
 /* Render a report per -o and return the exit code (0/1/3 per CLI.md). */
 int cli_emit(const vet_report *r, cli_globals *g);

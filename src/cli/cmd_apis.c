@@ -11,33 +11,6 @@
 #include "kubevet/check.h"
 #include "kubevet/manifest.h"
 
-static int load_catalog(vet_catalog **out, const vet_strv *files)
-{
-    int rc = vet_catalog_load_builtin(out);
-    for (size_t i = 0; !rc && i < files->n; i++)
-        rc = vet_catalog_load_file(*out, files->v[i]);
-    if (rc) {
-        vet_catalog_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-static int target_version(vet_version *out, char *minor, size_t size, const char *target,
-                          const vet_catalog *c)
-{
-    const char *t = target ? target : vet_catalog_newest(c);
-    if (vet_version_parse(out, t))
-        return vet_error_set(VET_EUSAGE,
-                             "--target: invalid Kubernetes version \"%s\" (want e.g. "
-                             "1.25 or v1.25.3)",
-                             t);
-    if (cli_target_check(target, c))
-        return VET_EUSAGE;
-    vet_version_minor_str(minor, size, out);
-    return 0;
-}
-
 /* ---- apis list ---- */
 
 static const char *status_name(vet_api_status s)
@@ -76,8 +49,8 @@ static int apis_list(int argc, char **argv, cli_globals *g)
             cli_fail(vet_error_set(VET_EUSAGE, "apis list: unexpected argument \"%s\"", pos.v[0]));
         goto done;
     }
-    if ((rc = load_catalog(&c, &catalogs)) ||
-        (rc = target_version(&tv, minor, sizeof minor, g->target, c))) {
+    if ((rc = cli_catalog_load(&c, &catalogs)) ||
+        (rc = cli_target_version(&tv, minor, sizeof minor, g->target, c))) {
         ret = cli_fail(rc);
         goto done;
     }
@@ -291,8 +264,8 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
         }
         mo.threads = (int)v;
     }
-    if ((rc = load_catalog(&c, &catalogs)) ||
-        (rc = target_version(&tv, minor, sizeof minor, g->target, c))) {
+    if ((rc = cli_catalog_load(&c, &catalogs)) ||
+        (rc = cli_target_version(&tv, minor, sizeof minor, g->target, c))) {
         ret = cli_fail(rc);
         goto done;
     }

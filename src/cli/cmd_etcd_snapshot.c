@@ -426,21 +426,10 @@ static int cmd_objects(int argc, char **argv, cli_globals *g)
         free(path);
         return cli_fail(rc);
     }
-    if ((rc = vet_catalog_load_builtin(&cat)))
+    if ((rc = cli_catalog_load(&cat, &catalogs)) ||
+        (rc = cli_target_version(&tv, NULL, 0, g->target, cat)))
         goto fail;
-    for (size_t i = 0; i < catalogs.n; i++)
-        if ((rc = vet_catalog_load_file(cat, catalogs.v[i])))
-            goto fail;
     target = g->target ? g->target : vet_catalog_newest(cat);
-    if (vet_version_parse(&tv, target)) {
-        rc = vet_error_set(VET_EUSAGE,
-                           "--target: invalid Kubernetes version \"%s\" (want e.g. "
-                           "1.25 or v1.25.3)",
-                           target);
-        goto fail;
-    }
-    if ((rc = cli_target_check(g->target, cat)))
-        goto fail;
     if ((rc = vet_report_init(&r, "etcd snapshot objects", g->at)))
         goto fail;
     have_r = 1;

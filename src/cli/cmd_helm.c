@@ -14,18 +14,6 @@
 int cmd_helm_map(int argc, char **argv, cli_globals *g);
 int cmd_helm_restore(int argc, char **argv, cli_globals *g);
 
-static int load_catalog(vet_catalog **out, const vet_strv *files)
-{
-    int rc = vet_catalog_load_builtin(out);
-    for (size_t i = 0; !rc && i < files->n; i++)
-        rc = vet_catalog_load_file(*out, files->v[i]);
-    if (rc) {
-        vet_catalog_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 static int render_text(const vet_report *r, const vet_helm_facts *h, const char *target)
 {
     size_t crit = 0;
@@ -125,7 +113,7 @@ static int helm_scan(int argc, char **argv, cli_globals *g)
     vet_ctx ctx;
     vet_version tv;
     char minor[32];
-    const char *prefixes[] = {"KV405", NULL}, *out, *t;
+    const char *prefixes[] = {"KV405", NULL}, *out;
 
     memset(&ho, 0, sizeof ho);
     if ((rc = cli_parse(argc, argv, own, g, &pos))) {
@@ -155,20 +143,11 @@ static int helm_scan(int argc, char **argv, cli_globals *g)
         ret = cli_fail(vet_error_set(VET_EUSAGE, "helm scan: -A and -n exclude each other"));
         goto done;
     }
-    if ((rc = load_catalog(&c, &catalogs))) {
+    if ((rc = cli_catalog_load(&c, &catalogs)) ||
+        (rc = cli_target_version(&tv, minor, sizeof minor, g->target, c))) {
         ret = cli_fail(rc);
         goto done;
     }
-    t = g->target ? g->target : vet_catalog_newest(c);
-    if (vet_version_parse(&tv, t)) {
-        ret = cli_fail(vet_error_set(VET_EUSAGE, "--target: invalid Kubernetes version \"%s\"", t));
-        goto done;
-    }
-    if (cli_target_check(g->target, c)) {
-        ret = cli_fail(VET_EUSAGE);
-        goto done;
-    }
-    vet_version_minor_str(minor, sizeof minor, &tv);
     ho.catalog = c;
     ho.tiller_ns = tiller;
     ho.target = minor;
