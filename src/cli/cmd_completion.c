@@ -212,14 +212,17 @@ static void fish(void)
         char cond[256];
         /* "certs list": after certs, before any of certs' subcommands */
         const char *sp = strrchr(n->path, ' ');
-        if (!*n->path)
-            snprintf(cond, sizeof cond, "__fish_use_subcommand");
-        else
-            snprintf(cond, sizeof cond, "__fish_seen_subcommand_from %s", sp ? sp + 1 : n->path);
+        int w = !*n->path ? snprintf(cond, sizeof cond, "__fish_use_subcommand")
+                          : snprintf(cond, sizeof cond, "__fish_seen_subcommand_from %s",
+                                     sp ? sp + 1 : n->path);
+        if (w < 0 || (size_t)w >= sizeof cond)
+            continue; /* command paths are short: never in practice */
         for (size_t k = 0; k < n->nsubs; k++) {
             const char *sum = NULL;
             char sub[128];
-            snprintf(sub, sizeof sub, "%s%s%s", n->path, *n->path ? " " : "", n->subs[k]);
+            int sw = snprintf(sub, sizeof sub, "%s%s%s", n->path, *n->path ? " " : "", n->subs[k]);
+            if (sw < 0 || (size_t)sw >= sizeof sub)
+                continue;
             for (size_t j = 0; j < nnodes; j++)
                 if (!strcmp(nodes[j].path, sub))
                     sum = nodes[j].summary;

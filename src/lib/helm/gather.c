@@ -190,7 +190,7 @@ static int set_str(char **dst, const char *s)
 
 int helm_acc_add(helm_acc *a, const helm_record *rec, helm_decode_fn decode, void *ud)
 {
-    vet_helm_rel *r;
+    vet_helm_rel *r = NULL;
     vet_helm_release *d = NULL;
     int rc;
     a->f->records++;
