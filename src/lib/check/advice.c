@@ -126,13 +126,30 @@ int vet_advice_kubelet_rebootstrap(vet_buf *out, const vet_ctx *ctx)
     const vet_node *n = ctx->node;
     const vet_cert_entry *ca = vet_node_role(n, "ca");
     const char *name = vet_advice_node_name(ctx), *server = server_of(ctx);
-    int rc = vet_buf_printf(out, "give this node's kubelet a new client credential of its own; "
-                                 "on this node:\n  mkdir -p /root/kv-backup && "
+    int cp = vet_node_is_control_plane(n) && ca && ca->key, rc;
+    /* With the CA key here, kubevet's own renewal works for every kubeadm version (the phase
+     * below is kubeadm 1.13+; 1.9-1.12 spelled it 'kubeadm alpha phase kubeconfig kubelet') and
+     * goes through the plan engine: backup, atomic write, verify, roll back. */
+    if (cp && !strcmp(name, "<node-name>"))
+        rc = vet_buf_printf(out, "give this node's kubelet a new client credential of its own; "
+                                 "on this node:");
+    else if (cp)
+        rc = vet_buf_printf(out,
+                            "give this node's kubelet a new client credential of its own; on "
+                            "this node (kubevet backs up, writes atomically, verifies):\n"
+                            "  kubevet certs renew kubelet.conf --node-name %s --apply\n"
+                            "  systemctl restart kubelet\nor with kubeadm 1.13+:",
+                            name);
+    else
+        rc = vet_buf_printf(out, "give this node's kubelet a new client credential of its own; "
+                                 "on this node:");
+    if (!rc)
+        rc = vet_buf_printf(out, "\n  mkdir -p /root/kv-backup && "
                                  "mv /etc/kubernetes/kubelet.conf /var/lib/kubelet/pki/"
                                  "kubelet-client-* /root/kv-backup/");
     if (rc)
         return rc;
-    if (vet_node_is_control_plane(n) && ca && ca->key) {
+    if (cp) {
         rc = vet_buf_printf(out, "\n  kubeadm init phase kubeconfig kubelet --node-name %s", name);
         if (!rc && n->advertise_address)
             rc = vet_buf_printf(out, " --apiserver-advertise-address %s", n->advertise_address);
