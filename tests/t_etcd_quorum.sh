@@ -22,37 +22,8 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
 fi
 export ETCDCTL_API=3
 etcd_setup
-FAILS=0
-OUT=$ETCD_TMP/out
-ERR=$ETCD_TMP/err
+etcd_harness
 JS=$ETCD_TMP/json
-
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -60
-    FAILS=$((FAILS + 1))
-}
-# run NAME EXPECTED_RC kubevet-args...: output in $OUT/$ERR, RC in $RC
-run() {
-    local name=$1 want=$2
-    shift 2
-    timeout 60 "$KUBEVET" "$@" >"$OUT" 2>"$ERR"
-    RC=$?
-    if [ "$RC" != "$want" ]; then
-        fail "$name" "exit $RC, want $want"
-        return 1
-    fi
-    return 0
-}
-# jqt NAME FILTER [FILE]: the jq filter must print true
-jqt() {
-    if [ "$(jq -r "$2" "${3:-$OUT}" 2>/dev/null)" != true ]; then
-        fail "$1" "jq: $2"
-        return 1
-    fi
-    ok "$1"
-}
 # absent NAME REGEX: no line of $OUT matches (grep -E, case-insensitive)
 absent() {
     if grep -qiE -- "$2" "$OUT"; then

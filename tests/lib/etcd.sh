@@ -183,3 +183,37 @@ etcd_cluster_wait()
         etcd_wait_healthy "${!v}" "$tls" || return 1
     done
 }
+
+# The assertions the etcd scenario scripts share (t_etcd_live, t_etcd_quorum): call after
+# etcd_setup. Output of the last `run` is in $OUT/$ERR, its exit code in $RC; FAILS counts.
+etcd_harness() {
+    FAILS=0
+    OUT=$ETCD_TMP/out
+    ERR=$ETCD_TMP/err
+}
+ok() { echo "ok $1"; }
+fail() {
+    echo "FAIL $1: $2"
+    sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -60
+    FAILS=$((FAILS + 1))
+}
+# run NAME EXPECTED_RC kubevet-args...
+run() {
+    local name=$1 want=$2
+    shift 2
+    timeout 60 "$KUBEVET" "$@" >"$OUT" 2>"$ERR"
+    RC=$?
+    if [ "$RC" != "$want" ]; then
+        fail "$name" "exit $RC, want $want"
+        return 1
+    fi
+    return 0
+}
+# jqt NAME FILTER [FILE]: the jq filter must print true (for $OUT by default)
+jqt() {
+    if [ "$(jq -r "$2" "${3:-$OUT}" 2>/dev/null)" != true ]; then
+        fail "$1" "jq: $2"
+        return 1
+    fi
+    ok "$1"
+}
