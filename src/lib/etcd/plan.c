@@ -256,6 +256,23 @@ static const char *client(vet_strv *arena, const vet_etcd_facts *f, const char *
     "these https endpoints; on a kubeadm node they are /etc/kubernetes/pki/etcd/ca.crt and "       \
     "/etc/kubernetes/pki/etcd/healthcheck-client.crt/.key"
 
+/* The tail every plan shares: a refusal must carry its reason and fix, and a plan that printed a
+ * <placeholder> says how to fill it, under the alternatives or the steps it belongs to. */
+static int finish(vet_etcd_plan *p, int ph)
+{
+    int rc = 0;
+    if (p->refused && (!p->refusal || !p->fix))
+        return OOM();
+    if (ph) {
+        if (p->refused)
+            ALT("Note: %s", PLACEHOLDER_NOTE);
+        else
+            STEP("Note: %s", PLACEHOLDER_NOTE);
+    }
+done:
+    return rc;
+}
+
 /* name=url for every member (etcdctl's ETCD_INITIAL_CLUSTER), but skip, plus an added one. */
 static char *initial_cluster(const vet_etcd_facts *f, uint64_t skip, int skipping,
                              const char *add_name, const char *add_url)
@@ -557,18 +574,8 @@ int vet_etcd_plan_remove_member(vet_etcd_plan **out, const vet_etcd_facts *f, co
     } else {
         rc = remove_steps(p, f, m, &ar, &ph);
     }
-    if (rc)
+    if (rc || (rc = finish(p, ph)))
         goto done;
-    if (p->refused && (!p->refusal || !p->fix)) {
-        rc = OOM();
-        goto done;
-    }
-    if (ph) {
-        if (p->refused)
-            ALT("Note: %s", PLACEHOLDER_NOTE);
-        else
-            STEP("Note: %s", PLACEHOLDER_NOTE);
-    }
     p->extra =
         json_pack("{s:s,s:s,s:b,s:b,s:b}", "member", m->name, "id", vet_etcd_id_hex(hex, m->id),
                   "is_learner", m->is_learner, "started", m->started, "local", is_local(f, m));
@@ -750,18 +757,8 @@ int vet_etcd_plan_add_member(vet_etcd_plan **out, const vet_etcd_facts *f, const
                  name, p->after.tolerance, p->before.quorum);
         rc = learner_path(p, f, name, peer_url, 0, &ar, &ph);
     }
-    if (rc)
+    if (rc || (rc = finish(p, ph)))
         goto done;
-    if (p->refused && (!p->refusal || !p->fix)) {
-        rc = OOM();
-        goto done;
-    }
-    if (ph) {
-        if (p->refused)
-            ALT("Note: %s", PLACEHOLDER_NOTE);
-        else
-            STEP("Note: %s", PLACEHOLDER_NOTE);
-    }
     p->extra =
         json_pack("{s:s,s:s,s:b}", "name", name, "peer_url", peer_url, "is_learner", as_learner);
 done:
