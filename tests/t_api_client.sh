@@ -260,6 +260,33 @@ run "http no token" 3 -- check --root "$EMPTY" --kubeconfig "$T/plain.conf" &&
     fail "http no token" "the stand-in saw a user"
 apiserver_stop PLAIN
 
+# ---------------------------------------------------------------- proxy-url
+# A cluster's proxy-url is honoured as kubectl does: the TLS connection to the API server is
+# tunnelled through the proxy (HTTP CONNECT), which logs each tunnel it opens.
+/usr/bin/python3 "$KV_SRC/tests/lib/connect_proxy.py" "$T/proxy.port" "$T/proxy.log" &
+PROXY_PID=$!
+for _ in $(seq 50); do [ -s "$T/proxy.port" ] && break; sleep 0.1; done
+PROXY_URL="http://127.0.0.1:$(cat "$T/proxy.port" 2>/dev/null)"
+kc "$T/proxy.conf" "$API_URL" "    token: admin-token" "    certificate-authority-data: $CA64
+    proxy-url: $PROXY_URL"
+run "proxy-url" ok -- check --root "$EMPTY" --kubeconfig "$T/proxy.conf" -o json &&
+    jqt "proxy-url: the API source is reached" '.sources.api.used' &&
+    if grep -qx "CONNECT ${API_URL#https://}" "$T/proxy.log" 2>/dev/null; then
+        ok "proxy-url: the connection went through the proxy"
+    else
+        fail "proxy-url" "the proxy saw no CONNECT to ${API_URL#https://}"
+    fi
+kill "$PROXY_PID" 2>/dev/null
+wait "$PROXY_PID" 2>/dev/null
+kc "$T/proxy-dead.conf" "$API_URL" "    token: admin-token" "    certificate-authority-data: $CA64
+    proxy-url: http://127.0.0.1:1"
+run "proxy-url down" 3 -- check --root "$EMPTY" --kubeconfig "$T/proxy-dead.conf" &&
+    errhas "proxy-url down: exit 3 naming the server and the proxy" "$API_URL" "through proxy http://127.0.0.1:1"
+kc "$T/proxy-ftp.conf" "$API_URL" "    token: admin-token" "    certificate-authority-data: $CA64
+    proxy-url: ftp://127.0.0.1:21"
+run "proxy-url scheme" 3 -- check --root "$EMPTY" --kubeconfig "$T/proxy-ftp.conf" &&
+    errhas "proxy-url ftp://: exit 3 naming the kubeconfig" "$T/proxy-ftp.conf" "proxy-url"
+
 # ---------------------------------------------------------------- 429, pagination, 410
 apiserver_admin API POST /_standin/faults '{"throttle_reads":2,"retry_after":1}' >/dev/null
 : >"$T/API.requests"

@@ -239,6 +239,15 @@ static int transport_error(vet_k8s *c, CURLcode cc, const char *method, const ch
                              cfg->server, cfg->user, cfg->source, eb);
     case CURLE_OPERATION_TIMEDOUT:
         return vet_error_set(VET_ENET, "%s: %s %s: timed out (%s)", cfg->server, method, what, eb);
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
+        return vet_error_set(VET_ENET, "%s: %s %s: proxy %s (proxy-url in %s): %s", cfg->server,
+                             method, what, cfg->proxy_url ? cfg->proxy_url : "?", cfg->source, eb);
+    case CURLE_COULDNT_CONNECT:
+        if (cfg->proxy_url && *cfg->proxy_url)
+            return vet_error_set(VET_ENET, "%s: %s %s: through proxy %s (proxy-url in %s): %s",
+                                 cfg->server, method, what, cfg->proxy_url, cfg->source, eb);
+        return vet_error_set(VET_ENET, "%s: %s %s: %s", cfg->server, method, what, eb);
     default:
         return vet_error_set(VET_ENET, "%s: %s %s: %s", cfg->server, method, what, eb);
     }

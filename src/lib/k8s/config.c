@@ -209,6 +209,14 @@ static int from_files(vet_k8s_config *c, kc_file *f, size_t n, const char *want_
         sdup(&c->tls_server_name, cl->tls_server_name) || sdup(&c->proxy_url, cl->proxy_url) ||
         dup_blob(&c->ca, &cl->ca))
         return vet_error_set(VET_ENOMEM, "out of memory");
+    /* kubectl tunnels through http, https and socks5 proxies only; anything else would be
+     * handed to libcurl, which knows many more schemes than a kubeconfig may name. */
+    if (c->proxy_url && *c->proxy_url && strncmp(c->proxy_url, "http://", 7) &&
+        strncmp(c->proxy_url, "https://", 8) && strncmp(c->proxy_url, "socks5://", 9))
+        return vet_error_set(VET_EINPUT,
+                             "%s: cluster \"%s\": proxy-url \"%s\" must start with http://, "
+                             "https:// or socks5://",
+                             clf->path, cl->name, c->proxy_url);
     while (strlen(c->server) > 1 && c->server[strlen(c->server) - 1] == '/')
         c->server[strlen(c->server) - 1] = '\0';
     c->insecure = cl->insecure;
