@@ -39,10 +39,26 @@ static int apiserver_reissue(vet_buf *b, const vet_ctx *ctx, const char *add)
             "install the certificate and key as /etc/kubernetes/pki/apiserver.{crt,key}, then "
             "restart kube-apiserver",
             add ? " plus " : "", add ? add : "");
-    rc = vet_buf_printf(
-        b, "on this node:\n  kubectl --kubeconfig=/etc/kubernetes/admin.conf -n kube-system "
-           "get cm kubeadm-config -o "
-           "jsonpath='{.data.ClusterConfiguration}' > /root/kv-cc.yaml");
+    /* Adding names is what 'kubeadm certs renew' cannot do (it keeps the old SANs); kubevet's
+     * renewal keeps them and adds the new ones, on any kubeadm version. A copied certificate
+     * (add == NULL) is re-issued by kubeadm instead: its old SANs name the other node. */
+    if (add)
+        rc = vet_buf_printf(
+            b,
+            "on this node (kubevet keeps the certificate's SANs, adds %s, backs up, writes "
+            "atomically, verifies):\n  kubevet certs renew apiserver --add-san %s --apply "
+            "--restart-static-pods\nthen add %s under apiServer.certSANs in the kubeadm-config "
+            "ConfigMap, so joins and upgrades keep %s:\n  kubectl "
+            "--kubeconfig=/etc/kubernetes/admin.conf -n kube-system edit cm kubeadm-config\nor "
+            "with kubeadm alone, ",
+            add, add, add, strchr(add, ',') ? "them" : "it");
+    else
+        rc = 0;
+    if (!rc)
+        rc = vet_buf_printf(
+            b, "on this node:\n  kubectl --kubeconfig=/etc/kubernetes/admin.conf -n kube-system "
+               "get cm kubeadm-config -o "
+               "jsonpath='{.data.ClusterConfiguration}' > /root/kv-cc.yaml");
     if (!rc && add)
         rc = vet_buf_printf(b, "\nedit /root/kv-cc.yaml: add %s under apiServer.certSANs", add);
     if (!rc)
