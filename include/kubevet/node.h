@@ -95,6 +95,7 @@ typedef struct vet_node {
     char *advertise_address;
     char *service_cidr;
     char *service_ip; /* first address of the service CIDR: the `kubernetes` Service */
+    char *version;    /* "1.23.5": the kube-apiserver image tag, NULL when not a version */
     char *tls_cert_file, *client_ca_file, *requestheader_ca_file, *proxy_client_cert_file;
     vet_strv
         server_hosts; /* host of every kubeconfig `server:` (controlPlaneEndpoint shows here) */

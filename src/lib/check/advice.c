@@ -2,6 +2,7 @@
  * without ca.key, on a worker, or once a credential has expired. */
 #include "advice.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -78,6 +79,22 @@ int vet_advice_ca_key_missing(const vet_ctx *ctx, const vet_cert_entry *e)
     return ca && !ca->key;
 }
 
+int vet_advice_minor(const vet_ctx *ctx)
+{
+    const char *v = ctx->node ? ctx->node->version : NULL;
+    return v && !strncmp(v, "1.", 2) ? atoi(v + 2) : 0;
+}
+
+const char *vet_advice_kubeadm_api(const vet_ctx *ctx)
+{
+    /* kubeadm reads v1beta1 from 1.13, v1beta2 from 1.15, v1beta3 from 1.22 (and still in the
+     * newest releases); an unknown version gets v1beta3. */
+    int minor = vet_advice_minor(ctx);
+    return minor && minor < 15   ? "kubeadm.k8s.io/v1beta1"
+           : minor && minor < 22 ? "kubeadm.k8s.io/v1beta2"
+                                 : "kubeadm.k8s.io/v1beta3";
+}
+
 const char *vet_advice_node_name(const vet_ctx *ctx)
 {
     return ctx->node && ctx->node->node_name ? ctx->node->node_name : "<node-name>";
@@ -126,7 +143,7 @@ int vet_advice_kubelet_rebootstrap(vet_buf *out, const vet_ctx *ctx)
     const vet_node *n = ctx->node;
     const vet_cert_entry *ca = vet_node_role(n, "ca");
     const char *name = vet_advice_node_name(ctx), *server = server_of(ctx);
-    int cp = vet_node_is_control_plane(n) && ca && ca->key, rc;
+    int cp = vet_node_is_control_plane(n) && ca && ca->key, rc, minor = vet_advice_minor(ctx);
     /* With the CA key here, kubevet's own renewal works for every kubeadm version (the phase
      * below is kubeadm 1.13+; 1.9-1.12 spelled it 'kubeadm alpha phase kubeconfig kubelet') and
      * goes through the plan engine: backup, atomic write, verify, roll back. */
@@ -138,11 +155,18 @@ int vet_advice_kubelet_rebootstrap(vet_buf *out, const vet_ctx *ctx)
                             "give this node's kubelet a new client credential of its own; on "
                             "this node (kubevet backs up, writes atomically, verifies):\n"
                             "  kubevet certs renew kubelet.conf --node-name %s --apply\n"
-                            "  systemctl restart kubelet\nor with kubeadm 1.13+:",
-                            name);
+                            "  systemctl restart kubelet\n%s",
+                            name,
+                            minor && minor < 13
+                                ? "(kubeadm 1.9-1.12 has no phase for kubelet.conf alone)\n"
+                            : minor ? "or with kubeadm:"
+                                    : "or with kubeadm 1.13+:");
     else
         rc = vet_buf_printf(out, "give this node's kubelet a new client credential of its own; "
                                  "on this node:");
+    if (!rc && cp && minor && minor < 13 && strcmp(name, "<node-name>"))
+        return vet_buf_printf(out, "never copy kubelet.conf or kubelet-client-*.pem from another "
+                                   "node");
     if (!rc)
         rc = vet_buf_printf(out, "\n  mkdir -p /root/kv-backup && "
                                  "mv /etc/kubernetes/kubelet.conf /var/lib/kubelet/pki/"
@@ -242,7 +266,18 @@ int vet_advice_renew(vet_buf *out, const vet_ctx *ctx, const vet_cert_entry *e)
                                                        : name,
             e->path);
     } else {
-        rc = vet_buf_printf(out, "on this node:\n  kubeadm certs renew %s", name);
+        /* kubeadm 1.15 renews certificates and kubeconfigs under 'alpha', 1.20 made it GA;
+         * before 1.15 there is no renewal of both, and kubevet's does the same job. */
+        int minor = vet_advice_minor(ctx);
+        if (minor && minor < 15)
+            rc = vet_buf_printf(out,
+                                "on this node (kubeadm 1.%d cannot renew it; kubevet signs with "
+                                "the same CA, keeps subject and SANs, backs up):\n  kubevet certs "
+                                "renew %s --keep-key --apply",
+                                minor, name);
+        else
+            rc = vet_buf_printf(out, "on this node:\n  kubeadm %scerts renew %s",
+                                minor && minor < 20 ? "alpha " : "", name);
     }
     if (!rc && pods) {
         rc = vet_buf_printf(out, "\nthen restart the %s static pod%s:", pods,

@@ -15,6 +15,11 @@ const char *vet_advice_pods(const vet_cert_entry *e);
 /* 1 when the key of the CA that signs e (ca.key, etcd/ca.key, front-proxy-ca.key) is absent from
  * this node: kubeadm cannot sign (external CA mode, or a node the key was never copied to). */
 int vet_advice_ca_key_missing(const vet_ctx *ctx, const vet_cert_entry *e);
+/* Minor version of the Kubernetes this node runs (its kube-apiserver image), 0 when unknown:
+ * kubeadm's commands changed names over the versions kubevet supports. */
+int vet_advice_minor(const vet_ctx *ctx);
+/* The kubeadm config API version that node's kubeadm reads ("kubeadm.k8s.io/v1beta3"). */
+const char *vet_advice_kubeadm_api(const vet_ctx *ctx);
 /* This node's name, or "<node-name>" (the note says so). */
 const char *vet_advice_node_name(const vet_ctx *ctx);
 

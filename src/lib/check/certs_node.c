@@ -16,10 +16,10 @@ static int init_config(vet_buf *b, const vet_ctx *ctx, const char *ip, const cha
 {
     return vet_buf_printf(
         b,
-        "\n  printf -- '---\\napiVersion: kubeadm.k8s.io/v1beta3\\nkind: "
+        "\n  printf -- '---\\napiVersion: %s\\nkind: "
         "InitConfiguration\\nlocalAPIEndpoint:\\n  advertiseAddress: %s\\nnodeRegistration:\\n  "
         "name: %s\\n' >> %s",
-        ip ? ip : "<advertise-ip>", vet_advice_node_name(ctx), file);
+        vet_advice_kubeadm_api(ctx), ip ? ip : "<advertise-ip>", vet_advice_node_name(ctx), file);
 }
 
 /* Re-issue apiserver.crt for this node (kubeadm init phase certs apiserver), with `add` (comma

@@ -642,6 +642,7 @@ void vet_node_free(vet_node *n)
     free(n->hostname_override);
     free(n->kubelet_client_link);
     free(n->advertise_address);
+    free(n->version);
     free(n->service_cidr);
     free(n->service_ip);
     free(n->tls_cert_file);

@@ -46,6 +46,19 @@ static char *url_host(const char *urls)
     return end > p ? vet_strdupf("%.*s", (int)(end - p), p) : NULL;
 }
 
+/* "registry.k8s.io/kube-apiserver:v1.23.5@sha256:..." -> "1.23.5": what this node runs, so
+ * advice can name the kubeadm commands of that version. NULL for a tag that is not a version. */
+static char *image_version(const char *image)
+{
+    const char *slash = strrchr(image, '/'), *tag = strchr(slash ? slash : image, ':');
+    size_t n;
+    if (!tag || tag[1] != 'v' || tag[2] < '0' || tag[2] > '9')
+        return NULL;
+    tag += 2;
+    n = strspn(tag, "0123456789.");
+    return vet_strdupf("%.*s", (int)n, tag);
+}
+
 typedef struct {
     const char *flag;
     size_t off; /* char * field of vet_node */
@@ -54,7 +67,8 @@ typedef struct {
 /* Read one static pod; 1 when present and parsed. Flags of its first container (command, then
  * args) fill the fields in `want` (first occurrence wins, as the component's flag parser keeps
  * the last but kubeadm never repeats one). */
-static int read_pod(vet_node *n, const char *rel, const want_flag *want, size_t nwant)
+static int read_pod(vet_node *n, const char *rel, const want_flag *want, size_t nwant,
+                    char **version)
 {
     vet_buf b = VET_BUF_INIT;
     vet_yaml *y = NULL;
@@ -71,6 +85,8 @@ static int read_pod(vet_node *n, const char *rel, const want_flag *want, size_t 
     }
     ok = 1;
     c = vet_yaml_item(y, vet_yaml_path(y, vet_yaml_root(y, 0), "spec", "containers", NULL), 0);
+    if (version && !*version && vet_yaml_str(vet_yaml_get(y, c, "image")))
+        *version = image_version(vet_yaml_str(vet_yaml_get(y, c, "image")));
     for (int pass = 0; pass < 2; pass++) {
         yaml_node_t *list = vet_yaml_get(y, c, pass ? "args" : "command");
         for (size_t i = 0; i < vet_yaml_len(list); i++) {
@@ -104,18 +120,18 @@ void vet_node_load_pods(vet_node *n)
         {"--initial-advertise-peer-urls=", offsetof(vet_node, etcd_peer_urls)},
         {"--advertise-client-urls=", offsetof(vet_node, etcd_client_urls)},
     };
-    n->apiserver_present = read_pod(n, MANIFESTS "kube-apiserver.yaml", api, 6);
+    n->apiserver_present = read_pod(n, MANIFESTS "kube-apiserver.yaml", api, 6, &n->version);
     if (n->apiserver_present) {
         /* kubeadm's default when the flag is absent. */
         if (!n->service_cidr)
             n->service_cidr = strdup("10.96.0.0/12");
         n->service_ip = first_ip(n->service_cidr);
     }
-    n->etcd_present = read_pod(n, MANIFESTS "etcd.yaml", etcd, 3);
+    n->etcd_present = read_pod(n, MANIFESTS "etcd.yaml", etcd, 3, NULL);
     if (n->etcd_peer_urls)
         n->etcd_advertise_ip = url_host(n->etcd_peer_urls);
     if (!n->etcd_advertise_ip && n->etcd_client_urls)
         n->etcd_advertise_ip = url_host(n->etcd_client_urls);
-    n->controller_manager_present = read_pod(n, MANIFESTS "kube-controller-manager.yaml", NULL, 0);
-    n->scheduler_present = read_pod(n, MANIFESTS "kube-scheduler.yaml", NULL, 0);
+    n->controller_manager_present = read_pod(n, MANIFESTS "kube-controller-manager.yaml", NULL, 0, &n->version);
+    n->scheduler_present = read_pod(n, MANIFESTS "kube-scheduler.yaml", NULL, 0, &n->version);
 }
