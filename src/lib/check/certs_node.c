@@ -42,6 +42,16 @@ static int apiserver_reissue(vet_buf *b, const vet_ctx *ctx, const char *add)
     /* Adding names is what 'kubeadm certs renew' cannot do (it keeps the old SANs); kubevet's
      * renewal keeps them and adds the new ones, on any kubeadm version. A copied certificate
      * (add == NULL) is re-issued by kubeadm instead: its old SANs name the other node. */
+    if (vet_advice_minor(ctx) && vet_advice_minor(ctx) < 13)
+        /* kubeadm 1.9-1.12 has neither 'init phase' nor 'upload-config': kubevet alone. */
+        return vet_buf_printf(
+            b,
+            "on this node (kubeadm 1.%d has no phase for this; kubevet keeps the certificate's "
+            "SANs, adds this node's%s%s, backs up, writes atomically, verifies):\n  kubevet certs "
+            "renew apiserver%s%s --apply --restart-static-pods\nverify:\n  openssl x509 -noout "
+            "-ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt",
+            vet_advice_minor(ctx), add ? " and " : "", add ? add : "", add ? " --add-san " : "",
+            add ? add : "");
     if (add)
         rc = vet_buf_printf(
             b,
