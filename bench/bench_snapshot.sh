@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark: `kubevet etcd snapshot status` against `etcdctl snapshot status` on a >= 500 MB
-# snapshot written by a real etcd 3.4 (Debian's etcd-server). Best of 5 each, warm page cache,
-# with the `cat FILE > /dev/null` floor; both must print the same figures.
+# snapshot written by a real etcd 3.4 (Debian's etcd-server), warm page cache, with the
+# `cat FILE > /dev/null` floor, in one run; both must print the same figures.
 #
 #   KUBEVET=build/kubevet bench/bench_snapshot.sh [SIZE_MB]     (default 520)
 #   SNAPSHOT=/path/to/existing.db bench/bench_snapshot.sh         (skip generation)
 #   KEEP_SNAPSHOT=/tmp/big.db bench/bench_snapshot.sh             (keep the generated one)
+#   RUNS=11 ...                                                  (rounds, default 7)
 set -euo pipefail
 
 KUBEVET=${KUBEVET:-build/kubevet}
@@ -64,19 +65,17 @@ PY
 fi
 echo "snapshot: $snap ($(( $(stat -c %s "$snap") / 1000000 )) MB)"
 
-# Best of 5 runs: wall seconds and CPU (user + sys) seconds. On a shared machine the CPU
-# figure is the steadier one: wall time includes waiting for a core.
-best() {
-    local bw=999 bc=999 line w c
-    for _ in 1 2 3 4 5; do
-        /usr/bin/time -o "$work/time" -f '%e %U %S' "$@" >/dev/null 2>&1
-        line=$(tail -1 "$work/time")
-        w=$(echo "$line" | awk '{print $1}')
-        c=$(echo "$line" | awk '{print $2 + $3}')
-        if (( $(echo "$w < $bw" | bc -l) )); then bw=$w; fi
-        if (( $(echo "$c < $bc" | bc -l) )); then bc=$c; fi
-    done
-    echo "$bw $bc"
+# RUNS rounds (default 7); each round runs the three commands one after the other (cat,
+# kubevet, etcdctl), so a drift in the machine's speed hits all three alike. Per command: best and
+# median wall and CPU (user + sys) seconds, bash's millisecond timer. Ratios: best against best,
+# and the median of the per-round ratios. On a shared machine the CPU figures are the steadier
+# ones (wall time includes waiting for a core, and kubevet uses two).
+RUNS=${RUNS:-7}
+run() { # label cmd...: one timed run appended to $work/<label>
+    local label=$1 t
+    shift
+    t=$( { TIMEFORMAT='%3R %3U %3S'; time "$@" >/dev/null 2>&1; } 2>&1 )
+    echo "$t" >>"$work/$label"
 }
 
 cat "$snap" >/dev/null # warm the page cache
@@ -86,12 +85,41 @@ echo "kubevet: $kv_json"
 echo "etcdctl: $ec_json"
 if [ "$kv_json" = "$ec_json" ]; then echo "figures: identical"; else echo "figures: DIFFER" >&2; exit 1; fi
 
-read -r fw fc < <(best cat "$snap")
-read -r kw kc < <(best "$KUBEVET" etcd snapshot status -o json "$snap")
-read -r ew ec < <(best etcdctl snapshot status -w json "$snap")
-printf '%-26s %8s %8s\n' "best of 5" "wall s" "cpu s"
-printf '%-26s %8s %8s\n' "cat > /dev/null (floor)" "$fw" "$fc"
-printf '%-26s %8s %8s\n' "kubevet snapshot status" "$kw" "$kc"
-printf '%-26s %8s %8s\n' "etcdctl snapshot status" "$ew" "$ec"
-echo "speed-up (wall): $(echo "scale=2; $ew / $kw" | bc -l)x   (cpu): $(echo "scale=2; $ec / ($kc + 0.001)" | bc -l)x"
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for _ in $(seq "$RUNS"); do
+    run cat cat "$snap"
+    run kubevet "$KUBEVET" etcd snapshot status -o json "$snap"
+    run etcdctl etcdctl snapshot status -w json "$snap"
+done
+echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+
+paste "$work/cat" "$work/kubevet" "$work/etcdctl" | awk -v runs="$RUNS" '
+function med(a, n,   i, j, t) { # median of a[1..n] (sorts a)
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+    return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+}
+{
+    n++
+    for (c = 0; c < 3; c++) {
+        w[c, n] = $(3*c+1); u[c, n] = $(3*c+2) + $(3*c+3)
+    }
+    rw_e[n] = $7 / $4; rc_e[n] = ($8 + $9) / ($5 + $6 + 0.0005)
+    rw_c[n] = $4 / $1; rc_c[n] = ($5 + $6) / ($2 + $3 + 0.0005)
+}
+END {
+    split("cat > /dev/null (floor)|kubevet snapshot status|etcdctl snapshot status", name, "|")
+    printf "%-26s %9s %9s %9s %9s   (%d rounds)\n", "", "best wall", "med wall", "best cpu", "med cpu", runs
+    for (c = 0; c < 3; c++) {
+        bw[c] = 999; bc[c] = 999
+        for (i = 1; i <= n; i++) {
+            x[i] = w[c, i]; y[i] = u[c, i]
+            if (x[i] < bw[c]) bw[c] = x[i]
+            if (y[i] < bc[c]) bc[c] = y[i]
+        }
+        printf "%-26s %9.3f %9.3f %9.3f %9.3f\n", name[c+1], bw[c], med(x, n), bc[c], med(y, n)
+    }
+    printf "etcdctl / kubevet:  wall %.2fx best, %.2fx median of rounds;  cpu %.2fx best, %.2fx median\n",
+        bw[2] / bw[1], med(rw_e, n), bc[2] / bc[1], med(rc_e, n)
+    printf "kubevet / cat:      wall %.2fx best, %.2fx median of rounds;  cpu %.2fx best, %.2fx median\n",
+        bw[1] / bw[0], med(rw_c, n), bc[1] / (bc[0] + 0.0005), med(rc_c, n)
+}'

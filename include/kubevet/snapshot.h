@@ -3,9 +3,8 @@
  * A snapshot is `pgid * pageSize` bytes of bbolt followed, when written by `etcdctl snapshot
  * save`, by a 32-byte SHA-256 of those bytes (file size % 512 == 32). A raw member/snap/db has
  * no trailer. Every page id, offset and count read from it is checked, so a hostile file
- * yields structural errors, never a crash. The status walk and the SHA-256 read the file through
- * small reused buffers (cheaper than first-touching a fresh mapping page by page); the object
- * listing points into a read-only mapping.
+ * yields structural errors, never a crash. Walks read a read-only mapping of the file, its page
+ * tables filled on two threads first; the SHA-256 reads the file through one reused buffer.
  *
  * One walk does everything `etcdctl snapshot status` (3.4) does: bbolt's consistency check
  * (tx.Check) and the CRC-32C hash, revision and key count. The result is cached in the handle. */
@@ -171,5 +170,9 @@ void vet_snapshot_facts_free(vet_snapshot_facts *f);
 /* CRC-32C (Castagnoli), continuing from crc (0 to start): hardware SSE4.2 when the CPU has
  * it, else slicing-by-8 tables. Exposed for tests. */
 uint32_t vet_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* The CRC-32C of A followed by B from crc1 = CRC of A and crc2 = CRC of B (len2 bytes), without
+ * the bytes: how the status hash joins pieces computed in parallel. */
+uint32_t vet_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 
 #endif

@@ -72,6 +72,49 @@ static void test_crc32c(void **state)
     free(buf);
 }
 
+/* vet_crc32c_combine against a straight computation: every split point of short inputs,
+ * lengths around powers of two, an empty second part; snap_spans_crc (two threads past 16 MiB,
+ * the split falling inside a span) against one vet_crc32c over the same bytes. */
+static void test_crc32c_combine(void **state)
+{
+    (void)state;
+    size_t big = (40u << 20) + 12345;
+    unsigned char *buf = malloc(big);
+    assert_non_null(buf);
+    for (size_t i = 0; i < big; i++)
+        buf[i] = (unsigned char)(i * 2654435761u >> 13);
+    for (size_t n = 0; n <= 70; n++)
+        for (size_t k = 0; k <= n; k++)
+            assert_int_equal(vet_crc32c_combine(vet_crc32c(0, buf, k), vet_crc32c(0, buf + k, n - k),
+                                                n - k),
+                             vet_crc32c(0, buf, n));
+    static const size_t lens[] = {255, 256, 257, 4095, 4096, 65537, 1u << 20, (1u << 24) + 3};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        uint32_t a = vet_crc32c(0, buf, 1000), b = vet_crc32c(0, buf + 1000, lens[i]);
+        assert_int_equal(vet_crc32c_combine(a, b, lens[i]), vet_crc32c(0, buf, 1000 + lens[i]));
+    }
+    assert_int_equal(vet_crc32c_combine(0x12345678u, 0, 0), 0x12345678u);
+
+    /* spans: out of order pieces of buf, adjacent ones merged */
+    snap_spans sp = {0};
+    vet_buf want = VET_BUF_INIT;
+    static const size_t cuts[][2] = {{5 << 20, 7 << 20}, {0, 3 << 20}, {3 << 20, 9 << 20},
+                                     {30 << 20, 40 << 20}, {100, 101}, {20 << 20, 29 << 20}};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        assert_int_equal(snap_spans_add(&sp, buf + cuts[i][0], cuts[i][1] - cuts[i][0]), 0);
+        assert_int_equal(vet_buf_put(&want, buf + cuts[i][0], cuts[i][1] - cuts[i][0]), 0);
+    }
+    assert_int_equal(sp.n, 5); /* {0,3M} and {3M,9M} merged */
+    assert_int_equal(sp.bytes, want.size);
+    assert_int_equal(snap_spans_crc(&sp), vet_crc32c(0, want.ptr, want.size));
+    sp.n = 2; /* under the two-thread threshold */
+    sp.bytes = (2u << 20) + (9u << 20);
+    assert_int_equal(snap_spans_crc(&sp), vet_crc32c(0, want.ptr, sp.bytes));
+    free(sp.v);
+    vet_buf_free(&want);
+    free(buf);
+}
+
 /* Figures printed by `etcdctl snapshot status -w json` (3.4.23) for the same files. */
 static void test_etcd_files(void **state)
 {
@@ -413,7 +456,7 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc32c),      cmocka_unit_test(test_etcd_files),
+        cmocka_unit_test(test_crc32c),      cmocka_unit_test(test_crc32c_combine),      cmocka_unit_test(test_etcd_files),
         cmocka_unit_test(test_mem_and_raw), cmocka_unit_test(test_peer_corrupted_backup),
         cmocka_unit_test(test_peer_auger),  cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_cycle),       cmocka_unit_test(test_facts_auger),

@@ -17,20 +17,15 @@
  * freelist is not synced (etcd on Linux sets NoFreelistSync), bbolt derives it as "every page
  * not reached", so the last two rules cannot fire. Beyond bbolt: every offset, count and id is
  * bounds-checked before use (bbolt trusts them and faults), a page is never walked twice
- * (a cycle would recurse for ever), and depth is capped. */
-#include <errno.h>
-#include <fcntl.h>
+ * (a cycle would recurse for ever), and depth is capped.
+ *
+ * The walk reads the handle's bytes in place (file.c maps and populates them) and only records
+ * which ranges the hash covers; the CRC runs afterwards over those ranges on two threads. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <openssl/evp.h>
-
-#include "buf.h"
 #include "error.h"
 #include "hash.h"
 #include "snap_int.h"
@@ -48,50 +43,20 @@
 #define MAX_NEST 16  /* buckets within buckets (etcd uses one level) */
 #define MAX_KEPT 200 /* error messages kept */
 
-struct vet_snapshot {
-    const unsigned char *data;
-    size_t len;
-    int fd; /* -1 for memory; else pages are pread into frame buffers (see page_get) */
-    void *map;
-    size_t maplen;
-    char *name;
-    int walked;
-    int sha_done;
-    vet_snapshot_info info;
-    vet_strv errors;
-    size_t nerrors, nstrict;
-};
-
-typedef struct {
-    unsigned char *p;
-    size_t cap;
-} frame;
-
 typedef struct {
     vet_snapshot *s;
     const unsigned char *d;
-    int fd;        /* >= 0: read pages with pread, else point into d */
-    int io_err;    /* errno of a failed read */
-    frame *frames; /* one buffer per recursion level */
-    size_t nframes;
-    int depth; /* current recursion level = frame in use */
+    int oom;
     uint64_t psize, pgid, npages;
     unsigned char *reach, *freed;
     int freed_known; /* a valid synced freelist was read */
     int record;      /* store errors and figures in the handle */
-    uint32_t crc;
-    const unsigned char *pend;
-    size_t plen;
+    snap_spans spans; /* what the hash covers, in order (hashed after the walk) */
     int64_t total_key, revision;
     snap_key_fn fn;
     void *ud;
     int stop;
 } walker;
-
-const char *vet_snapshot_name(const vet_snapshot *s)
-{
-    return s ? s->name : "";
-}
 
 static void err_add(walker *w, int strict, const char *fmt, ...) VET_PRINTF(3, 4);
 static void err_add(walker *w, int strict, const char *fmt, ...)
@@ -138,71 +103,18 @@ static const char *ptype(uint16_t flags, char buf[16])
     return buf;
 }
 
-/* Hash bytes in etcdctl's order. Adjacent ranges (a leaf's key, value, next key...) are merged
- * so that the CRC runs over long spans. */
+/* Bytes in etcdctl's order, as ranges of the mapping: the CRC runs after the walk, on two
+ * threads (snap_spans_crc). Only the recording walk hashes. */
 static inline void hash(walker *w, const unsigned char *p, size_t n)
 {
-    if (!n)
-        return;
-    if (w->pend && p == w->pend + w->plen) {
-        w->plen += n;
-        return;
-    }
-    if (w->plen)
-        w->crc = vet_crc32c(w->crc, w->pend, w->plen);
-    w->pend = p;
-    w->plen = n;
+    if (w->record && snap_spans_add(&w->spans, p, n))
+        w->oom = w->stop = 1;
 }
 
-/* Pages `id`..`id + n - 1`. Memory handles and populated file mappings point straight into the
- * data; without a mapping, pages are read with pread into the buffer of the current recursion
- * level (a fresh, unpopulated mapping would cost a fault per 4 KiB page on first touch). The
- * caller has checked id + n <= npages. NULL after a read error (w->io_err set). */
-static const unsigned char *page_get(walker *w, uint64_t id, uint64_t n)
+/* Pages `id`..: the caller has checked id + n <= npages. */
+static inline const unsigned char *page_get(walker *w, uint64_t id)
 {
-    size_t len = (size_t)(n * w->psize), done = 0;
-    if (w->fd < 0)
-        return w->d + id * w->psize;
-    if ((size_t)w->depth >= w->nframes) {
-        size_t nn = (size_t)w->depth + 8;
-        frame *nf = realloc(w->frames, nn * sizeof *nf);
-        if (!nf) {
-            w->io_err = ENOMEM;
-            return NULL;
-        }
-        memset(nf + w->nframes, 0, (nn - w->nframes) * sizeof *nf);
-        w->frames = nf;
-        w->nframes = nn;
-    }
-    frame *f = &w->frames[w->depth];
-    if (f->cap < len) {
-        unsigned char *np = realloc(f->p, len);
-        if (!np) {
-            w->io_err = ENOMEM;
-            return NULL;
-        }
-        f->p = np;
-        f->cap = len;
-    }
-    while (done < len) {
-        ssize_t r = pread(w->fd, f->p + done, len - done, (off_t)(id * w->psize + done));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            w->io_err = r < 0 ? errno : EIO;
-            return NULL;
-        }
-        done += (size_t)r;
-    }
-    return f->p;
-}
-
-static void flush(walker *w)
-{
-    if (w->plen)
-        w->crc = vet_crc32c(w->crc, w->pend, w->plen);
-    w->pend = NULL;
-    w->plen = 0;
+    return w->d + id * w->psize;
 }
 
 static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey);
@@ -233,9 +145,7 @@ static void sub_bucket(walker *w, const unsigned char *v, size_t vlen, uint64_t 
     }
     uint64_t root = rd64(v);
     if (root) {
-        w->depth++;
         walk_tree(w, root, 0, level, iskey);
-        w->depth--;
         return;
     }
     if (vlen < 16 + PAGE_HDR) {
@@ -320,8 +230,6 @@ static void leaf(walker *w, const unsigned char *p, size_t span, uint64_t id, in
         }
         elem(w, id, level, iskey, p + off, ks, p + off + ks, vs, flags);
     }
-    /* the bytes may sit in a frame buffer that the next page read reuses */
-    flush(w);
 }
 
 static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey)
@@ -342,11 +250,7 @@ static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey)
         err_add(w, 0, "page %llu: past the end of the file", (unsigned long long)id);
         return;
     }
-    const unsigned char *p = page_get(w, id, 1);
-    if (!p) {
-        w->stop = 1;
-        return;
-    }
+    const unsigned char *p = page_get(w, id);
     uint64_t hid = rd64(p), ovf = rd32(p + 12);
     uint16_t flags = rd16(p + 8);
     int dup = 0;
@@ -378,10 +282,6 @@ static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey)
     if (w->freed_known && bit(w->freed, id))
         err_add(w, 0, "page %llu: reachable freed", (unsigned long long)id);
     size_t span = (size_t)((ovf + 1) * w->psize);
-    if (ovf && !(p = page_get(w, id, ovf + 1))) {
-        w->stop = 1;
-        return;
-    }
     if (flags == F_LEAF) {
         leaf(w, p, span, id, level, iskey, "leaf");
         return;
@@ -409,9 +309,7 @@ static void walk_tree(walker *w, uint64_t id, int depth, int level, int iskey)
                     (unsigned long long)ks);
             continue;
         }
-        w->depth++;
         walk_tree(w, rd64(e + 8), depth + 1, level, iskey);
-        w->depth--;
     }
 }
 
@@ -461,91 +359,6 @@ static void read_meta(meta *m, const unsigned char *d, size_t len, uint64_t off)
         m->valid = 1;
 }
 
-int vet_snapshot_open_mem(vet_snapshot **out, const unsigned char *data, size_t len,
-                          const char *name)
-{
-    vet_snapshot *s = calloc(1, sizeof *s);
-    *out = NULL;
-    if (!s || !(s->name = strdup(name ? name : "<memory>"))) {
-        free(s);
-        return vet_error_set(VET_ENOMEM, "out of memory");
-    }
-    s->data = len ? data : (const unsigned char *)"";
-    s->len = len;
-    s->fd = -1;
-    *out = s;
-    return 0;
-}
-
-int vet_snapshot_open(vet_snapshot **out, const char *path)
-{
-    vet_snapshot *s = NULL;
-    struct stat st;
-    void *map = NULL;
-    int fd = -1, rc = 0;
-    *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = vet_error_set(errno == ENOENT ? VET_ENOTFOUND : VET_EIO, "%s: %s", path,
-                           strerror(errno));
-        goto done;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = vet_error_set(VET_EIO, "%s: not a regular file", path);
-        goto done;
-    }
-    if (st.st_size > 0) {
-        /* MAP_POPULATE: the kernel fills the page tables in one pass (reading the file
-         * sequentially if it is not cached), so the walk touches pages without a fault each. A
-         * 553 MB snapshot: 0.27 s of kernel time in page faults through a plain mapping, 0.37 s
-         * copying through pread (tree order defeats readahead), 0.06 s populated; etcdctl 0.46 s
-         * CPU, cat 0.11 s (bench/bench_snapshot.sh). The SHA-256 still reads the file. */
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (map == MAP_FAILED) {
-            map = NULL;
-            rc = vet_error_set(VET_EIO, "%s: mmap: %s", path, strerror(errno));
-            goto done;
-        }
-    }
-    if ((rc = vet_snapshot_open_mem(&s, map, (size_t)st.st_size, path)))
-        goto done;
-    s->map = map;
-    s->maplen = (size_t)st.st_size;
-    s->fd = fd;
-    map = NULL;
-    fd = -1;
-    *out = s;
-done:
-    if (map)
-        munmap(map, (size_t)st.st_size);
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
-void vet_snapshot_close(vet_snapshot *s)
-{
-    if (!s)
-        return;
-    if (s->map)
-        munmap(s->map, s->maplen);
-    if (s->fd >= 0)
-        close(s->fd);
-    vet_strv_free(&s->errors);
-    free(s->name);
-    free(s);
-}
-
-static void hex(char out[65], const unsigned char *p)
-{
-    static const char dig[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = dig[p[i] >> 4];
-        out[2 * i + 1] = dig[p[i] & 15];
-    }
-    out[64] = 0;
-}
-
 /* Freelist page: ids u64 after the header; count 0xFFFF means the first u64 holds the count. */
 static void load_freelist(walker *w, uint64_t fl)
 {
@@ -556,9 +369,7 @@ static void load_freelist(walker *w, uint64_t fl)
         err_add(w, 0, "page %llu: invalid freelist page: out of bounds", (unsigned long long)fl);
         return;
     }
-    const unsigned char *p = page_get(w, fl, 1);
-    if (!p)
-        return;
+    const unsigned char *p = page_get(w, fl);
     uint16_t flags = rd16(p + 8);
     uint64_t ovf = rd32(p + 12), count = rd16(p + 10), off = PAGE_HDR;
     if (flags != F_FREELIST) {
@@ -578,8 +389,6 @@ static void load_freelist(walker *w, uint64_t fl)
         return;
     }
     size_t span = (size_t)((ovf + 1) * w->psize);
-    if (ovf && !(p = page_get(w, fl, ovf + 1)))
-        return;
     if (count == 0xFFFF) {
         count = rd64(p + PAGE_HDR);
         off += 8;
@@ -616,9 +425,8 @@ int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud)
     memset(&w, 0, sizeof w);
     w.s = s;
     w.d = s->data;
-    /* a file's mapping is populated (vet_snapshot_open): pages are read in place */
-    w.fd = fn || s->map ? -1 : s->fd;
     w.record = !s->walked;
+    snap_populate(s);
     w.fn = fn;
     w.ud = ud;
 
@@ -631,7 +439,7 @@ int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud)
         if (s->len >= 32 && s->len % 512 == 32) {
             in->trailer = VET_SNAPSHOT_TRAILER_UNCHECKED;
             in->data_size = s->len - 32;
-            hex(in->sha256_stored, s->data + in->data_size);
+            snap_hex(in->sha256_stored, s->data + in->data_size);
         }
     }
     size_t dlen = in->data_size;
@@ -715,9 +523,8 @@ int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud)
         setbit(w.reach, i);
     load_freelist(&w, m->freelist);
     walk_tree(&w, m->root, 0, 0, 0);
-    flush(&w);
-    if (w.io_err) {
-        rc = vet_error_set(VET_EIO, "%s: read failed: %s", s->name, strerror(w.io_err));
+    if (w.oom) {
+        rc = vet_error_set(VET_ENOMEM, "%s: out of memory", s->name);
         goto finish;
     }
 
@@ -735,7 +542,7 @@ int snap_walk(vet_snapshot *s, snap_key_fn fn, void *ud)
     }
     if (w.record) {
         in->free_pages = nfree;
-        in->hash = w.crc;
+        in->hash = snap_spans_crc(&w.spans);
         in->revision = w.revision;
         in->total_key = w.total_key;
     }
@@ -748,80 +555,8 @@ finish:
         in->nstrict = s->nstrict;
         in->status_ok = in->meta_used >= 0 && s->nerrors == s->nstrict;
     }
-    for (size_t i = 0; i < w.nframes; i++)
-        free(w.frames[i].p);
-    free(w.frames);
+    free(w.spans.v);
     free(w.reach);
     free(w.freed);
     return rc ? rc : (w.stop ? 1 : 0);
-}
-
-int vet_snapshot_status(vet_snapshot *s, vet_snapshot_info *out)
-{
-    int rc = 0;
-    if (!s->walked && (rc = snap_walk(s, NULL, NULL)) < 0)
-        return rc;
-    *out = s->info;
-    return 0;
-}
-
-/* SHA-256 of the bbolt bytes, read in 1 MiB pieces through one buffer (see page_get). */
-static int sha256(vet_snapshot *s, unsigned char md[32])
-{
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char *buf = NULL;
-    size_t len = s->info.data_size, off = 0, chunk = 1u << 20;
-    unsigned int mdlen = 0;
-    int rc = 0;
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-        rc = vet_error_set(VET_ENOMEM, "%s: SHA-256 unavailable", s->name);
-        goto done;
-    }
-    if (s->fd < 0) {
-        if (!EVP_DigestUpdate(ctx, s->data, len))
-            rc = vet_error_set(VET_ENOMEM, "%s: SHA-256 failed", s->name);
-    } else if (!(buf = malloc(chunk))) {
-        rc = vet_error_set(VET_ENOMEM, "out of memory");
-    } else {
-        while (off < len && !rc) {
-            size_t want = len - off < chunk ? len - off : chunk;
-            ssize_t r = pread(s->fd, buf, want, (off_t)off);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                rc = vet_error_set(VET_EIO, "%s: read failed at byte %zu: %s", s->name, off,
-                                   r < 0 ? strerror(errno) : "file shrank");
-            else if (!EVP_DigestUpdate(ctx, buf, (size_t)r))
-                rc = vet_error_set(VET_ENOMEM, "%s: SHA-256 failed", s->name);
-            else
-                off += (size_t)r;
-        }
-    }
-    if (!rc && (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32))
-        rc = vet_error_set(VET_ENOMEM, "%s: SHA-256 failed", s->name);
-done:
-    free(buf);
-    EVP_MD_CTX_free(ctx);
-    return rc;
-}
-
-int vet_snapshot_verify(vet_snapshot *s, vet_snapshot_info *out, int *ok)
-{
-    int rc = 0;
-    if (!s->walked && (rc = snap_walk(s, NULL, NULL)) < 0)
-        return rc;
-    if (!s->sha_done && s->info.trailer != VET_SNAPSHOT_TRAILER_ABSENT) {
-        unsigned char md[32];
-        if ((rc = sha256(s, md)))
-            return rc;
-        hex(s->info.sha256_computed, md);
-        s->info.trailer = memcmp(md, s->data + s->info.data_size, 32)
-                              ? VET_SNAPSHOT_TRAILER_MISMATCH
-                              : VET_SNAPSHOT_TRAILER_OK;
-    }
-    s->sha_done = 1;
-    *out = s->info;
-    *ok = s->info.meta_used >= 0 && s->info.nerrors == 0 &&
-          s->info.trailer != VET_SNAPSHOT_TRAILER_MISMATCH;
-    return 0;
 }

@@ -4,10 +4,11 @@
  * is three cycles, its throughput one a cycle), the streams joined with a precomputed
  * "append N zero bytes" operator; slicing-by-8 tables where the CPU lacks SSE4.2. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "kubevet/snapshot.h"
+#include "snap_int.h"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -150,12 +151,124 @@ uint32_t vet_crc32c(uint32_t crc, const void *data, size_t len)
     return ~sw(crc, p, len);
 }
 
-/* For tests: force the table path (0) or the detected one (1). */
-void vet_crc32c_force_sw(int on);
+/* For tests: 1 forces the table path, 0 restores detection. */
 void vet_crc32c_force_sw(int on)
 {
     pthread_once(&once, init);
 #if HAVE_X86
     use_hw = on ? 0 : __builtin_cpu_supports("sse4.2");
 #endif
+}
+
+/* ---- joining CRCs ----
+ * Appending n zero bytes to a CRC-32C register multiplies it by x^(8n) modulo the polynomial, so
+ * crc(A || B) = crc(A) * x^(8 |B|) mod P  XOR  crc(B) (the pre- and post-inversions cancel, as
+ * they do for zlib's crc32_combine, which is for the IEEE polynomial only). Polynomials are kept
+ * in the reflected order of the register: bit 31 is x^0, bit 0 is x^31. */
+
+#define X0 0x80000000u /* the polynomial 1 */
+
+static uint32_t xpow2[64]; /* x^(2^k) mod P */
+static pthread_once_t pow_once = PTHREAD_ONCE_INIT;
+
+/* a * b mod P */
+static uint32_t gf2_mul(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    for (; a; a <<= 1) {
+        if (a & X0)
+            r ^= b;
+        b = (b >> 1) ^ (POLY & (0u - (b & 1))); /* b *= x; x^32 folds back into P */
+    }
+    return r;
+}
+
+static void pow_init(void)
+{
+    xpow2[0] = X0 >> 1; /* x^1 */
+    for (int k = 1; k < 64; k++)
+        xpow2[k] = gf2_mul(xpow2[k - 1], xpow2[k - 1]);
+}
+
+uint32_t vet_crc32c_combine(uint32_t crc1, uint32_t crc2, uint64_t len2)
+{
+    uint32_t m = X0;
+    pthread_once(&pow_once, pow_init);
+    /* x^(8 * len2): one factor per set bit of the exponent (8 * len2 wraps only past 2 EiB) */
+    for (int k = 3; k < 64 && len2; k++, len2 >>= 1)
+        if (len2 & 1)
+            m = gf2_mul(m, xpow2[k]);
+    return gf2_mul(m, crc1) ^ crc2;
+}
+
+/* ---- the hash over a walk's spans ---- */
+
+int snap_spans_add(snap_spans *sp, const unsigned char *p, size_t n)
+{
+    if (!n)
+        return 0;
+    if (sp->n && sp->v[sp->n - 1].p + sp->v[sp->n - 1].n == p) {
+        sp->v[sp->n - 1].n += n;
+    } else {
+        if (sp->n == sp->cap) {
+            size_t nc = sp->cap ? sp->cap * 2 : 1024;
+            snap_span *nv = realloc(sp->v, nc * sizeof *nv);
+            if (!nv)
+                return -1;
+            sp->v = nv;
+            sp->cap = nc;
+        }
+        sp->v[sp->n].p = p;
+        sp->v[sp->n].n = n;
+        sp->n++;
+    }
+    sp->bytes += n;
+    return 0;
+}
+
+/* Threads pay off past a few milliseconds of CRC (hardware CRC runs at several GB/s). */
+#define SPLIT_MIN (16u << 20)
+
+typedef struct {
+    const snap_spans *sp;
+    size_t i, off;  /* first span and offset in it */
+    uint64_t bytes; /* how many bytes from there */
+    uint32_t crc;
+} crc_job;
+
+static void *crc_run(void *arg)
+{
+    crc_job *j = arg;
+    uint64_t left = j->bytes;
+    uint32_t crc = 0;
+    for (size_t i = j->i, off = j->off; left && i < j->sp->n; i++, off = 0) {
+        size_t n = j->sp->v[i].n - off;
+        if (n > left)
+            n = (size_t)left;
+        crc = vet_crc32c(crc, j->sp->v[i].p + off, n);
+        left -= n;
+    }
+    j->crc = crc;
+    return NULL;
+}
+
+uint32_t snap_spans_crc(const snap_spans *sp)
+{
+    crc_job a = {sp, 0, 0, sp->bytes, 0}, b = {sp, 0, 0, 0, 0};
+    pthread_once(&once, init); /* before the threads race to it */
+    if (sp->bytes < SPLIT_MIN) {
+        crc_run(&a);
+        return a.crc;
+    }
+    /* the second half starts at byte bytes/2 of the stream, wherever that falls */
+    uint64_t at = sp->bytes / 2, seen = 0;
+    size_t i = 0;
+    while (seen + sp->v[i].n <= at)
+        seen += sp->v[i++].n;
+    a.bytes = at;
+    b.i = i;
+    b.off = (size_t)(at - seen);
+    b.bytes = sp->bytes - at;
+    snap_run2(crc_run, &a, &b);
+    return vet_crc32c_combine(a.crc, b.crc, b.bytes);
 }
