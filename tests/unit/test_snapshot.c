@@ -403,6 +403,51 @@ static void test_cycle(void **state)
     free(d);
 }
 
+/* Inline buckets whose elements all share one value, nested 14 deep with 8 elements a level:
+ * 8^14 visits if the walk believed them. It must stop at once with an error instead. */
+static void test_overlapping_inline_buckets(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *d = load(CORPUS "etcd-small.db", &len);
+    unsigned char pg[PS];
+    vet_snapshot_info in;
+    int ok = 1;
+    enum { C = 8, LEVELS = 14, LVL = 1 + 16 + 16 + 16 * C };
+    size_t top = 16 + 16 * C, end = top + (size_t)LEVELS * LVL;
+    uint16_t leaf = 0x02, count = C;
+    memset(pg, 0, sizeof pg);
+    assert_true(end <= sizeof pg);
+    memcpy(pg, &(uint64_t){4}, 8);
+    memcpy(pg + 8, &leaf, 2);
+    memcpy(pg + 10, &count, 2);
+    /* elements of the page (at 16) and of each level's inline page point at the next level */
+    for (int l = -1; l < LEVELS; l++) {
+        size_t elems = l < 0 ? 16 : top + (size_t)l * LVL + 1 + 16 + 16;
+        size_t next = top + (size_t)(l + 1) * LVL; /* the next level's key byte */
+        if (l >= 0) {
+            uint16_t n = l == LEVELS - 1 ? 0 : C;
+            memcpy(pg + elems - 16 + 8, &leaf, 2);
+            memcpy(pg + elems - 16 + 10, &n, 2);
+            if (!n)
+                break;
+        }
+        for (int i = 0; i < C; i++) {
+            size_t e = elems + (size_t)i * 16;
+            uint32_t flags = 1, pos = (uint32_t)(next - e), ks = 1, vs = (uint32_t)(end - next - 1);
+            memcpy(pg + e, &flags, 4);
+            memcpy(pg + e + 4, &pos, 4);
+            memcpy(pg + e + 8, &ks, 4);
+            memcpy(pg + e + 12, &vs, 4);
+        }
+        pg[next] = 'k';
+    }
+    in = walk_mutated(d, len, 4 * PS, pg, sizeof pg, &ok);
+    assert_false(ok);
+    assert_true(has_error(&in, "elements overlap"));
+    free(d);
+}
+
 /* The source for the checks: auger's objects summarised, no judgement (no removed_in here). */
 static void test_facts_auger(void **state)
 {
@@ -459,7 +504,7 @@ int main(void)
         cmocka_unit_test(test_crc32c),      cmocka_unit_test(test_crc32c_combine),      cmocka_unit_test(test_etcd_files),
         cmocka_unit_test(test_mem_and_raw), cmocka_unit_test(test_peer_corrupted_backup),
         cmocka_unit_test(test_peer_auger),  cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_cycle),       cmocka_unit_test(test_facts_auger),
+        cmocka_unit_test(test_cycle), cmocka_unit_test(test_overlapping_inline_buckets),       cmocka_unit_test(test_facts_auger),
         cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
