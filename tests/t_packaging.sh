@@ -56,10 +56,36 @@ comp() { # comp WORD... -> completions of the last word
     pass "fish completion generated" || fail "fish completion"
 if command -v fish >/dev/null; then
     fish -n "$work/kv.fish" && pass "fish -n accepts it" || fail "fish -n"
+    # fish's own completion engine over the loaded script (first column: the candidate)
+    fcomp() { fish -c "source $work/kv.fish; complete -C'$1'" | cut -f1 | tr '\n' ' ' | sed 's/ $//'; }
+    [ "$(fcomp 'kubevet ce')" = certs ] && pass "fish: kubevet ce<TAB> -> certs" ||
+        fail "fish: kubevet ce -> '$(fcomp 'kubevet ce')'"
+    [ "$(fcomp 'kubevet certs ')" = "check list renew" ] && pass "fish: certs <TAB> -> check list renew" ||
+        fail "fish: certs -> '$(fcomp 'kubevet certs ')'"
+else
+    echo "skip fish: not installed (scripts/deps)"
 fi
 "$KUBEVET" completion zsh >"$work/kv.zsh" && grep -q bashcompinit "$work/kv.zsh" && pass "zsh completion generated" || fail "zsh completion"
 if command -v zsh >/dev/null; then
     zsh -c "autoload -U compinit && compinit -u; source $work/kv.zsh" && pass "zsh loads it" || fail "zsh load"
+    # compinit registers it; _bash_complete runs it in sh emulation and hands COMPREPLY to
+    # compadd, which does the prefix matching: the candidates must be there
+    zcomp() {
+        zsh -fc 'autoload -U compinit && compinit -u; source "$0"
+            print -r -- "$_comps[kubevet]"
+            emulate -L sh; setopt kshglob noshglob braceexpand
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+            _kubevet; echo "${COMPREPLY[*]}"' "$work/kv.zsh" "$@"
+    }
+    out=$(zcomp kubevet ce)
+    [[ $out == *"-F _kubevet"*$'\n'*" certs "* ]] && pass "zsh: registered, kubevet ce<TAB> offers certs" ||
+        fail "zsh: kubevet ce -> '$out'"
+    [ "$(zcomp kubevet certs '' | tail -1)" = "list check renew" ] && pass "zsh: certs <TAB> -> list check renew" ||
+        fail "zsh: certs -> '$(zcomp kubevet certs '')'"
+    [[ " $(zcomp kubevet serve --li | tail -1) " == *" --listen "* ]] && pass "zsh: serve --li<TAB> offers --listen" ||
+        fail "zsh: serve --li"
+else
+    echo "skip zsh: not installed (scripts/deps)"
 fi
 "$KUBEVET" completion tcsh >/dev/null 2>&1
 [ $? = 2 ] && pass "completion tcsh: exit 2" || fail "completion tcsh not exit 2"

@@ -28,6 +28,11 @@ typedef struct vet_cert_entry_s {
     int chain_ok;        /* 1 verified, 0 failed, -1 not judged (no CA known, or a root) */
     int chain_same_name; /* failed although the issuer name is the CA's: the CA was re-minted */
     char chain_why[128];
+    /* vet_certset_load_facts: the chain was judged while loading and the X509 shed (cert holds
+     * facts only); chain_ca is then set by vet_node_verify_chains from facts_ca (1 + position
+     * among the node's entries then the set's, 0 none) */
+    int facts_only;
+    size_t facts_ca;
 } vet_cert_entry;
 
 typedef struct vet_certset {
@@ -41,6 +46,15 @@ typedef struct vet_certset {
  * kubeconfigs (*.conf, *.kubeconfig, *.yaml, *.yml holding clusters/users). Parses on all
  * cores. Unreadable or malformed inputs go to set->errors. */
 int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t npaths);
+struct vet_node;
+/* The same for a long-running reader of huge folders (`serve`): the folder is parsed a piece at
+ * a time, each certificate that is not a CA is verified against the CAs of `scope` (may be
+ * NULL) and of the folder met so far, then keeps its facts only (vet_cert_shed), so the peak
+ * holds one piece of parsed certificates, not 10,000. The same entries, verdicts and errors
+ * as vet_certset_load_paths; a leaf whose CA comes later in path order keeps its X509 until
+ * vet_node_verify_chains judges it (which must be called with the same scope). */
+int vet_certset_load_facts(vet_certset *set, const char *const *paths, size_t npaths,
+                           const struct vet_node *scope);
 void vet_certset_clear(vet_certset *set);
 
 typedef enum {

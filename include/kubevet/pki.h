@@ -34,6 +34,12 @@ void vet_pem_clear(vet_pem *p);
 
 void vet_cert_free(vet_cert *c);
 void vet_key_free(vet_key *k);
+/* Drop the parsed X509 of a certificate nobody else holds, keeping every fact the accessors
+ * give (a 10,000-certificate folder under `serve` keeps facts, not 35 MB of OpenSSL objects).
+ * Afterwards: vet_trust_verify and vet_cert_to_pem fail; name and key comparisons use the
+ * facts (issuer/subject text, SPKI hash). No-op while other references exist. */
+void vet_cert_shed(vet_cert *c);
+int vet_cert_shed_done(const vet_cert *c); /* 1 when c no longer holds its X509 */
 /* Another reference to the same certificate (refcounted; free each with vet_cert_free). */
 vet_cert *vet_cert_ref(vet_cert *c);
 

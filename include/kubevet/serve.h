@@ -24,6 +24,13 @@ typedef enum { VET_SERVE_NODE = 0, VET_SERVE_API, VET_SERVE_ETCD, VET_SERVE_NSRC
 typedef struct vet_serve_run {
     int up[VET_SERVE_NSRC];   /* 1 the source answered this run, 0 it did not */
     const vet_report *report; /* findings, "certificates" and "sources" keys (CLI.md's JSON) */
+    /* When set, the rows of "certificates" (whose value in report is then a placeholder):
+     * cert_row(i, cert_arg) returns row i < ncerts as a new JSON object. /report and the expiry
+     * series are written from them one row at a time, so 10,000 rows never exist as JSON at
+     * once. */
+    size_t ncerts;
+    json_t *(*cert_row)(size_t i, void *arg);
+    void *cert_arg;
     const struct vet_etcd_facts *etcd; /* when the etcd source is up, else NULL */
     int64_t snapshot_time; /* newest backup's mtime (--snapshot-dir), or 0 when unknown */
     int64_t finished;      /* Unix seconds */
@@ -46,6 +53,10 @@ int vet_serve_render(vet_serve_blocks *b, const vet_serve_run *run);
  * run, the run time and duration. *out is malloc'd. */
 int vet_serve_expose(char **out, size_t *len, const vet_serve_blocks *b, const vet_serve_run *run);
 void vet_serve_blocks_clear(vet_serve_blocks *b);
+/* The report of `run` as compact JSON (CLI.md), written in pieces to put(data, len, arg) with
+ * the certificate rows streamed from run->cert_row when set. 0 or the first non-zero put. */
+int vet_serve_report(const vet_serve_run *run, int (*put)(const char *data, size_t len, void *arg),
+                     void *arg);
 /* Append `s` as a label value escaped per the exposition format (\\, \", \n); exposed for
  * tests. 0 or VET_ENOMEM. */
 int vet_serve_escape(vet_buf *b, const char *s);

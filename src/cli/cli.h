@@ -117,6 +117,8 @@ typedef struct {
     const char *warn_within;   /* --warn-within */
     struct vet_node *node;     /* loaded when --root was given or no paths were */
     struct vet_certset *files; /* loaded from positional paths */
+    int facts; /* serve: paths load as facts (vet_certset_load_facts), and the "certificates"
+                  key of the report is a null placeholder for rows streamed by cli_pki_row */
 } cli_pki;
 
 /* Load the node under --root (when given, or when there are no paths) and the paths; verify
@@ -131,6 +133,10 @@ void cli_pki_free(cli_pki *p);
 int cli_pki_unusable(const cli_pki *p, const vet_report *r, size_t npaths, unsigned sources);
 /* Add the "node" and "certificates" keys to the report. */
 int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now);
+/* The rows of "certificates" one at a time (the node's, then the paths'): how many, and row i
+ * as a new JSON object. */
+size_t cli_pki_count(const cli_pki *p);
+json_t *cli_pki_row(const cli_pki *p, size_t i, int64_t now);
 
 /* Connect to etcd from the flags, else the static pod and kubeadm client certs under --root. */
 struct vet_etcd;

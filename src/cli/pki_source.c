@@ -33,7 +33,10 @@ int cli_pki_load(cli_pki *p, const vet_strv *paths, cli_globals *g, vet_ctx *ctx
     if (paths->n) {
         if (!(p->files = calloc(1, sizeof *p->files)))
             return vet_error_set(VET_ENOMEM, "out of memory");
-        if ((rc = vet_certset_load_paths(p->files, (const char *const *)paths->v, paths->n)))
+        rc = p->facts ? vet_certset_load_facts(p->files, (const char *const *)paths->v, paths->n,
+                                               p->node)
+                      : vet_certset_load_paths(p->files, (const char *const *)paths->v, paths->n);
+        if (rc)
             return rc;
         for (size_t i = 0; i < p->files->errors.n; i++)
             vet_report_error(r, p->files->errors.v[i]);
@@ -105,10 +108,29 @@ int cli_pki_describe(const cli_pki *p, vet_report *r, int64_t now)
                             json_string(vet_name_source_str(p->node->node_name_source)));
         vet_report_set(r, "node", n);
     }
+    if (p->facts) {
+        json_decref(rows);
+        return vet_report_set(r, "certificates", json_null());
+    }
     for (int s = 0; s < 2; s++)
         for (size_t i = 0; sets[s] && i < sets[s]->n; i++)
             json_array_append_new(rows, cert_row(s ? NULL : p->node, &sets[s]->v[i], now));
     return vet_report_set(r, "certificates", rows);
+}
+
+size_t cli_pki_count(const cli_pki *p)
+{
+    return (p->node ? p->node->certs.n : 0) + (p->files ? p->files->n : 0);
+}
+
+json_t *cli_pki_row(const cli_pki *p, size_t i, int64_t now)
+{
+    size_t nn = p->node ? p->node->certs.n : 0;
+    if (i < nn)
+        return cert_row(p->node, &p->node->certs.v[i], now);
+    if (p->files && i - nn < p->files->n)
+        return cert_row(NULL, &p->files->v[i - nn], now);
+    return NULL;
 }
 
 /* ---- the shared body of `check` and `certs list|check` ---- */

@@ -258,12 +258,76 @@ static vet_key *partner_key(item **keys, size_t nkeys, const char *p, char **key
     return k;
 }
 
-int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t npaths)
+static int is_key_name(const char *n)
+{
+    return has_suffix(n, ".key") || has_suffix(n, "-key.pem");
+}
+
+static void item_clear(item *x)
+{
+    free(x->err);
+    x->err = NULL;
+    vet_pem_clear(&x->pem);
+    for (size_t u = 0; u < x->nusers; u++)
+        vet_pem_clear(&x->users[u]);
+    free(x->users);
+    x->users = NULL;
+    x->nusers = 0;
+    vet_kubeconfig_free(x->kc);
+    x->kc = NULL;
+}
+
+/* Move what item x held into set, in the order vet_certset_load_paths has always used. */
+static int take_item(vet_certset *set, item *x, item **keys, size_t nkeys)
+{
+    int rc = 0;
+    if (x->err)
+        return vet_strv_push(&set->errors, x->err);
+    if (x->kc) {
+        for (size_t u = 0; u < x->nusers && !rc; u++) {
+            int is_user = u < x->kc->nusers;
+            const char *nm =
+                is_user ? x->kc->users[u].name : x->kc->clusters[u - x->kc->nusers].name;
+            char *subj = vet_strdupf("kubeconfig %s %s %s", x->path, is_user ? "user" : "cluster",
+                                     nm ? nm : "");
+            char *src = vet_strdupf("%s:%s", is_user ? "kubeconfig" : "kubeconfig-ca", nm ? nm : "");
+            rc = subj && src ? vet_certset_take(set, &x->users[u], subj, x->path, src, NULL, NULL,
+                                                NULL, NULL)
+                             : vet_error_set(VET_ENOMEM, "out of memory");
+            free(subj);
+            free(src);
+        }
+    } else {
+        char *kp = NULL;
+        vet_key *k = x->pem.ncerts && !x->pem.nkeys ? partner_key(keys, nkeys, x->path, &kp) : NULL;
+        rc = vet_certset_take(set, &x->pem, x->path, x->path, "file", NULL, NULL, k, kp);
+    }
+    return rc;
+}
+
+typedef struct {
+    item *v;
+    size_t *idx;
+} subset;
+
+static void load_some(size_t i, void *arg)
+{
+    subset *s = arg;
+    load_item(s->idx[i], s->v);
+}
+
+/* Items per piece of vet_certset_load_facts: enough to keep both cores busy, few enough that
+ * a piece of parsed certificates (about 4 KB each in OpenSSL) stays near a megabyte. */
+#define PIECE 256
+
+static int load(vet_certset *set, const char *const *paths, size_t npaths, int facts,
+                const vet_node *scope)
 {
     items it = {NULL, 0, 0};
     vet_fs_dirset seen = VET_FS_DIRSET_INIT;
     item **keys = NULL;
-    size_t nkeys = 0;
+    size_t nkeys = 0, *idx = NULL, nidx = 0;
+    char *loaded = NULL;
     int rc = 0;
     for (size_t i = 0; i < npaths && !rc; i++) {
         struct stat st;
@@ -280,55 +344,66 @@ int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t np
     }
     if (rc)
         goto done;
-    vet_parallel_for(it.n, 0, load_item, it.v);
-    if (!(keys = calloc(it.n + 1, sizeof *keys))) {
+    keys = calloc(it.n + 1, sizeof *keys);
+    idx = calloc(it.n + 1, sizeof *idx);
+    loaded = calloc(it.n + 1, 1);
+    if (!keys || !idx || !loaded) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
+    /* Whole: every item at once. Facts: the key files first (a certificate pairs only with
+     * x.key or x-key.pem, and may come before it), the rest a piece at a time. */
     for (size_t i = 0; i < it.n; i++)
-        if (!it.v[i].err && !it.v[i].kc && it.v[i].pem.nkeys && !it.v[i].pem.ncerts)
+        if (!facts || is_key_name(it.v[i].path)) {
+            idx[nidx++] = i;
+            loaded[i] = 1;
+        }
+    {
+        subset sub = {it.v, idx};
+        vet_parallel_for(nidx, 0, load_some, &sub);
+    }
+    for (size_t i = 0; i < it.n; i++)
+        if (loaded[i] && !it.v[i].err && !it.v[i].kc && it.v[i].pem.nkeys && !it.v[i].pem.ncerts)
             keys[nkeys++] = &it.v[i];
     qsort(keys, nkeys, sizeof *keys, cmp_item_path);
-    for (size_t i = 0; i < it.n && !rc; i++) {
-        item *x = &it.v[i];
-        if (x->err) {
-            rc = vet_strv_push(&set->errors, x->err);
-            continue;
+    for (size_t at = 0; at < it.n && !rc;) {
+        size_t end = facts ? (it.n - at > PIECE ? at + PIECE : it.n) : it.n, from = set->n;
+        subset sub = {it.v, idx};
+        nidx = 0;
+        for (size_t i = at; i < end; i++)
+            if (!loaded[i])
+                idx[nidx++] = i;
+        vet_parallel_for(nidx, 0, load_some, &sub);
+        for (size_t i = at; i < end && !rc; i++) {
+            rc = take_item(set, &it.v[i], keys, nkeys);
+            /* a key file stays until the end: a later certificate may pair with it */
+            if (facts && !loaded[i])
+                item_clear(&it.v[i]);
         }
-        if (x->kc) {
-            for (size_t u = 0; u < x->nusers && !rc; u++) {
-                int is_user = u < x->kc->nusers;
-                const char *nm =
-                    is_user ? x->kc->users[u].name : x->kc->clusters[u - x->kc->nusers].name;
-                char *subj = vet_strdupf("kubeconfig %s %s %s", x->path,
-                                         is_user ? "user" : "cluster", nm ? nm : "");
-                char *src =
-                    vet_strdupf("%s:%s", is_user ? "kubeconfig" : "kubeconfig-ca", nm ? nm : "");
-                rc = subj && src ? vet_certset_take(set, &x->users[u], subj, x->path, src, NULL,
-                                                    NULL, NULL, NULL)
-                                 : vet_error_set(VET_ENOMEM, "out of memory");
-                free(subj);
-                free(src);
-            }
-        } else {
-            char *kp = NULL;
-            vet_key *k =
-                x->pem.ncerts && !x->pem.nkeys ? partner_key(keys, nkeys, x->path, &kp) : NULL;
-            rc = vet_certset_take(set, &x->pem, x->path, x->path, "file", NULL, NULL, k, kp);
-        }
+        if (!rc && facts)
+            rc = vet_node_chains_piece(scope, set, from);
+        at = end;
     }
 done:
     vet_fs_dirset_free(&seen);
     for (size_t i = 0; i < it.n; i++) {
         free(it.v[i].path);
-        free(it.v[i].err);
-        vet_pem_clear(&it.v[i].pem);
-        for (size_t u = 0; u < it.v[i].nusers; u++)
-            vet_pem_clear(&it.v[i].users[u]);
-        free(it.v[i].users);
-        vet_kubeconfig_free(it.v[i].kc);
+        item_clear(&it.v[i]);
     }
     free(it.v);
     free(keys);
+    free(idx);
+    free(loaded);
     return rc;
+}
+
+int vet_certset_load_paths(vet_certset *set, const char *const *paths, size_t npaths)
+{
+    return load(set, paths, npaths, 0, NULL);
+}
+
+int vet_certset_load_facts(vet_certset *set, const char *const *paths, size_t npaths,
+                           const vet_node *scope)
+{
+    return load(set, paths, npaths, 1, scope);
 }

@@ -11,6 +11,10 @@ int vet_certset_take(vet_certset *set, vet_pem *pem, const char *subject, const 
                      const char *source, const char *role, const char *ca_role, vet_key *key,
                      const char *key_path);
 
+/* chains.c: judge the chains of set->v[from..n) that are not CAs against the CAs of scope and
+ * of set->v[0..n), and shed the X509 of each judged one (vet_certset_load_facts). */
+int vet_node_chains_piece(const vet_node *scope, vet_certset *set, size_t from);
+
 /* pods.c: the static pods under etc/kubernetes/manifests (apiserver flags, etcd identity, which
  * control-plane components this node runs). */
 void vet_node_load_pods(vet_node *n);

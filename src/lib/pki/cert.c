@@ -235,6 +235,8 @@ int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int au
      * read it. */
     exfl = X509_get_extension_flags(c->x509);
     c->is_ca = (exfl & EXFLAG_BCONS) && (exfl & EXFLAG_CA);
+    c->self_issued =
+        X509_NAME_cmp(X509_get_issuer_name(c->x509), X509_get_subject_name(c->x509)) == 0;
 
     rc = VET_ENOMEM;
     what = "out of memory";
@@ -293,6 +295,20 @@ void vet_cert_free(vet_cert *c)
     vet_strv_free(&c->dns);
     vet_strv_free(&c->ips);
     free(c);
+}
+
+void vet_cert_shed(vet_cert *c)
+{
+    /* Only the owner of the last reference may: others could be reading the X509. */
+    if (c && atomic_load(&c->refs) == 1) {
+        X509_free(c->x509);
+        c->x509 = NULL;
+    }
+}
+
+int vet_cert_shed_done(const vet_cert *c)
+{
+    return c && !c->x509;
 }
 
 vet_cert *vet_cert_ref(vet_cert *c)
@@ -373,6 +389,8 @@ int vet_cert_same_key(const vet_cert *a, const vet_cert *b)
      * compressed and uncompressed. */
     if (!strcmp(a->spki_hash, b->spki_hash))
         return 1;
+    if (!a->x509 || !b->x509)
+        return 0; /* shed: the SPKI bytes are all that is left */
     const EVP_PKEY *ka = X509_get0_pubkey(a->x509), *kb = X509_get0_pubkey(b->x509);
     return ka && kb && pki_pkey_same(ka, kb);
 }
@@ -384,6 +402,12 @@ int vet_cert_equal(const vet_cert *a, const vet_cert *b)
 
 int vet_cert_issued_by_name(const vet_cert *c, const vet_cert *ca)
 {
+    if (c == ca)
+        return c->self_issued;
+    /* A shed certificate keeps its names as text (RFC 2253), the same for equal DER names; the
+     * canonical comparison (case, spaces) needs both X509s. */
+    if (!c->x509 || !ca->x509)
+        return !strcmp(c->issuer, ca->subject);
     return X509_NAME_cmp(X509_get_issuer_name(c->x509), X509_get_subject_name(ca->x509)) == 0;
 }
 

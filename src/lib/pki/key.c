@@ -104,6 +104,27 @@ static int spki_der_equal(const EVP_PKEY *a, const EVP_PKEY *b)
     return eq;
 }
 
+/* 1 when the public half of `k` has this "sha256:<hex>" SubjectPublicKeyInfo hash. */
+static int spki_hash_equal(const EVP_PKEY *k, const char *want)
+{
+    static const char hexl[] = "0123456789abcdef";
+    unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char got[72];
+    int n = i2d_PUBKEY((EVP_PKEY *)k, &der), ok;
+    ok = n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) && mdlen == 32;
+    OPENSSL_free(der);
+    if (!ok)
+        return 0;
+    memcpy(got, "sha256:", 7);
+    for (unsigned i = 0; i < 32; i++) {
+        got[7 + 2 * i] = hexl[md[i] >> 4];
+        got[8 + 2 * i] = hexl[md[i] & 15];
+    }
+    got[71] = '\0';
+    return !strcmp(got, want);
+}
+
 int pki_pkey_same(const EVP_PKEY *a, const EVP_PKEY *b)
 {
     /* EVP_PKEY_eq compares the public halves only (OpenSSL 3 selection "public key"), and
@@ -121,7 +142,9 @@ int pki_pkey_same(const EVP_PKEY *a, const EVP_PKEY *b)
 
 int vet_key_matches_cert(const vet_key *k, const vet_cert *c)
 {
-    const EVP_PKEY *pub = X509_get0_pubkey(c->x509);
+    const EVP_PKEY *pub = c->x509 ? X509_get0_pubkey(c->x509) : NULL;
+    if (!c->x509)
+        return spki_hash_equal(k->pkey, vet_cert_spki_hash(c)); /* shed: its SPKI hash */
     return pub && pki_pkey_same(k->pkey, pub);
 }
 

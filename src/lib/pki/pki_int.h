@@ -22,6 +22,7 @@ struct vet_cert {
     vet_strv orgs, dns, ips;
     int64_t not_before, not_after;
     int is_ca, key_bits, sig_weak;
+    int self_issued; /* issuer name == subject name (X509_NAME_cmp), for vet_cert_shed */
     char key_type[PKI_TYPE_MAX];
     char sig_alg[96];
     unsigned char der_sha256[32];

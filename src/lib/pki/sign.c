@@ -94,6 +94,11 @@ int vet_cert_to_pem(char **out, size_t *len, const vet_cert *c)
     *len = 0;
     if (!b)
         return vet_error_set(VET_ENOMEM, "out of memory");
+    if (!c->x509) {
+        BIO_free(b);
+        return vet_error_set(VET_EINPUT, "%s: only its facts were kept (vet_cert_shed)",
+                             vet_cert_subject(c));
+    }
     rc = PEM_write_bio_X509(b, c->x509) ? bio_take(out, len, b)
                                         : vet_error_set(VET_EIO, "cannot encode a certificate");
     BIO_free(b);
@@ -197,6 +202,9 @@ int vet_cert_issue(vet_cert **out, const vet_issue_req *r)
     const EVP_MD *md = NULL;
     int rc = 0, len, cabase;
     *out = NULL;
+    if (!r->ca->x509 || !r->tmpl->x509)
+        return vet_error_set(VET_EINPUT, "%s: only its facts were kept (vet_cert_shed)",
+                             vet_cert_subject(r->ca->x509 ? r->tmpl : r->ca));
     if (!vet_cert_is_ca(r->ca))
         return vet_error_set(VET_EINPUT, "signer %s is not a CA", vet_cert_subject(r->ca));
     if (!vet_key_matches_cert(r->ca_key, r->ca))

@@ -28,7 +28,7 @@ int vet_trust_new(vet_trust **out, vet_cert *const *cas, size_t ncas)
     if (!X509_STORE_set_flags(t->store, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME))
         goto done;
     for (size_t i = 0; i < ncas; i++)
-        if (cas[i] && !X509_STORE_add_cert(t->store, cas[i]->x509))
+        if (cas[i] && cas[i]->x509 && !X509_STORE_add_cert(t->store, cas[i]->x509))
             goto done;
     rc = 0;
 
@@ -52,7 +52,7 @@ int vet_trust_verify(const vet_trust *t, const vet_cert *leaf, vet_cert *const *
 
     if (why && whylen)
         why[0] = '\0';
-    if (!t || !leaf) {
+    if (!t || !leaf || !leaf->x509) {
         reason = "no certificate or trust store";
         goto done;
     }
@@ -60,7 +60,7 @@ int vet_trust_verify(const vet_trust *t, const vet_cert *leaf, vet_cert *const *
         if (nuntrusted > INT32_MAX || !(chain = sk_X509_new_reserve(NULL, (int)nuntrusted)))
             goto done;
         for (size_t i = 0; i < nuntrusted; i++)
-            if (untrusted[i])
+            if (untrusted[i] && untrusted[i]->x509)
                 sk_X509_push(chain, untrusted[i]->x509); /* reserved: cannot fail */
     }
     /* This thread's library context for what the verifier fetches (ctx.c); signatures are

@@ -58,31 +58,51 @@ static int finding_source(const char *id)
     return VET_SERVE_NODE;
 }
 
-static int render_certs(vet_buf *b, const vet_report *r)
+/* Row i of the certificates, a new reference: streamed from the run's facts, else from the
+ * report's "certificates" array. */
+static json_t *cert_row(const vet_serve_run *run, json_t *rows, size_t i)
 {
-    json_t *rows = r && r->extra ? json_object_get(r->extra, "certificates") : NULL;
-    size_t i, mark, file_start = 0;
+    if (run->cert_row)
+        return run->cert_row(i, run->cert_arg);
+    return json_incref(json_array_get(rows, i));
+}
+
+static int render_certs(vet_buf *b, const vet_serve_run *run)
+{
+    const vet_report *r = run->report;
+    json_t *rows = !run->cert_row && r && r->extra ? json_object_get(r->extra, "certificates") : NULL;
+    size_t n = run->cert_row ? run->ncerts : json_array_size(rows), mark, file_start = 0;
+    json_t *prev_row = NULL, *row = NULL;
     const char *prev = NULL;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        const char *na = json_string_value(json_object_get(row, "not_after"));
-        const char *labels[] = {"path",    json_string_value(json_object_get(row, "path")),
-                                "subject", json_string_value(json_object_get(row, "subject")),
-                                "issuer",  json_string_value(json_object_get(row, "issuer")),
-                                "source",  json_string_value(json_object_get(row, "source")),
-                                NULL};
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *na, *labels[9];
         int64_t t;
         char v[32];
-        int rc;
-        if (!na || vet_time_parse(&t, na))
-            return vet_error_set(VET_EINPUT, "certificate row %zu: no parseable not_after", i);
+        if (!(row = cert_row(run, rows, i))) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            break;
+        }
+        na = json_string_value(json_object_get(row, "not_after"));
+        labels[0] = "path";
+        labels[1] = json_string_value(json_object_get(row, "path"));
+        labels[2] = "subject";
+        labels[3] = json_string_value(json_object_get(row, "subject"));
+        labels[4] = "issuer";
+        labels[5] = json_string_value(json_object_get(row, "issuer"));
+        labels[6] = "source";
+        labels[7] = json_string_value(json_object_get(row, "source"));
+        labels[8] = NULL;
+        if (!na || vet_time_parse(&t, na)) {
+            rc = vet_error_set(VET_EINPUT, "certificate row %zu: no parseable not_after", i);
+            break;
+        }
         snprintf(v, sizeof v, "%lld", (long long)t);
         /* One file can hold two certificates with the same names (a CA bundle during a
          * rotation): one series per label set, or Prometheus drops the scrape's duplicates. */
         mark = b->size;
         if ((rc = sample(b, "kubevet_certificate_expiry_timestamp_seconds", labels, v)))
-            return rc;
+            break;
         if (prev && labels[1] && !strcmp(prev, labels[1])) {
             const char *line = b->ptr + mark, *sp = strrchr(line, ' ');
             size_t keylen = (size_t)(sp - line) + 1;
@@ -95,9 +115,72 @@ static int render_certs(vet_buf *b, const vet_report *r)
         } else {
             file_start = mark;
         }
+        /* the previous row holds the path compared with the next one */
+        json_decref(prev_row);
+        prev_row = row;
+        row = NULL;
         prev = labels[1];
     }
-    return 0;
+    json_decref(row);
+    json_decref(prev_row);
+    return rc;
+}
+
+typedef struct {
+    int (*put)(const char *data, size_t len, void *arg);
+    void *arg;
+} sink;
+
+static int sink_put(const char *data, size_t len, void *arg)
+{
+    const sink *k = arg;
+    return k->put(data, len, k->arg) ? -1 : 0;
+}
+
+int vet_serve_report(const vet_serve_run *run, int (*put)(const char *data, size_t len, void *arg),
+                     void *arg)
+{
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+    json_t *o = vet_report_to_json(run->report), *v;
+    sink k = {put, arg};
+    const char *key;
+    int rc = 0, first = 1;
+    if (!o)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    /* The bytes json_dumps(JSON_COMPACT) gives for the whole object, key by key. */
+    rc = put("{", 1, arg);
+    json_object_foreach(o, key, v)
+    {
+        json_t *jk = json_string(key);
+        if (!rc && !first)
+            rc = put(",", 1, arg);
+        first = 0;
+        if (!rc)
+            rc = !jk || json_dump_callback(jk, sink_put, &k, flags) ? VET_ENOMEM : put(":", 1, arg);
+        json_decref(jk);
+        if (rc)
+            break;
+        if (strcmp(key, "certificates") || !run->cert_row) {
+            if (json_dump_callback(v, sink_put, &k, flags))
+                rc = VET_ENOMEM;
+            continue;
+        }
+        rc = put("[", 1, arg);
+        for (size_t i = 0; !rc && i < run->ncerts; i++) {
+            json_t *row = run->cert_row(i, run->cert_arg);
+            if (i)
+                rc = put(",", 1, arg);
+            if (!rc && (!row || json_dump_callback(row, sink_put, &k, flags)))
+                rc = VET_ENOMEM;
+            json_decref(row);
+        }
+        if (!rc)
+            rc = put("]", 1, arg);
+    }
+    if (!rc)
+        rc = put("}", 1, arg);
+    json_decref(o);
+    return rc ? vet_error_set(VET_ENOMEM, "the report could not be written (out of memory)") : 0;
 }
 
 static int render_etcd(vet_buf *b, vet_buf *mb, const vet_etcd_facts *f)
@@ -149,7 +232,7 @@ int vet_serve_render(vet_serve_blocks *out, const vet_serve_run *run)
         rc = sample(&f[finding_source(x->id)], "kubevet_finding", labels, "1");
     }
     if (!rc && run->up[VET_SERVE_NODE])
-        rc = render_certs(&certs, r);
+        rc = render_certs(&certs, run);
     if (!rc && run->up[VET_SERVE_ETCD])
         rc = render_etcd(&etcd, &members, run->etcd);
     /* Every buffer must hold an allocation (NUL-terminated: an empty run is "") before any block

@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "buf.h"
 #include "error.h"
 #include "kubevet/serve.h"
 #include "vtime.h"
@@ -28,61 +29,74 @@
 typedef struct blob {
     atomic_int refs;
     size_t len;
-    char data[];
+    char *data; /* owned, malloc'd */
 } blob;
 
-static blob *blob_new(const char *data, size_t len)
+/* A blob owning data (taken also on failure): the metric text is published without a copy. */
+static blob *blob_take(char *data, size_t len)
 {
-    blob *b = malloc(sizeof *b + len + 1);
-    if (!b)
+    blob *b = data ? malloc(sizeof *b) : NULL;
+    if (!b) {
+        free(data);
         return NULL;
+    }
     atomic_init(&b->refs, 1);
     b->len = len;
-    memcpy(b->data, data, len);
-    b->data[len] = '\0';
+    b->data = data;
     return b;
 }
 
 static void blob_unref(void *p)
 {
     blob *b = p;
-    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1) {
+        free(b->data);
         free(b);
+    }
 }
 
 /* The report is kept gzip-compressed (a 10,000-certificate inventory is 5 MB of JSON, 10x less
  * compressed): clients that accept gzip (browsers, curl --compressed) get it as is, the others
- * an inflated copy. */
-static blob *blob_gzip(const char *data, size_t len)
-{
+ * an inflated copy. It is compressed as it is written (vet_serve_report), so the JSON text never
+ * exists whole. */
+typedef struct {
     z_stream z;
+    vet_buf out;
+    int failed;
+} gz;
+
+static int gz_put(const char *data, size_t len, void *arg)
+{
+    gz *g = arg;
+    int zr = Z_OK, flush = data ? Z_NO_FLUSH : Z_FINISH;
+    g->z.next_in = (Bytef *)data;
+    g->z.avail_in = (uInt)len;
+    do {
+        if (g->out.size + 16384 > g->out.asize && vet_buf_grow(&g->out, 65536))
+            return g->failed = VET_ENOMEM;
+        g->z.next_out = (Bytef *)g->out.ptr + g->out.size;
+        g->z.avail_out = (uInt)(g->out.asize - g->out.size - 1);
+        zr = deflate(&g->z, flush);
+        g->out.size = g->out.asize - 1 - g->z.avail_out;
+        if (zr == Z_STREAM_ERROR)
+            return g->failed = VET_ENOMEM;
+    } while (g->z.avail_in || (flush == Z_FINISH ? zr != Z_STREAM_END : g->z.avail_out == 0));
+    return 0;
+}
+
+static blob *report_gzip(const vet_serve_run *run)
+{
+    gz g;
     blob *b = NULL;
-    size_t cap;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    memset(&g, 0, sizeof g);
+    if (deflateInit2(&g.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return NULL;
-    cap = deflateBound(&z, (uLong)len);
-    if (!(b = malloc(sizeof *b + cap + 1)))
-        goto done;
-    z.next_in = (Bytef *)data;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)b->data;
-    z.avail_out = (uInt)cap;
-    if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-        free(b);
-        b = NULL;
-        goto done;
+    if (!vet_serve_report(run, gz_put, &g) && !gz_put(NULL, 0, &g)) {
+        size_t len = g.out.size;
+        b = blob_take(vet_buf_detach(&g.out), len);
     }
-    atomic_init(&b->refs, 1);
-    b->len = z.total_out;
-    /* give back the slack of deflateBound */
-    {
-        blob *t = realloc(b, sizeof *b + b->len + 1);
-        if (t)
-            b = t;
-    }
-done:
-    deflateEnd(&z);
+    deflateEnd(&g.z);
+    vet_buf_free(&g.out);
     return b;
 }
 
@@ -316,7 +330,7 @@ static void publish(state *s, blob *metrics, blob *report)
 static void run_once(state *s, const vet_serve_opts *o, vet_serve_blocks *blocks)
 {
     vet_serve_run run;
-    char *text = NULL, *json = NULL;
+    char *text = NULL;
     size_t len = 0;
     blob *m = NULL, *rep = NULL;
     double t0 = mono();
@@ -338,15 +352,11 @@ static void run_once(state *s, const vet_serve_opts *o, vet_serve_blocks *blocks
     } else if ((rc = vet_serve_render(blocks, &run))) {
         fprintf(stderr, "kubevet: serve: %s\n", vet_error_last());
         s->failures++;
-    } else if (run.report) {
-        json_t *j = vet_report_to_json(run.report);
-        json = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-        json_decref(j);
-        if (json)
-            rep = blob_gzip(json, strlen(json));
+    } else if (run.report && !(rep = report_gzip(&run))) {
+        fprintf(stderr, "kubevet: serve: %s\n", vet_error_last());
     }
     if (!vet_serve_expose(&text, &len, blocks, &run))
-        m = blob_new(text, len);
+        m = blob_take(text, len);
     publish(s, m, rep);
     s->runs++;
     fprintf(stderr,
@@ -355,8 +365,6 @@ static void run_once(state *s, const vet_serve_opts *o, vet_serve_blocks *blocks
             run.up[VET_SERVE_NODE], run.up[VET_SERVE_API], run.up[VET_SERVE_ETCD]);
     if (o->done)
         o->done(&run, o->arg);
-    free(text);
-    free(json);
     pthread_mutex_lock(&s->mu);
     s->running = 0;
     pthread_mutex_unlock(&s->mu);
