@@ -127,6 +127,7 @@ static int plan(int argc, char **argv, cli_globals *g)
         goto fail;
     ctx.now = g->at;
     ctx.catalog = cat;
+    ctx.releases = rel; /* KV502's skew policy and KV503's etcd come from the same data */
     pki.warn_within = a.warn_within;
     if (g->root) {
         vet_strv none = VET_STRV_INIT;
