@@ -186,6 +186,77 @@ static void explain_identity(vet_report *r)
     }
 }
 
+/* One object of a KV405's list: the check (KV401 = removed API), and which object where. */
+static int same_object(const json_t *a, const json_t *b)
+{
+    static const char *const keys[] = {"id", "kind", "name", "api_version", "file"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        if (!json_equal(json_object_get(a, keys[k]), json_object_get(b, keys[k])))
+            return 0;
+    return 1;
+}
+
+/* Does f (a KV405) list a removed object (KV401) that base, the same release judged at the
+ * hop's start, does not? */
+static int removes_more(const vet_finding *f, const vet_finding *base)
+{
+    json_t *objs = f->fields ? json_object_get(f->fields, "objects") : NULL;
+    json_t *bobjs = base->fields ? json_object_get(base->fields, "objects") : NULL;
+    size_t i, k;
+    json_t *o, *b;
+    json_array_foreach(objs, i, o)
+    {
+        int seen = 0;
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (!id || strcmp(id, "KV401"))
+            continue;
+        json_array_foreach(bobjs, k, b) seen |= same_object(o, b);
+        if (!seen)
+            return 1;
+    }
+    return 0;
+}
+
+/* KV405 for this hop: Helm releases whose acted-on revision holds APIs the hop's target removes.
+ * Helm decodes the stored manifest against the live API, so `helm upgrade/rollback` of such a
+ * release fails from this hop on. A release judged at the hop's start (baseline, the previous
+ * hop's target) is listed again only if this hop removes more of its objects; the first hop
+ * carries everything already removed (the records hold it now). */
+static int helm_blockers(vet_upgrade_hop *h, const vet_ctx *c, const char *baseline)
+{
+    static const char *const kv405[] = {"KV405", NULL};
+    vet_report t, base;
+    int rc, have_base = 0;
+    if ((rc = vet_report_init(&t, "upgrade", c->now)))
+        return rc;
+    if ((rc = vet_check_run(c, &t, VET_SRC_HELM, kv405)))
+        goto done;
+    if (baseline) {
+        vet_ctx b = *c;
+        b.target = baseline;
+        if ((rc = vet_report_init(&base, "upgrade", c->now)))
+            goto done;
+        have_base = 1;
+        if ((rc = vet_check_run(&b, &base, VET_SRC_HELM, kv405)))
+            goto done;
+    }
+    for (size_t i = 0; i < t.nfindings; i++) {
+        const vet_finding *f = &t.findings[i], *bf = NULL;
+        for (size_t k = 0; have_base && k < base.nfindings; k++)
+            if (same(base.findings[k].subject, f->subject))
+                bf = &base.findings[k];
+        if (bf && !removes_more(f, bf))
+            continue;
+        if ((rc = vet_upgrade_copy_finding(&h->blockers, f)))
+            goto done;
+    }
+done:
+    if (have_base)
+        vet_report_free(&base);
+    vet_report_free(&t);
+    return rc;
+}
+
 static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_release *from,
                       const vet_release *to, size_t index)
 {
@@ -259,8 +330,8 @@ static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_r
     if (index == 0 && c.manifests &&
         (rc = run_into(&h->blockers, &c, VET_SRC_FILES, selectors, NULL)))
         return rc;
-    /* KV405 (Helm release records holding removed APIs) joins here when the helm source lands
-     * (branch `helm`): run it like KV401 above, with the hop's target and the start baseline. */
+    if (c.helm && (rc = helm_blockers(h, &c, index == 0 ? NULL : h->from)))
+        return rc;
     explain_identity(&h->blockers);
     vet_report_sort(&h->blockers);
     return 0;
