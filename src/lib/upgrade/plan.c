@@ -48,13 +48,22 @@ int vet_upgrade_copy_finding(vet_report *dst, const vet_finding *f)
     return 0;
 }
 
-/* Copy the findings of src that `except` lacks (NULL: all). */
-static int copy_new(vet_report *dst, const vet_report *src, const vet_report *except)
+/* Whether f, found at a hop's target, is new against `base`, the same checks at the hop's start:
+ * one finding per id and subject (a baseline run words its target differently). */
+typedef int (*new_fn)(const vet_finding *f, const vet_report *base);
+
+static int not_in_base(const vet_finding *f, const vet_report *base)
+{
+    return !has_finding(base, f, 0);
+}
+
+/* Copy the findings of src that are new against `except` (NULL: all). */
+static int copy_new(vet_report *dst, const vet_report *src, const vet_report *except, new_fn is_new)
 {
     int rc;
     for (size_t i = 0; i < src->nfindings; i++) {
         const vet_finding *f = &src->findings[i];
-        if (except && has_finding(except, f, 0))
+        if (except && !is_new(f, except))
             continue;
         if ((rc = vet_upgrade_copy_finding(dst, f)))
             return rc;
@@ -62,10 +71,10 @@ static int copy_new(vet_report *dst, const vet_report *src, const vet_report *ex
     return 0;
 }
 
-/* Run the checks `ids` (exact IDs) on ctx into a fresh report and copy them into dst, leaving
- * out what `except` (a run at the hop's start) already had. */
-static int run_into(vet_report *dst, const vet_ctx *ctx, unsigned sources, const char *const *ids,
-                    const char *baseline_target)
+/* Run the checks `ids` (exact IDs) on ctx into a fresh report and copy into dst what is new
+ * against a run at baseline_target (the hop's start), judged by is_new; NULL baseline: all. */
+static int run_new(vet_report *dst, const vet_ctx *ctx, unsigned sources, const char *const *ids,
+                   const char *baseline_target, new_fn is_new)
 {
     vet_report t, base;
     int rc, have_base = 0;
@@ -82,12 +91,18 @@ static int run_into(vet_report *dst, const vet_ctx *ctx, unsigned sources, const
         if ((rc = vet_check_run(&b, &base, sources, ids)))
             goto done;
     }
-    rc = copy_new(dst, &t, have_base ? &base : NULL);
+    rc = copy_new(dst, &t, have_base ? &base : NULL, is_new);
 done:
     if (have_base)
         vet_report_free(&base);
     vet_report_free(&t);
     return rc;
+}
+
+static int run_into(vet_report *dst, const vet_ctx *ctx, unsigned sources, const char *const *ids,
+                    const char *baseline_target)
+{
+    return run_new(dst, ctx, sources, ids, baseline_target, not_in_base);
 }
 
 static int etcd_minor(const char *v, int *maj, int *min)
@@ -217,44 +232,14 @@ static int removes_more(const vet_finding *f, const vet_finding *base)
     return 0;
 }
 
-/* KV405 for this hop: Helm releases whose acted-on revision holds APIs the hop's target removes.
- * Helm decodes the stored manifest against the live API, so `helm upgrade/rollback` of such a
- * release fails from this hop on. A release judged at the hop's start (baseline, the previous
- * hop's target) is listed again only if this hop removes more of its objects; the first hop
- * carries everything already removed (the records hold it now). */
-static int helm_blockers(vet_upgrade_hop *h, const vet_ctx *c, const char *baseline)
+/* KV405 is one finding per release: at a later hop it is new when the hop removes more of the
+ * release's objects than its start did (a release can hold APIs removed at different hops). */
+static int helm_new(const vet_finding *f, const vet_report *base)
 {
-    static const char *const kv405[] = {"KV405", NULL};
-    vet_report t, base;
-    int rc, have_base = 0;
-    if ((rc = vet_report_init(&t, "upgrade", c->now)))
-        return rc;
-    if ((rc = vet_check_run(c, &t, VET_SRC_HELM, kv405)))
-        goto done;
-    if (baseline) {
-        vet_ctx b = *c;
-        b.target = baseline;
-        if ((rc = vet_report_init(&base, "upgrade", c->now)))
-            goto done;
-        have_base = 1;
-        if ((rc = vet_check_run(&b, &base, VET_SRC_HELM, kv405)))
-            goto done;
-    }
-    for (size_t i = 0; i < t.nfindings; i++) {
-        const vet_finding *f = &t.findings[i], *bf = NULL;
-        for (size_t k = 0; have_base && k < base.nfindings; k++)
-            if (same(base.findings[k].subject, f->subject))
-                bf = &base.findings[k];
-        if (bf && !removes_more(f, bf))
-            continue;
-        if ((rc = vet_upgrade_copy_finding(&h->blockers, f)))
-            goto done;
-    }
-done:
-    if (have_base)
-        vet_report_free(&base);
-    vet_report_free(&t);
-    return rc;
+    for (size_t k = 0; k < base->nfindings; k++)
+        if (!strcmp(base->findings[k].id, f->id) && same(base->findings[k].subject, f->subject))
+            return removes_more(f, &base->findings[k]);
+    return 1;
 }
 
 static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_release *from,
@@ -267,6 +252,7 @@ static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_r
     static const char *const kv502[] = {"KV502", NULL}, *const kv301[] = {"KV301", NULL};
     static const char *const removed[] = {"KV401", "KV406", NULL};
     static const char *const selectors[] = {"KV403", "KV404", NULL};
+    static const char *const kv405[] = {"KV405", NULL};
     vet_ctx c = *o->ctx;
     vet_api_facts api;
     char from_v[40];
@@ -330,7 +316,11 @@ static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_r
     if (index == 0 && c.manifests &&
         (rc = run_into(&h->blockers, &c, VET_SRC_FILES, selectors, NULL)))
         return rc;
-    if (c.helm && (rc = helm_blockers(h, &c, index == 0 ? NULL : h->from)))
+    /* KV405: Helm decodes a release's stored manifest against the live API, so `helm upgrade`
+     * and `rollback` fail from the hop that removes an API its acted-on revision holds; the
+     * first hop carries what is already removed (the records hold it now). */
+    if (c.helm && (rc = run_new(&h->blockers, &c, VET_SRC_HELM, kv405,
+                                index == 0 ? NULL : h->from, helm_new)))
         return rc;
     explain_identity(&h->blockers);
     vet_report_sort(&h->blockers);
@@ -461,7 +451,7 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
     if ((rc = add_kv501(r, p)))
         goto fail;
     for (size_t i = 0; i < p->nhops; i++)
-        if ((rc = copy_new(r, &p->hops[i].blockers, NULL)))
+        if ((rc = copy_new(r, &p->hops[i].blockers, NULL, NULL)))
             goto fail;
     vet_report_sort(r);
     *out = p;
