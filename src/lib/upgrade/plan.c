@@ -114,6 +114,20 @@ static int etcd_minor(const char *v, int *maj, int *min)
     return sscanf(v, "%d.%d", maj, min) == 2 ? 0 : -1;
 }
 
+/* a is a newer etcd than b by major.minor.patch; kubeadm's image suffix ("-0") and a missing
+ * patch do not count. 0 when either does not parse. */
+static int etcd_newer(const char *a, const char *b)
+{
+    int x[3] = {0, 0, 0}, y[3] = {0, 0, 0};
+    if (!a || !b || sscanf(a + (*a == 'v'), "%d.%d.%d", &x[0], &x[1], &x[2]) < 2 ||
+        sscanf(b + (*b == 'v'), "%d.%d.%d", &y[0], &y[1], &y[2]) < 2)
+        return 0;
+    for (int i = 0; i < 3; i++)
+        if (x[i] != y[i])
+            return x[i] > y[i];
+    return 0;
+}
+
 /* KV503 from the release data: etcd can only move one minor at a time, and never back. The hop's
  * kubeadm replaces a stacked etcd with its SupportedEtcdVersion; the operator must know the hop
  * changes etcd's minor (a rollback is then a snapshot restore), and must not let it skip one. */
@@ -421,13 +435,10 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
                  i ? p->hops[i - 1].etcd_after
                    : (o->have_etcd_version && o->etcd_version ? o->etcd_version : hf->etcd));
         snprintf(h->etcd_after, sizeof h->etcd_after, "%s", ht->etcd);
-        {
-            int bmaj, bmin, amaj, amin;
-            /* kubeadm never downgrades etcd: a newer one stays. */
-            if (!etcd_minor(h->etcd_before, &bmaj, &bmin) && !etcd_minor(ht->etcd, &amaj, &amin) &&
-                (bmaj > amaj || (bmaj == amaj && bmin > amin)))
-                snprintf(h->etcd_after, sizeof h->etcd_after, "%s", h->etcd_before);
-        }
+        /* kubeadm never downgrades etcd, not even a patch ("the desired etcd version is older
+         * than the currently installed"): a newer one stays (1.29's 3.5.16 into 1.30's 3.5.15). */
+        if (etcd_newer(h->etcd_before, ht->etcd))
+            snprintf(h->etcd_after, sizeof h->etcd_after, "%s", h->etcd_before);
         if ((rc = hop_checks(h, o, hf, ht, i)))
             goto fail;
         {
