@@ -39,7 +39,7 @@ typedef struct vet_ctx {
     struct vet_manifest_scan *manifests;
     struct vet_etcd_facts *etcd;
     struct vet_snapshot_facts *snapshot;
-    struct vet_api_facts *api; /* the Kubernetes API source, or NULL */
+    struct vet_api_facts *api;   /* the Kubernetes API source, or NULL */
     struct vet_helm_facts *helm; /* Helm releases (API or snapshot), or NULL */
     /* release data (skew policy for KV502, kubeadm's etcd for KV503); NULL = the built-in */
     const struct vet_releases *releases;

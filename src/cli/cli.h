@@ -195,9 +195,8 @@ int cli_plan_sources(cli_plan_src *s, cli_globals *g, int api_mode, struct vet_c
 void cli_plan_sources_free(cli_plan_src *s);
 /* The tail of a plan command: text = the plan's own rendering, then r's input errors; other -o
  * formats = the report (which holds the plan). Returns the exit code. */
-int cli_plan_emit(vet_report *r, cli_globals *g, int (*render)(const void *plan, FILE *out,
-                                                               int color),
-                  const void *plan);
+int cli_plan_emit(vet_report *r, cli_globals *g,
+                  int (*render)(const void *plan, FILE *out, int color), const void *plan);
 /* Parse a duration option's text into *out (left as is when text is NULL); VET_EUSAGE naming
  * --flag. */
 int cli_duration_arg(int64_t *out, const char *flag, const char *text);

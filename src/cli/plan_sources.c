@@ -68,9 +68,8 @@ void cli_plan_sources_free(cli_plan_src *s)
     memset(s, 0, sizeof *s);
 }
 
-int cli_plan_emit(vet_report *r, cli_globals *g, int (*render)(const void *plan, FILE *out,
-                                                               int color),
-                  const void *plan)
+int cli_plan_emit(vet_report *r, cli_globals *g,
+                  int (*render)(const void *plan, FILE *out, int color), const void *plan)
 {
     if (g->output && strcmp(g->output, "text"))
         return cli_emit(r, g);

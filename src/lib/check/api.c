@@ -534,8 +534,8 @@ VET_CHECK_FN(vet_check_kv502)
             vet_finding_message(f,
                                 "kubelet %s on %s is %d minors behind the apiserver %s (at most %d "
                                 "allowed for a kubelet 1.%d)",
-                                n->kubelet_version, n->name, a->minor - km, a->git_version,
-                                allowed, km);
+                                n->kubelet_version, n->name, a->minor - km, a->git_version, allowed,
+                                km);
         /* the oldest minor that is allowed against this apiserver, whatever the legacy rule */
         vet_finding_fix(f,
                         "%s the kubelet on %s to 1.%d: kubectl drain %s --ignore-daemonsets, "

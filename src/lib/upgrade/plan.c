@@ -333,8 +333,8 @@ static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_r
     /* KV405: Helm decodes a release's stored manifest against the live API, so `helm upgrade`
      * and `rollback` fail from the hop that removes an API its acted-on revision holds; the
      * first hop carries what is already removed (the records hold it now). */
-    if (c.helm && (rc = run_new(&h->blockers, &c, VET_SRC_HELM, kv405,
-                                index == 0 ? NULL : h->from, helm_new)))
+    if (c.helm && (rc = run_new(&h->blockers, &c, VET_SRC_HELM, kv405, index == 0 ? NULL : h->from,
+                                helm_new)))
         return rc;
     explain_identity(&h->blockers);
     vet_report_sort(&h->blockers);
