@@ -11,7 +11,13 @@
 #     and for a damaged copy;
 #   - etcd from the release data: the hop into 1.17 moves etcd 3.3 -> 3.4 (KV503, info); a
 #     --releases file whose next kubeadm jumps two etcd minors is a critical KV503 that refuses
-#     the hop.
+#     the hop;
+#   - KV405 for the incident's Helm v2 record (image-manager, Tiller ConfigMaps written by
+#     tests/lib/helmrec.py): from the snapshot (records put into the real etcd with
+#     tests/lib/helmetcd.py), and from the API stand-in at v1.16.7 (no --from: the apiserver's
+#     version): on the first hop only (its extensions/v1beta1 and apps/v1beta1 objects went in
+#     1.16; its extensions/v1beta1 Ingress goes in 1.22, beyond the plan); a v3 release holding
+#     an AuditSink (removed in 1.19) on the hop into 1.19 only; none for a healthy twin.
 #
 #   KUBEVET=build/kubevet KV_SRC=. bash tests/t_upgrade_incident2.sh
 set -u
@@ -23,7 +29,9 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
     exit 0
 fi
 . "$KV_SRC/tests/lib/etcd.sh"
+. "$KV_SRC/tests/lib/apiserver.sh"
 etcd_setup
+apiserver_setup
 T=$ETCD_TMP
 FAILS=0
 ok() { echo "ok $1"; }
@@ -89,7 +97,45 @@ spec:
       url: https://audit.example.com/
 Y
 
-# ---- a snapshot from a real etcd with objects stored at old versions
+# ---- Helm records: the incident's v2 release (as tests/t_helm.sh has it), a v3 release whose
+# AuditSink goes in 1.19, and the healthy twin of both (apps/v1, networking.k8s.io/v1beta1)
+/usr/bin/python3 - "$KV_SRC/tests/data/helm/releases.yaml" "$T" <<'PY' || fail helm-specs python
+import copy, sys, yaml
+rels = yaml.safe_load(open(sys.argv[1]))
+im = [r for r in rels if r["name"] == "image-manager"][0]
+audit = {"name": "audit", "namespace": "ops", "helm": 3,
+         "chart": {"name": "audit", "version": "1.0.0", "appVersion": "1.0"},
+         "revisions": [{"status": "deployed", "manifest":
+             "---\n# Source: audit/templates/sink.yaml\n"
+             "apiVersion: auditregistration.k8s.io/v1alpha1\nkind: AuditSink\n"
+             "metadata:\n  name: audit\nspec:\n  webhook:\n    clientConfig:\n"
+             "      url: https://audit.example.com/\n"}]}
+yaml.safe_dump([im], open(sys.argv[2] + "/helm-incident.yaml", "w"))
+yaml.safe_dump([im, audit], open(sys.argv[2] + "/helm-bad.yaml", "w"))
+good = copy.deepcopy(im)
+m = good["revisions"][1]["manifest"]
+m = m.replace("apiVersion: extensions/v1beta1\nkind: DaemonSet", "apiVersion: apps/v1\nkind: DaemonSet")
+m = m.replace("apiVersion: apps/v1beta1\nkind: StatefulSet", "apiVersion: apps/v1\nkind: StatefulSet")
+m = m.replace("apiVersion: extensions/v1beta1\nkind: Ingress", "apiVersion: networking.k8s.io/v1beta1\nkind: Ingress")
+for app in ("image-puller", "image-cache"):
+    m = m.replace("spec:\n  template:\n    metadata:\n      labels:\n        app: %s" % app,
+                  "spec:\n  selector:\n    matchLabels:\n      app: %s\n  template:\n"
+                  "    metadata:\n      labels:\n        app: %s" % (app, app), 1)
+    m = m.replace("spec:\n  serviceName: image-cache\n  template:\n    metadata:\n      labels:\n"
+                  "        app: %s" % app,
+                  "spec:\n  serviceName: image-cache\n  selector:\n    matchLabels:\n"
+                  "      app: %s\n  template:\n    metadata:\n      labels:\n        app: %s"
+                  % (app, app), 1)
+assert "extensions/" not in m and "apps/v1beta1" not in m and m.count("matchLabels") == 2, m
+good["revisions"][1]["manifest"] = m
+yaml.safe_dump([good], open(sys.argv[2] + "/helm-good.yaml", "w"))
+PY
+for s in incident bad good; do
+    /usr/bin/python3 "$KV_SRC/tests/lib/helmrec.py" "$T/helm-$s.yaml" "$T/fx-$s" || fail helmrec "$s"
+done
+/usr/bin/python3 "$KV_SRC/tests/lib/helmetcd.py" "$T/kv" "$T"/fx-incident/*.yaml || fail helmetcd python
+
+# ---- a snapshot from a real etcd with objects stored at old versions, and the Helm v2 records
 etcd_cluster E 1 || { echo "FAIL etcd did not start"; exit 1; }
 put() { etcdctl --endpoints "$E_EP" put "$1" "$2" >/dev/null || fail put "$1"; }
 obj() { printf '{"apiVersion":"%s","kind":"%s","metadata":{"name":"%s","namespace":"%s"}}' "$@"; }
@@ -97,6 +143,9 @@ put /registry/daemonsets/kube-system/agent "$(obj extensions/v1beta1 DaemonSet a
 put /registry/deployments/api/api "$(obj extensions/v1beta1 Deployment api api)"
 put /registry/deployments/default/web "$(obj apps/v1 Deployment web default)"
 put /registry/ingress/default/web "$(obj networking.k8s.io/v1beta1 Ingress web default)"
+for k in "$T"/kv/*.key; do
+    etcdctl --endpoints "$E_EP" put "$(cat "$k")" <"${k%.key}.val" >/dev/null || fail put "$(cat "$k")"
+done
 etcdctl --endpoints "$E_EP" snapshot save "$T/snap.db" >/dev/null 2>&1 || fail "snapshot save" etcdctl
 etcdctl snapshot status "$T/snap.db" >/dev/null 2>&1 || fail "snapshot status" "etcdctl rejects it"
 
@@ -110,13 +159,14 @@ run with --snapshot "$T/snap.db" "$T/m"
 got=$(hops_of "$T/with.json" | sed 's/ [^ ]*yaml:[0-9]*$//')
 want="hop1 KV401 DaemonSet/kube-system/agent
 hop1 KV403 DaemonSet/kube-system/agent
+hop1 KV405 release image-manager (namespace imaging, revision 2, helm v2)
 hop1 KV406 daemonsets (extensions/v1beta1 DaemonSet)
 hop1 KV406 deployments (extensions/v1beta1 Deployment)
 hop1 KV503 etcd 3.3.15-0 -> 3.4.3-0
 hop3 KV401 AuditSink/audit"
 if [ "$(jq -r '[.plan.hops[].to] | join(" ")' "$T/with.json")" = "1.17.17 1.18.20 1.19.3" ] &&
     [ "$got" = "$want" ] && [ "$(cat "$T/with.rc")" = 1 ]; then
-    ok "incident 2: KV401/KV403/KV406 on the first hop, AuditSink on the hop into 1.19, no KV305"
+    ok "incident 2: KV401/KV403/KV405 (snapshot's Helm v2 record)/KV406 on the first hop, AuditSink on the hop into 1.19, no KV305"
 else fail "incident 2" "rc $(cat "$T/with.rc") got [$got] $(head -2 "$T/with.err")"; fi
 if [ "$(jq -r '.plan.hops[0].refused != null' "$T/with.json")" = true ] &&
     [ "$(jq -r '.plan.hops[1].refused == null and (.plan.hops[1].steps | length > 5)' "$T/with.json")" = true ]; then
@@ -152,6 +202,31 @@ if jq -e '.plan.hops[0].blockers[] | select(.id == "KV503" and .severity == "cri
     "$T/skip.json" >/dev/null && [ "$(jq -r '.plan.hops[0].steps | length' "$T/skip.json")" = 0 ]; then
     ok "etcd 3.3 -> 3.5 in one hop: critical KV503, hop refused"
 else fail "etcd skip" "$(jq -c '.plan.hops[0]' "$T/skip.json" | head -c 400)"; fi
+
+# ---- the Helm records live: the API stand-in at v1.16.7 (the plan's --from comes from it)
+if apiserver_start A --version v1.16.7 "$T/fx-bad" && apiserver_start B --version v1.16.7 "$T/fx-good"; then
+    apiserver_kubeconfig A "$T/a.conf" cert admin
+    apiserver_kubeconfig B "$T/b.conf" cert admin
+    for s in a b; do
+        "$KUBEVET" upgrade plan --kubeconfig "$T/$s.conf" --to 1.19.3 -o json >"$T/helm-$s.json" 2>"$T/helm-$s.err"
+        echo $? >"$T/helm-$s.rc"
+    done
+    got=$(hops_of "$T/helm-a.json" | grep KV405)
+    want="hop1 KV405 release image-manager (namespace imaging, revision 2, helm v2)
+hop3 KV405 release audit (namespace ops, revision 1, helm v3)"
+    if [ "$got" = "$want" ] && [ "$(jq -r '.plan.from' "$T/helm-a.json")" = 1.16.7 ] &&
+        jq -e '.plan.hops[0].blockers[] | select(.id == "KV405") | .severity == "critical" and .helm == 2 and
+            ([.objects[] | select(.id == "KV401") | .kind] == ["DaemonSet", "StatefulSet"]) and
+            (.fix | test("kubevet helm map image-manager -n imaging --tiller-namespace kube-system"))' \
+            "$T/helm-a.json" >/dev/null && [ "$(cat "$T/helm-a.rc")" = 1 ]; then
+        ok "live Helm records: KV405 image-manager on the hop out of 1.16 only, audit on the hop into 1.19 only"
+    else fail "live KV405" "rc $(cat "$T/helm-a.rc") got [$got] $(head -3 "$T/helm-a.err")"; fi
+    if [ "$(jq -r '.plan.hops | length' "$T/helm-b.json")" = 3 ] && ! hops_of "$T/helm-b.json" | grep -q KV405; then
+        ok "healthy twin (apps/v1, selectors): no KV405 on any hop"
+    else fail "twin" "$(hops_of "$T/helm-b.json" | grep KV405 | tr '\n' ';') $(head -3 "$T/helm-b.err")"; fi
+else
+    fail stand-in "did not start"
+fi
 
 if [ "$FAILS" -gt 0 ]; then
     echo "$FAILS failure(s)"

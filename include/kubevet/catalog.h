@@ -1,11 +1,15 @@
 /* The API catalog: built-in (and operator CRD) group/version/kinds that Kubernetes deprecated or
  * removed, with the release of each step and the replacement. data/apis.yaml is compiled into the
  * binary; a user file (`--catalog FILE`) adds rows or overrides rows with the same apiVersion and
- * kind. Also: Kubernetes version strings ("v1.25", "1.25.3", "1.25.0-rc.1") and their order. */
+ * kind. Also: Kubernetes version strings ("v1.25", "1.25.3", "1.25.0-rc.1") and their order, and
+ * the release data (data/releases.yaml: per minor its newest patch and kubeadm's etcd, and the
+ * version-skew policy), the one source the checks and the upgrade planner read them from. */
 #ifndef KUBEVET_CATALOG_H
 #define KUBEVET_CATALOG_H
 
 #include <stddef.h>
+
+#include "strv.h"
 
 /* A parsed Kubernetes version. Missing parts are 0; pre is "" for a release. */
 typedef struct {
@@ -76,5 +80,53 @@ const char *vet_catalog_updated(const vet_catalog *c);
 
 /* The compiled-in data/apis.yaml bytes. */
 const unsigned char *vet_catalog_builtin_data(size_t *len);
+
+/* ---- release data: data/releases.yaml ---- */
+
+/* One Kubernetes minor. Strings are owned by the release set. */
+typedef struct {
+    int minor;               /* 13 for "1.13" (major is always 1) */
+    const char *newest;      /* "1.13.12": the newest patch the data knows */
+    const char *etcd;        /* "3.2.24": kubeadm's SupportedEtcdVersion for this minor */
+    int cluster_status;      /* kubeadm of this minor keeps/reads ClusterStatus.apiEndpoints */
+    int cri_socket;          /* kubeadm of this minor reads the cri-socket Node annotation */
+    vet_strv kubeadm_config; /* accepted kubeadm.k8s.io versions ("v1beta1", ...) */
+    size_t line;             /* line in the data file */
+} vet_release;
+
+typedef struct {
+    int kubelet_older;        /* minors a kubelet may trail the apiserver */
+    int kubelet_older_since;  /* ... when the kubelet is at least this minor */
+    int kubelet_older_legacy; /* ... else this many */
+    int kubectl;              /* kubectl within this many minors */
+    int apiserver_ha;         /* apiservers of one cluster within this many minors */
+} vet_skew_policy;
+
+typedef struct vet_releases vet_releases;
+
+/* The compiled-in data/releases.yaml. */
+int vet_releases_load_builtin(vet_releases **out);
+/* A release data file (replaces the built-in data; capped at 1 MiB). Errors: VET_EINPUT
+ * "name:line: ...", VET_EIO. */
+int vet_releases_load_file(vet_releases **out, const char *path);
+int vet_releases_parse(vet_releases **out, const unsigned char *data, size_t len, const char *name);
+void vet_releases_free(vet_releases *r);
+
+/* "updated:" of the data, or "unknown". */
+const char *vet_releases_updated(const vet_releases *r);
+size_t vet_releases_count(const vet_releases *r);
+/* Rows in ascending minor order. */
+const vet_release *vet_releases_at(const vet_releases *r, size_t i);
+/* The row of 1.<minor>, or NULL. */
+const vet_release *vet_releases_find(const vet_releases *r, int minor);
+const vet_skew_policy *vet_releases_skew(const vet_releases *r);
+/* The compiled-in bytes. */
+const unsigned char *vet_releases_builtin_data(size_t *len);
+/* The compiled-in data parsed once per process (thread-safe) and kept for its lifetime: what the
+ * checks read when their context names no release data. NULL only if it failed to parse. */
+const vet_releases *vet_releases_builtin(void);
+/* Minors a kubelet of 1.<kubelet_minor> may trail the apiserver under the policy (kubelet-older,
+ * or kubelet-older-legacy for a kubelet older than kubelet-older-since). */
+int vet_skew_kubelet_allowed(const vet_skew_policy *p, int kubelet_minor);
 
 #endif

@@ -26,6 +26,7 @@ struct vet_etcd_facts;
 struct vet_snapshot_facts;
 struct vet_api_facts;
 struct vet_helm_facts;
+struct vet_releases;
 
 typedef struct vet_ctx {
     int64_t now;                 /* evaluation time (--at) */
@@ -38,8 +39,10 @@ typedef struct vet_ctx {
     struct vet_manifest_scan *manifests;
     struct vet_etcd_facts *etcd;
     struct vet_snapshot_facts *snapshot;
-    struct vet_api_facts *api; /* the Kubernetes API source, or NULL */
+    struct vet_api_facts *api;   /* the Kubernetes API source, or NULL */
     struct vet_helm_facts *helm; /* Helm releases (API or snapshot), or NULL */
+    /* release data (skew policy for KV502, kubeadm's etcd for KV503); NULL = the built-in */
+    const struct vet_releases *releases;
 } vet_ctx;
 
 typedef struct vet_check {

@@ -1,5 +1,5 @@
-/* Upgrade planning: the release data (data/releases.yaml: per Kubernetes minor its newest patch,
- * the etcd kubeadm deploys, which kubeadm-config facts kubeadm reads, the skew policy) and
+/* Upgrade planning on top of the release data (kubevet/catalog.h: per Kubernetes minor its newest
+ * patch, the etcd kubeadm deploys, which kubeadm-config facts kubeadm reads, the skew policy):
  * `kubevet upgrade plan`: the hops kubeadm allows, the blockers of each hop (ordinary findings
  * from the check registry, judged as the cluster will be at that hop) and the runbook. */
 #ifndef KUBEVET_UPGRADE_H
@@ -13,46 +13,6 @@
 #include "kubevet/check.h"
 #include "kubevet/report.h"
 #include "strv.h"
-
-/* One Kubernetes minor. Strings are owned by the release set. */
-typedef struct {
-    int minor;               /* 13 for "1.13" (major is always 1) */
-    const char *newest;      /* "1.13.12": the newest patch the data knows */
-    const char *etcd;        /* "3.2.24": kubeadm's SupportedEtcdVersion for this minor */
-    int cluster_status;      /* kubeadm of this minor keeps/reads ClusterStatus.apiEndpoints */
-    int cri_socket;          /* kubeadm of this minor reads the cri-socket Node annotation */
-    vet_strv kubeadm_config; /* accepted kubeadm.k8s.io versions ("v1beta1", ...) */
-    size_t line;             /* line in the data file */
-} vet_release;
-
-typedef struct {
-    int kubelet_older;        /* minors a kubelet may trail the apiserver */
-    int kubelet_older_since;  /* ... when the kubelet is at least this minor */
-    int kubelet_older_legacy; /* ... else this many */
-    int kubectl;              /* kubectl within this many minors */
-    int apiserver_ha;         /* apiservers of one cluster within this many minors */
-} vet_skew_policy;
-
-typedef struct vet_releases vet_releases;
-
-/* The compiled-in data/releases.yaml. */
-int vet_releases_load_builtin(vet_releases **out);
-/* A release data file (replaces the built-in data; capped at 1 MiB). Errors: VET_EINPUT
- * "name:line: ...", VET_EIO. */
-int vet_releases_load_file(vet_releases **out, const char *path);
-int vet_releases_parse(vet_releases **out, const unsigned char *data, size_t len, const char *name);
-void vet_releases_free(vet_releases *r);
-
-/* "updated:" of the data, or "unknown". */
-const char *vet_releases_updated(const vet_releases *r);
-size_t vet_releases_count(const vet_releases *r);
-/* Rows in ascending minor order. */
-const vet_release *vet_releases_at(const vet_releases *r, size_t i);
-/* The row of 1.<minor>, or NULL. */
-const vet_release *vet_releases_find(const vet_releases *r, int minor);
-const vet_skew_policy *vet_releases_skew(const vet_releases *r);
-/* The compiled-in bytes. */
-const unsigned char *vet_releases_builtin_data(size_t *len);
 
 /* ---- upgrade plan ---- */
 

@@ -180,6 +180,33 @@ int cli_k8s_connect(struct vet_k8s **out, cli_globals *g);
 /* kubectl's --request-timeout: "0" (none), "10s", "1m30s", "500ms", or bare seconds. */
 int cli_parse_request_timeout(long *out_ms, const char *s);
 
+/* The sources of the plan commands (`upgrade plan`, `join plan`), each loaded only when named:
+ * --root (certificates: pki), the API (client kept open for further reads, and its facts) and
+ * --etcd-endpoints. */
+typedef struct {
+    cli_pki pki;
+    struct vet_k8s *k8s;
+    struct vet_api_facts *api;
+    struct vet_etcd_facts *etcd;
+    unsigned sources; /* VET_SRC_* loaded */
+} cli_plan_src;
+enum {
+    CLI_PLAN_API_NAMED = 0,  /* the API only with --kubeconfig or --context */
+    CLI_PLAN_API_DEFAULT = 1 /* also as kubectl finds it; nothing configured = no API source */
+};
+/* Load the sources into s (zeroed by the caller; pki options set) and ctx (now, node, api, etcd);
+ * node input errors go to r->errors. A source that was named and fails is an error. */
+int cli_plan_sources(cli_plan_src *s, cli_globals *g, int api_mode, struct vet_ctx *ctx,
+                     vet_report *r);
+void cli_plan_sources_free(cli_plan_src *s);
+/* The tail of a plan command: text = the plan's own rendering, then r's input errors; other -o
+ * formats = the report (which holds the plan). Returns the exit code. */
+int cli_plan_emit(vet_report *r, cli_globals *g,
+                  int (*render)(const void *plan, FILE *out, int color), const void *plan);
+/* Parse a duration option's text into *out (left as is when text is NULL); VET_EUSAGE naming
+ * --flag. */
+int cli_duration_arg(int64_t *out, const char *flag, const char *text);
+
 /* Commands (one file each: src/cli/cmd_<name>.c). */
 int cmd_check(int argc, char **argv, cli_globals *g);
 int cmd_serve(int argc, char **argv, cli_globals *g);

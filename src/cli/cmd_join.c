@@ -26,21 +26,23 @@ static const char description[] =
     "or cluster-info. Prints the exact kubeadm join command, or why it is refused, and the checks "
     "to run after. A token or key is printed only when it was given as a flag.";
 
+static int render(const void *p, FILE *out, int color)
+{
+    return vet_join_plan_render_text(p, out, color);
+}
+
 static int plan(int argc, char **argv, cli_globals *g)
 {
     const char *name = NULL, *address = NULL, *key = NULL, *token = NULL, *margin = NULL;
     int cp = 0, rc, code, have_r = 0;
     vet_strv pos = VET_STRV_INIT;
-    vet_k8s *k = NULL;
-    vet_api_facts *api = NULL;
-    vet_etcd_facts *etcd = NULL;
     json_t *secret = NULL;
     vet_join_plan *p = NULL;
     vet_buf ca = VET_BUF_INIT;
     vet_join_opts jo;
     vet_report r;
     vet_ctx ctx;
-    cli_pki pki;
+    cli_plan_src src;
     const cli_opt opts[] = {
         {"control-plane", 0, CLI_FLAG, &cp, NULL, "the new node joins the control plane"},
         {"name", 0, CLI_STR, &name, "NAME", "the new node's name"},
@@ -54,54 +56,36 @@ static int plan(int argc, char **argv, cli_globals *g)
     };
     memset(&jo, 0, sizeof jo);
     memset(&ctx, 0, sizeof ctx);
-    memset(&pki, 0, sizeof pki);
+    memset(&src, 0, sizeof src);
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
         goto out;
     jo.certs_margin = 15 * 60;
-    if (pos.n || (margin && vet_duration_parse(&jo.certs_margin, margin))) {
-        code = cli_fail(vet_error_set(VET_EUSAGE, pos.n ? "join plan takes no paths"
-                                                        : "--certs-margin: want a duration"));
+    if (pos.n) {
+        code = cli_fail(vet_error_set(VET_EUSAGE, "join plan takes no paths"));
         goto out;
     }
-    if ((rc = vet_report_init(&r, "join plan", g->at)))
+    if ((rc = cli_duration_arg(&jo.certs_margin, "certs-margin", margin)) ||
+        (rc = vet_report_init(&r, "join plan", g->at)))
         goto fail;
     have_r = 1;
-    ctx.now = g->at;
-    if (g->root) {
-        vet_strv none = VET_STRV_INIT;
-        if ((rc = cli_pki_load(&pki, &none, g, &ctx, &r)))
-            goto fail;
-        if (!vet_fs_read_in_root(&ca, g->root, "etc/kubernetes/pki/ca.crt", 1u << 20)) {
-            jo.ca_pem = (const unsigned char *)ca.ptr;
-            jo.ca_len = ca.size;
-            jo.ca_source = "etc/kubernetes/pki/ca.crt";
-        }
-    }
-    if ((rc = cli_k8s_connect(&k, g)) && rc != VET_ENOTFOUND)
+    if ((rc = cli_plan_sources(&src, g, CLI_PLAN_API_DEFAULT, &ctx, &r)))
         goto fail;
-    if (k) {
-        if ((rc = vet_api_gather(&api, k)))
-            goto fail;
-        ctx.api = api;
-        if (!jo.ca_pem && api->cluster_info_ca.len) {
-            jo.ca_pem = api->cluster_info_ca.data;
-            jo.ca_len = api->cluster_info_ca.len;
+    if (g->root && !vet_fs_read_in_root(&ca, g->root, "etc/kubernetes/pki/ca.crt", 1u << 20)) {
+        jo.ca_pem = (const unsigned char *)ca.ptr;
+        jo.ca_len = ca.size;
+        jo.ca_source = "etc/kubernetes/pki/ca.crt";
+    }
+    if (src.api) {
+        if (!jo.ca_pem && src.api->cluster_info_ca.len) {
+            jo.ca_pem = src.api->cluster_info_ca.data;
+            jo.ca_len = src.api->cluster_info_ca.len;
             jo.ca_source = "kube-public/cluster-info";
         }
         if (cp && key &&
-            (rc =
-                 vet_k8s_get(&secret, k, "/api/v1/namespaces/kube-system/secrets/kubeadm-certs")) &&
+            (rc = vet_k8s_get(&secret, src.k8s,
+                              "/api/v1/namespaces/kube-system/secrets/kubeadm-certs")) &&
             rc != VET_ENOTFOUND)
             goto fail;
-    }
-    if (g->etcd_endpoints) {
-        vet_etcd *c = NULL;
-        if (!(rc = cli_etcd_connect(&c, g)))
-            rc = vet_etcd_status(&etcd, c);
-        vet_etcd_free(c);
-        if (rc)
-            goto fail;
-        ctx.etcd = etcd;
     }
     jo.ctx = &ctx;
     jo.control_plane = cp;
@@ -113,21 +97,14 @@ static int plan(int argc, char **argv, cli_globals *g)
     if ((rc = vet_join_plan_build(&p, &jo, &r)))
         goto fail;
     vet_report_set(&r, "join", vet_join_plan_json(p));
-    if (!g->output || !strcmp(g->output, "text")) {
-        vet_join_plan_render_text(p, stdout, g->color);
-        code = vet_report_exit_code(&r, g->fail_on);
-    } else
-        code = cli_emit(&r, g);
+    code = cli_plan_emit(&r, g, render, p);
     goto out;
 fail:
     code = cli_fail(rc);
 out:
     vet_join_plan_free(p);
     json_decref(secret);
-    vet_api_facts_free(api);
-    vet_etcd_facts_free(etcd);
-    vet_k8s_free(k);
-    cli_pki_free(&pki);
+    cli_plan_sources_free(&src);
     vet_buf_free(&ca);
     if (have_r)
         vet_report_free(&r);

@@ -11,6 +11,7 @@
 #include "kubevet/catalog.h"
 #include "kubevet/check.h"
 #include "kubevet/etcd.h"
+#include "kubevet/helm.h"
 #include "kubevet/k8s.h"
 #include "kubevet/manifest.h"
 #include "kubevet/node.h"
@@ -30,24 +31,15 @@ static const char description[] =
     "node, the other control-plane nodes, drain/upgrade/uncordon per node, the checks to pass "
     "before the next hop, and how to roll back. A hop with a critical blocker is refused: it "
     "prints why, not its steps.\n"
-    "Sources: --root (a node's files), --kubeconfig (the cluster), --etcd-endpoints, --snapshot "
-    "(an etcd snapshot: objects stored at removed versions, and the backup itself), PATH "
+    "Sources: --root (a node's files), --kubeconfig (the cluster and its Helm v2/v3 release "
+    "records), --etcd-endpoints, --snapshot (an etcd snapshot: objects stored at removed "
+    "versions, the Helm records when there is no --kubeconfig, and the backup itself), PATH "
     "(manifests). --from defaults to the apiserver's version, else the kube-apiserver static "
     "pod's under --root. Changes nothing. Exit 1 when a hop has a blocker at or above --fail-on.";
 
 typedef struct {
     const char *to, *from, *releases, *snapshot, *max_age, *window, *warn_within;
 } upgrade_opts;
-
-static int load_api(vet_api_facts **out, cli_globals *g)
-{
-    vet_k8s *c = NULL;
-    int rc = cli_k8s_connect(&c, g);
-    if (!rc)
-        rc = vet_api_gather(out, c);
-    vet_k8s_free(c);
-    return rc;
-}
 
 static int load_snapshot(vet_snapshot **s, vet_snapshot_facts **facts, vet_upgrade_opts *uo,
                          const char *path)
@@ -67,6 +59,34 @@ static int load_snapshot(vet_snapshot **s, vet_snapshot_facts **facts, vet_upgra
     return 0;
 }
 
+/* Helm release records (KV405 per hop): the live ones when the API is a source, else those
+ * stored in the snapshot. Gathered once for the final target: an API the last hop still serves
+ * is served by every hop before it (APIs are removed, never re-added), so releases that keep no
+ * scan need none on any hop. Lists that failed (forbidden) are input errors of the report. */
+static int load_helm(vet_helm_facts **out, const cli_plan_src *src, const char *snapshot,
+                     const upgrade_opts *a, const vet_catalog *cat, vet_report *r)
+{
+    vet_helm_opts ho;
+    int rc;
+    memset(&ho, 0, sizeof ho);
+    ho.catalog = cat;
+    ho.target = a->to;
+    if (src->k8s)
+        rc = vet_helm_gather_api(out, src->k8s, &ho);
+    else if (snapshot)
+        rc = vet_helm_gather_snapshot(out, snapshot, &ho);
+    else
+        return 0;
+    for (size_t i = 0; !rc && i < (*out)->errors.n; i++)
+        rc = vet_report_error(r, (*out)->errors.v[i]);
+    return rc;
+}
+
+static int render(const void *p, FILE *out, int color)
+{
+    return vet_upgrade_plan_render_text(p, out, color);
+}
+
 static int plan(int argc, char **argv, cli_globals *g)
 {
     upgrade_opts a;
@@ -77,18 +97,17 @@ static int plan(int argc, char **argv, cli_globals *g)
     vet_manifest_scan *scan = NULL;
     vet_snapshot *snap = NULL;
     vet_snapshot_facts *sfacts = NULL;
-    vet_api_facts *api = NULL;
-    vet_etcd_facts *etcd = NULL;
+    vet_helm_facts *helm = NULL;
     vet_upgrade_plan *p = NULL;
     vet_report r;
     vet_ctx ctx;
-    cli_pki pki;
+    cli_plan_src src;
     char from_buf[64];
     int rc, code, have_r = 0;
     memset(&a, 0, sizeof a);
     memset(&uo, 0, sizeof uo);
     memset(&ctx, 0, sizeof ctx);
-    memset(&pki, 0, sizeof pki);
+    memset(&src, 0, sizeof src);
     const cli_opt opts[] = {
         {"to", 0, CLI_STR, &a.to, "VERSION", "the version to reach (required)"},
         {"from", 0, CLI_STR, &a.from, "VERSION",
@@ -96,7 +115,8 @@ static int plan(int argc, char **argv, cli_globals *g)
         {"releases", 0, CLI_STR, &a.releases, "FILE",
          "release data replacing the built-in data/releases.yaml"},
         {"snapshot", 0, CLI_STR, &a.snapshot, "FILE",
-         "an etcd snapshot: the backup (KV305) and the objects it stores (KV406)"},
+         "an etcd snapshot: the backup (KV305), the objects (KV406) and, without the API, the "
+         "Helm records (KV405) it stores"},
         {"max-backup-age", 0, CLI_STR, &a.max_age, "DURATION",
          "the snapshot must be younger than this (default 24h)"},
         {"window", 0, CLI_STR, &a.window, "DURATION",
@@ -112,58 +132,41 @@ static int plan(int argc, char **argv, cli_globals *g)
         goto out;
     }
     uo.max_backup_age = 24 * 3600;
-    if ((a.max_age && vet_duration_parse(&uo.max_backup_age, a.max_age)) ||
-        (a.window && vet_duration_parse(&uo.window, a.window))) {
-        code = cli_fail(vet_error_set(VET_EUSAGE, "--max-backup-age/--window: want a duration "
-                                                  "such as 24h or 7d"));
-        goto out;
-    }
-    if ((rc = vet_report_init(&r, "upgrade plan", g->at)))
+    if ((rc = cli_duration_arg(&uo.max_backup_age, "max-backup-age", a.max_age)) ||
+        (rc = cli_duration_arg(&uo.window, "window", a.window)) ||
+        (rc = vet_report_init(&r, "upgrade plan", g->at)))
         goto fail;
     have_r = 1;
     if ((rc = a.releases ? vet_releases_load_file(&rel, a.releases)
                          : vet_releases_load_builtin(&rel)) ||
         (rc = vet_catalog_load_builtin(&cat)))
         goto fail;
-    ctx.now = g->at;
     ctx.catalog = cat;
-    pki.warn_within = a.warn_within;
-    if (g->root) {
-        vet_strv none = VET_STRV_INIT;
-        if ((rc = cli_pki_load(&pki, &none, g, &ctx, &r)))
+    ctx.releases = rel; /* KV502's skew policy and KV503's etcd come from the same data */
+    src.pki.warn_within = a.warn_within;
+    if ((rc = cli_plan_sources(&src, g, CLI_PLAN_API_NAMED, &ctx, &r)))
+        goto fail;
+    uo.sources = src.sources;
+    for (size_t i = 0; src.api && i < src.api->nnodes; i++)
+        if ((rc = vet_strv_push(src.api->nodes[i].control_plane ? &uo.cp_nodes : &uo.worker_nodes,
+                                src.api->nodes[i].name)))
             goto fail;
-        uo.sources |= VET_SRC_NODE;
-    }
-    if (g->kubeconfig || g->context) {
-        if ((rc = load_api(&api, g)))
-            goto fail;
-        ctx.api = api;
-        uo.sources |= VET_SRC_API;
-        for (size_t i = 0; i < api->nnodes; i++)
-            if ((rc = vet_strv_push(api->nodes[i].control_plane ? &uo.cp_nodes : &uo.worker_nodes,
-                                    api->nodes[i].name)))
-                goto fail;
-    }
-    if (g->etcd_endpoints) {
-        vet_etcd *c = NULL;
-        if (!(rc = cli_etcd_connect(&c, g)))
-            rc = vet_etcd_status(&etcd, c);
-        vet_etcd_free(c);
-        if (rc)
-            goto fail;
-        ctx.etcd = etcd;
-        uo.sources |= VET_SRC_ETCD;
-        for (size_t i = 0; i < etcd->nmembers; i++)
-            if (etcd->members[i].status_ok && etcd->members[i].version) {
-                uo.have_etcd_version = 1;
-                uo.etcd_version = etcd->members[i].version;
-                break;
-            }
-    }
+    for (size_t i = 0; src.etcd && i < src.etcd->nmembers; i++)
+        if (src.etcd->members[i].status_ok && src.etcd->members[i].version) {
+            uo.have_etcd_version = 1;
+            uo.etcd_version = src.etcd->members[i].version;
+            break;
+        }
     if (a.snapshot) {
         if ((rc = load_snapshot(&snap, &sfacts, &uo, a.snapshot)))
             goto fail;
         ctx.snapshot = sfacts;
+    }
+    if ((rc = load_helm(&helm, &src, a.snapshot, &a, cat, &r)))
+        goto fail;
+    if (helm) {
+        ctx.helm = helm;
+        uo.sources |= VET_SRC_HELM;
     }
     if (pos.n) {
         vet_manifest_opts mo;
@@ -178,8 +181,8 @@ static int plan(int argc, char **argv, cli_globals *g)
         uo.sources |= VET_SRC_FILES;
     }
     uo.from = a.from;
-    if (!uo.from && api && api->git_version)
-        uo.from = api->git_version;
+    if (!uo.from && src.api && src.api->git_version)
+        uo.from = src.api->git_version;
     if (!uo.from && g->root && !vet_upgrade_version_from_root(from_buf, sizeof from_buf, g->root))
         uo.from = from_buf;
     if (!uo.from) {
@@ -193,14 +196,7 @@ static int plan(int argc, char **argv, cli_globals *g)
     if ((rc = vet_upgrade_plan_build(&p, &uo, &r)))
         goto fail;
     vet_report_set(&r, "plan", vet_upgrade_plan_json(p));
-    if (!g->output || !strcmp(g->output, "text")) {
-        vet_upgrade_plan_render_text(p, stdout, g->color);
-        for (size_t i = 0; i < r.errors.n; i++)
-            printf("ERROR    %s\n", r.errors.v[i]);
-        code = vet_report_exit_code(&r, g->fail_on);
-    } else {
-        code = cli_emit(&r, g);
-    }
+    code = cli_plan_emit(&r, g, render, p);
     goto out;
 fail:
     code = cli_fail(rc);
@@ -209,11 +205,10 @@ out:
     vet_strv_free(&uo.cp_nodes);
     vet_strv_free(&uo.worker_nodes);
     vet_manifest_scan_free(scan);
+    vet_helm_facts_free(helm);
     vet_snapshot_facts_free(sfacts);
     vet_snapshot_close(snap);
-    vet_api_facts_free(api);
-    vet_etcd_facts_free(etcd);
-    cli_pki_free(&pki);
+    cli_plan_sources_free(&src);
     vet_catalog_free(cat);
     vet_releases_free(rel);
     if (have_r)

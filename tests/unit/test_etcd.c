@@ -11,6 +11,7 @@
 
 #include "check/checks.h"
 #include "etcd/etcd_int.h"
+#include "kubevet/catalog.h"
 #include "kubevet/etcd.h"
 #include "url.h"
 
@@ -490,7 +491,23 @@ static void test_kv306_kv503(void **st)
     assert_int_equal(r.nfindings, 2);
     assert_string_equal(r.findings[0].id, "KV306");
     assert_string_equal(r.findings[1].id, "KV503");
+    /* kubeadm's etcd for the target comes from the release data (data/releases.yaml: 1.26) */
+    assert_non_null(strstr(r.findings[1].message, "kubeadm 1.26 deploys etcd 3.5.10-0"));
     vet_report_free(&r);
+    {
+        static const char d[] = "releases:\n  - {minor: \"1.26\", newest: \"1.26.99\", etcd: "
+                                "\"3.5.77-0\"}\n";
+        vet_releases *rel = NULL;
+        assert_int_equal(vet_releases_parse(&rel, (const unsigned char *)d, strlen(d), "d"), 0);
+        ctx.releases = rel;
+        assert_int_equal(vet_report_init(&r, "test", 0), 0);
+        assert_int_equal(vet_check_kv503(&ctx, &r), 0);
+        assert_int_equal(r.nfindings, 1);
+        assert_non_null(strstr(r.findings[0].message, "kubeadm 1.26 deploys etcd 3.5.77-0"));
+        vet_report_free(&r);
+        ctx.releases = NULL;
+        vet_releases_free(rel);
+    }
     /* 1.21 with 3.4: fine; 1.22 with 3.3: warn */
     assert_int_equal(vet_report_init(&r, "test", 0), 0);
     ctx.target = "v1.21.3";

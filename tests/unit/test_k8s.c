@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "kubevet/catalog.h"
 #include "kubevet/check.h"
 #include "kubevet/etcd.h"
 #include "kubevet/k8s.h"
@@ -378,6 +379,47 @@ static void test_kv502_skew(void **state)
     }
 }
 
+/* The numbers come from the release data, not the code: a data file with a stricter policy
+ * (kubelets two minors behind at most, one before 1.20) changes the verdicts. */
+static void test_kv502_policy_from_data(void **state)
+{
+    static const char strict[] = "skew: {kubelet-older: 2, kubelet-older-since: \"1.20\", "
+                                 "kubelet-older-legacy: 1}\n"
+                                 "releases:\n  - {minor: \"1.28\", newest: \"1.28.15\", etcd: "
+                                 "\"3.5.15-0\"}\n";
+    static const struct {
+        const char *api, *kubelet;
+        int builtin, strict;
+    } rows[] = {
+        {"v1.28.2", "v1.25.0", 0, 1}, /* N-3: the official limit, not the stricter one */
+        {"v1.27.0", "v1.24.0", 1, 1}, /* N-3 with a kubelet older than 1.25 */
+        {"v1.28.2", "v1.26.3", 0, 0}, /* N-2 */
+        {"v1.20.0", "v1.18.0", 0, 1}, /* N-2 with a kubelet older than the strict since */
+    };
+    vet_releases *rel = NULL;
+    (void)state;
+    assert_int_equal(vet_releases_parse(&rel, (const unsigned char *)strict, strlen(strict), "s"),
+                     0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        vet_api_facts *f = facts(rows[i].api);
+        vet_ctx ctx;
+        vet_report r;
+        const char *pre[] = {"KV502", NULL};
+        add_node(f, "n", 0, 0, rows[i].kubelet);
+        assert_int_equal(run(f, 0, "KV502"), rows[i].builtin);
+        memset(&ctx, 0, sizeof ctx);
+        ctx.api = f;
+        ctx.releases = rel;
+        vet_report_init(&r, "check", 0);
+        assert_int_equal(vet_check_run(&ctx, &r, VET_SRC_API, pre), 0);
+        if (count(&r, "KV502") != rows[i].strict)
+            fail_msg("row %zu: %d KV502 with the strict data", i, count(&r, "KV502"));
+        vet_report_free(&r);
+        vet_api_facts_free(f);
+    }
+    vet_releases_free(rel);
+}
+
 static void test_kv207(void **state)
 {
     vet_api_facts *f = facts("v1.23.3");
@@ -543,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_incluster, setup_tmp, teardown_tmp),
         cmocka_unit_test(test_kv201_window),
         cmocka_unit_test(test_kv502_skew),
+        cmocka_unit_test(test_kv502_policy_from_data),
         cmocka_unit_test(test_kv207),
         cmocka_unit_test(test_kv304_nodes),
         cmocka_unit_test(test_online),

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "checks.h"
 #include "error.h"
+#include "kubevet/catalog.h"
 #include "kubevet/etcd.h"
 #include "kubevet/k8s.h"
 #include "kubevet/node.h"
@@ -36,6 +37,15 @@ static int minor_of(const char *v)
     if (!v || sscanf(v + (v[0] == 'v'), "%d.%d", &maj, &min) != 2 || maj != 1)
         return -1;
     return min;
+}
+
+/* The oldest kubelet minor the skew policy accepts against an apiserver of 1.<api>. */
+static int oldest_kubelet(const vet_skew_policy *p, int api)
+{
+    for (int m = api - p->kubelet_older; m < api; m++)
+        if (m >= 0 && api - m <= vet_skew_kubelet_allowed(p, m))
+            return m;
+    return api;
 }
 
 static size_t control_planes(const vet_api_facts *a)
@@ -489,13 +499,21 @@ VET_CHECK_FN(vet_check_kv209)
     return 0;
 }
 
-/* Version skew policy: a kubelet is never newer than the apiserver, and at most 3 minors older
- * (2 when the kubelet is older than 1.25). */
+/* Version skew policy (kubernetes.io/releases/version-skew-policy), with the numbers of the
+ * release data (skew: in data/releases.yaml): a kubelet is never newer than the apiserver and
+ * trails it by at most kubelet-older minors (kubelet-older-legacy for kubelets older than
+ * kubelet-older-since). */
 VET_CHECK_FN(vet_check_kv502)
 {
     const vet_api_facts *a = ctx->api;
+    const vet_releases *rel;
+    const vet_skew_policy *p;
+    int rc;
     if (!a || !a->minor || a->major != 1)
         return 0;
+    if ((rc = vet_check_releases(&rel, ctx)))
+        return rc;
+    p = vet_releases_skew(rel);
     for (size_t i = 0; i < a->nnodes; i++) {
         const vet_api_node *n = &a->nodes[i];
         int km = minor_of(n->kubelet_version), allowed;
@@ -503,7 +521,7 @@ VET_CHECK_FN(vet_check_kv502)
         vet_finding *f;
         if (km < 0)
             continue;
-        allowed = km < 25 ? 2 : 3;
+        allowed = vet_skew_kubelet_allowed(p, km);
         if (km <= a->minor && a->minor - km <= allowed)
             continue;
         snprintf(sub, sizeof sub, "Node/%s", n->name);
@@ -515,17 +533,19 @@ VET_CHECK_FN(vet_check_kv502)
         else
             vet_finding_message(f,
                                 "kubelet %s on %s is %d minors behind the apiserver %s (at most %d "
-                                "allowed)",
-                                n->kubelet_version, n->name, a->minor - km, a->git_version,
-                                allowed);
+                                "allowed for a kubelet 1.%d)",
+                                n->kubelet_version, n->name, a->minor - km, a->git_version, allowed,
+                                km);
+        /* the oldest minor that is allowed against this apiserver, whatever the legacy rule */
         vet_finding_fix(f,
                         "%s the kubelet on %s to 1.%d: kubectl drain %s --ignore-daemonsets, "
                         "install the kubelet package, systemctl restart kubelet, kubectl uncordon "
                         "%s",
                         km > a->minor ? "downgrade" : "upgrade", n->name,
-                        km > a->minor ? a->minor : a->minor - allowed, n->name, n->name);
+                        km > a->minor ? a->minor : oldest_kubelet(p, a->minor), n->name, n->name);
         vet_finding_set_str(f, "kubelet_version", n->kubelet_version);
         vet_finding_set_str(f, "apiserver_version", a->git_version);
+        vet_finding_set_int(f, "allowed_minors", allowed);
     }
     return 0;
 }

@@ -6,6 +6,11 @@
 
 #define VET_CHECK_FN(name) int name(const vet_ctx *ctx, vet_report *r)
 
+struct vet_releases;
+/* The release data a check judges with: ctx->releases, else the built-in data. *out NULL only
+ * when the built-in data does not parse (VET_EINPUT, a build defect). */
+int vet_check_releases(const struct vet_releases **out, const vet_ctx *ctx);
+
 /* certs.c: the node PKI */
 VET_CHECK_FN(vet_check_kv101);
 VET_CHECK_FN(vet_check_kv102);

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "checks.h"
 #include "error.h"
+#include "kubevet/catalog.h"
 #include "kubevet/etcd.h"
 
 #define OOM() vet_error_set(VET_ENOMEM, "out of memory")
@@ -443,17 +444,6 @@ int vet_check_kv306(const vet_ctx *ctx, vet_report *r)
     return 0;
 }
 
-/* kubeadm's SupportedEtcdVersion (cmd/kubeadm/app/constants/constants.go), by Kubernetes minor:
- * the etcd it deploys. Verified entries only; minors without one fall back to the floor. */
-static const struct {
-    int minor;
-    const char *etcd;
-} kubeadm_etcd[] = {
-    {13, "3.2.24"}, {14, "3.3.10"}, {15, "3.3.10"}, {16, "3.3.17"}, {17, "3.4.3"}, {18, "3.4.3"},
-    {19, "3.4.13"}, {20, "3.4.13"}, {21, "3.4.13"}, {22, "3.5.4"},  {23, "3.5.4"}, {24, "3.5.4"},
-    {25, "3.5.4"},  {31, "3.5.24"}, {32, "3.5.24"}, {33, "3.5.24"}, {34, "3.6.5"},
-};
-
 /* The floor kubevet warns below: conservative, from the etcd each release line was tested with
  * (kubeadm moved to 3.5 with 1.22; 3.4 left the supported matrix with 1.26). */
 static const struct {
@@ -476,8 +466,10 @@ static int parse_minor(const char *v, int *major, int *minor, int *patch)
 int vet_check_kv503(const vet_ctx *ctx, vet_report *r)
 {
     const vet_etcd_facts *f = ctx->etcd;
-    int kmaj, kmin, kpat, fmaj = 0, fmin = -1;
+    int kmaj, kmin, kpat, fmaj = 0, fmin = -1, rc;
     const char *rec = NULL;
+    const vet_releases *rel;
+    const vet_release *row;
     vet_finding *fi;
 
     if (!f || !f->have_status || !ctx->target || parse_minor(ctx->target, &kmaj, &kmin, &kpat) ||
@@ -489,11 +481,13 @@ int vet_check_kv503(const vet_ctx *ctx, vet_report *r)
             fmin = etcd_floor[i].minor;
             break;
         }
-    for (size_t i = 0; i < sizeof kubeadm_etcd / sizeof kubeadm_etcd[0]; i++)
-        if (kubeadm_etcd[i].minor == kmin)
-            rec = kubeadm_etcd[i].etcd;
     if (fmin < 0)
         return 0;
+    /* the etcd kubeadm of that minor deploys: SupportedEtcdVersion, from the release data */
+    if ((rc = vet_check_releases(&rel, ctx)))
+        return rc;
+    if ((row = vet_releases_find(rel, kmin)))
+        rec = row->etcd;
     for (size_t i = 0; i < f->nmembers; i++) {
         const vet_etcd_member *m = &f->members[i];
         int emaj, emin, epat;

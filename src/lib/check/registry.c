@@ -5,6 +5,7 @@
 
 #include "checks.h"
 #include "error.h"
+#include "kubevet/catalog.h"
 
 #define N VET_SRC_NODE
 #define F VET_SRC_FILES
@@ -95,6 +96,14 @@ const vet_check *vet_check_find(const char *id)
         if (!strcmp(vet_checks[i].id, id))
             return &vet_checks[i];
     return NULL;
+}
+
+int vet_check_releases(const vet_releases **out, const vet_ctx *ctx)
+{
+    *out = ctx->releases ? ctx->releases : vet_releases_builtin();
+    if (!*out)
+        return vet_error_set(VET_EINPUT, "data/releases.yaml (built in) does not parse: rebuild");
+    return 0;
 }
 
 vet_finding *vet_check_emit(vet_report *r, const char *id, const char *subject)

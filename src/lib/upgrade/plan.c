@@ -48,13 +48,22 @@ int vet_upgrade_copy_finding(vet_report *dst, const vet_finding *f)
     return 0;
 }
 
-/* Copy the findings of src that `except` lacks (NULL: all). */
-static int copy_new(vet_report *dst, const vet_report *src, const vet_report *except)
+/* Whether f, found at a hop's target, is new against `base`, the same checks at the hop's start:
+ * one finding per id and subject (a baseline run words its target differently). */
+typedef int (*new_fn)(const vet_finding *f, const vet_report *base);
+
+static int not_in_base(const vet_finding *f, const vet_report *base)
+{
+    return !has_finding(base, f, 0);
+}
+
+/* Copy the findings of src that are new against `except` (NULL: all). */
+static int copy_new(vet_report *dst, const vet_report *src, const vet_report *except, new_fn is_new)
 {
     int rc;
     for (size_t i = 0; i < src->nfindings; i++) {
         const vet_finding *f = &src->findings[i];
-        if (except && has_finding(except, f, 0))
+        if (except && !is_new(f, except))
             continue;
         if ((rc = vet_upgrade_copy_finding(dst, f)))
             return rc;
@@ -62,10 +71,10 @@ static int copy_new(vet_report *dst, const vet_report *src, const vet_report *ex
     return 0;
 }
 
-/* Run the checks `ids` (exact IDs) on ctx into a fresh report and copy them into dst, leaving
- * out what `except` (a run at the hop's start) already had. */
-static int run_into(vet_report *dst, const vet_ctx *ctx, unsigned sources, const char *const *ids,
-                    const char *baseline_target)
+/* Run the checks `ids` (exact IDs) on ctx into a fresh report and copy into dst what is new
+ * against a run at baseline_target (the hop's start), judged by is_new; NULL baseline: all. */
+static int run_new(vet_report *dst, const vet_ctx *ctx, unsigned sources, const char *const *ids,
+                   const char *baseline_target, new_fn is_new)
 {
     vet_report t, base;
     int rc, have_base = 0;
@@ -82,12 +91,18 @@ static int run_into(vet_report *dst, const vet_ctx *ctx, unsigned sources, const
         if ((rc = vet_check_run(&b, &base, sources, ids)))
             goto done;
     }
-    rc = copy_new(dst, &t, have_base ? &base : NULL);
+    rc = copy_new(dst, &t, have_base ? &base : NULL, is_new);
 done:
     if (have_base)
         vet_report_free(&base);
     vet_report_free(&t);
     return rc;
+}
+
+static int run_into(vet_report *dst, const vet_ctx *ctx, unsigned sources, const char *const *ids,
+                    const char *baseline_target)
+{
+    return run_new(dst, ctx, sources, ids, baseline_target, not_in_base);
 }
 
 static int etcd_minor(const char *v, int *maj, int *min)
@@ -97,6 +112,20 @@ static int etcd_minor(const char *v, int *maj, int *min)
     if (*v == 'v')
         v++;
     return sscanf(v, "%d.%d", maj, min) == 2 ? 0 : -1;
+}
+
+/* a is a newer etcd than b by major.minor.patch; kubeadm's image suffix ("-0") and a missing
+ * patch do not count. 0 when either does not parse. */
+static int etcd_newer(const char *a, const char *b)
+{
+    int x[3] = {0, 0, 0}, y[3] = {0, 0, 0};
+    if (!a || !b || sscanf(a + (*a == 'v'), "%d.%d.%d", &x[0], &x[1], &x[2]) < 2 ||
+        sscanf(b + (*b == 'v'), "%d.%d.%d", &y[0], &y[1], &y[2]) < 2)
+        return 0;
+    for (int i = 0; i < 3; i++)
+        if (x[i] != y[i])
+            return x[i] > y[i];
+    return 0;
 }
 
 /* KV503 from the release data: etcd can only move one minor at a time, and never back. The hop's
@@ -186,6 +215,47 @@ static void explain_identity(vet_report *r)
     }
 }
 
+/* One object of a KV405's list: the check (KV401 = removed API), and which object where. */
+static int same_object(const json_t *a, const json_t *b)
+{
+    static const char *const keys[] = {"id", "kind", "name", "api_version", "file"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        if (!json_equal(json_object_get(a, keys[k]), json_object_get(b, keys[k])))
+            return 0;
+    return 1;
+}
+
+/* Does f (a KV405) list a removed object (KV401) that base, the same release judged at the
+ * hop's start, does not? */
+static int removes_more(const vet_finding *f, const vet_finding *base)
+{
+    json_t *objs = f->fields ? json_object_get(f->fields, "objects") : NULL;
+    json_t *bobjs = base->fields ? json_object_get(base->fields, "objects") : NULL;
+    size_t i, k;
+    json_t *o, *b;
+    json_array_foreach(objs, i, o)
+    {
+        int seen = 0;
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (!id || strcmp(id, "KV401"))
+            continue;
+        json_array_foreach(bobjs, k, b) seen |= same_object(o, b);
+        if (!seen)
+            return 1;
+    }
+    return 0;
+}
+
+/* KV405 is one finding per release: at a later hop it is new when the hop removes more of the
+ * release's objects than its start did (a release can hold APIs removed at different hops). */
+static int helm_new(const vet_finding *f, const vet_report *base)
+{
+    for (size_t k = 0; k < base->nfindings; k++)
+        if (!strcmp(base->findings[k].id, f->id) && same(base->findings[k].subject, f->subject))
+            return removes_more(f, &base->findings[k]);
+    return 1;
+}
+
 static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_release *from,
                       const vet_release *to, size_t index)
 {
@@ -196,6 +266,7 @@ static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_r
     static const char *const kv502[] = {"KV502", NULL}, *const kv301[] = {"KV301", NULL};
     static const char *const removed[] = {"KV401", "KV406", NULL};
     static const char *const selectors[] = {"KV403", "KV404", NULL};
+    static const char *const kv405[] = {"KV405", NULL};
     vet_ctx c = *o->ctx;
     vet_api_facts api;
     char from_v[40];
@@ -259,8 +330,12 @@ static int hop_checks(vet_upgrade_hop *h, const vet_upgrade_opts *o, const vet_r
     if (index == 0 && c.manifests &&
         (rc = run_into(&h->blockers, &c, VET_SRC_FILES, selectors, NULL)))
         return rc;
-    /* KV405 (Helm release records holding removed APIs) joins here when the helm source lands
-     * (branch `helm`): run it like KV401 above, with the hop's target and the start baseline. */
+    /* KV405: Helm decodes a release's stored manifest against the live API, so `helm upgrade`
+     * and `rollback` fail from the hop that removes an API its acted-on revision holds; the
+     * first hop carries what is already removed (the records hold it now). */
+    if (c.helm && (rc = run_new(&h->blockers, &c, VET_SRC_HELM, kv405, index == 0 ? NULL : h->from,
+                                helm_new)))
+        return rc;
     explain_identity(&h->blockers);
     vet_report_sort(&h->blockers);
     return 0;
@@ -360,13 +435,10 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
                  i ? p->hops[i - 1].etcd_after
                    : (o->have_etcd_version && o->etcd_version ? o->etcd_version : hf->etcd));
         snprintf(h->etcd_after, sizeof h->etcd_after, "%s", ht->etcd);
-        {
-            int bmaj, bmin, amaj, amin;
-            /* kubeadm never downgrades etcd: a newer one stays. */
-            if (!etcd_minor(h->etcd_before, &bmaj, &bmin) && !etcd_minor(ht->etcd, &amaj, &amin) &&
-                (bmaj > amaj || (bmaj == amaj && bmin > amin)))
-                snprintf(h->etcd_after, sizeof h->etcd_after, "%s", h->etcd_before);
-        }
+        /* kubeadm never downgrades etcd, not even a patch ("the desired etcd version is older
+         * than the currently installed"): a newer one stays (1.29's 3.5.16 into 1.30's 3.5.15). */
+        if (etcd_newer(h->etcd_before, ht->etcd))
+            snprintf(h->etcd_after, sizeof h->etcd_after, "%s", h->etcd_before);
         if ((rc = hop_checks(h, o, hf, ht, i)))
             goto fail;
         {
@@ -390,7 +462,7 @@ int vet_upgrade_plan_build(vet_upgrade_plan **out, const vet_upgrade_opts *o, ve
     if ((rc = add_kv501(r, p)))
         goto fail;
     for (size_t i = 0; i < p->nhops; i++)
-        if ((rc = copy_new(r, &p->hops[i].blockers, NULL)))
+        if ((rc = copy_new(r, &p->hops[i].blockers, NULL, NULL)))
             goto fail;
     vet_report_sort(r);
     *out = p;

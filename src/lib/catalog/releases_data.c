@@ -1,6 +1,6 @@
 /* data/releases.yaml compiled in with .incbin, like data/apis.yaml (catalog_data.c); the build
  * lists the file as an OBJECT_DEPENDS of this source, since the depfile does not see .incbin. */
-#include "kubevet/upgrade.h"
+#include "kubevet/catalog.h"
 
 #ifndef KV_DATA_DIR
 #error "KV_DATA_DIR must name the data/ folder"

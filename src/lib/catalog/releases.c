@@ -1,6 +1,7 @@
 /* data/releases.yaml: one row per Kubernetes minor (see the file's header for the sources).
  * Parsed with libyaml into a small array; a user file (--releases) replaces the built-in data
  * as a whole, so a plan never mixes two vintages of facts. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +9,7 @@
 #include "common/yamlx.h"
 #include "error.h"
 #include "fs.h"
-#include "kubevet/upgrade.h"
+#include "kubevet/catalog.h"
 
 #define MAX_RELEASES 200
 
@@ -212,4 +213,24 @@ const vet_release *vet_releases_find(const vet_releases *r, int minor)
 const vet_skew_policy *vet_releases_skew(const vet_releases *r)
 {
     return &r->skew;
+}
+
+static vet_releases *builtin;
+static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
+
+static void load_builtin_once(void)
+{
+    if (vet_releases_load_builtin(&builtin))
+        builtin = NULL;
+}
+
+const vet_releases *vet_releases_builtin(void)
+{
+    pthread_once(&builtin_once, load_builtin_once);
+    return builtin;
+}
+
+int vet_skew_kubelet_allowed(const vet_skew_policy *p, int kubelet_minor)
+{
+    return kubelet_minor < p->kubelet_older_since ? p->kubelet_older_legacy : p->kubelet_older;
 }
