@@ -174,11 +174,15 @@ run 0 2000 "" "help certs list" "$KUBEVET" help certs list
 grep -q 'kubevet certs list' "$tmp/out" && ok "help certs list is the certs list help" || bad "help certs list: wrong text"
 for c in "check" "certs list" "certs check" "apis list" "apis scan" "apis convert" "etcd status" \
     "etcd members" "etcd plan add-member" "etcd plan remove-member" "etcd plan restore" \
-    "etcd snapshot save" "etcd snapshot verify" "etcd snapshot status" "etcd snapshot objects" "version"; do
+    "etcd snapshot save" "etcd snapshot verify" "etcd snapshot status" "etcd snapshot objects" "version" \
+    "certs renew" "helm scan" "helm map" "helm restore" "ha plan" "restore" "upgrade plan" "join plan" \
+    "serve" "completion"; do
     # shellcheck disable=SC2086
     COLUMNS=80 "$KUBEVET" $c --help >"$tmp/h" 2>&1
     long=$(awk 'length > 80' "$tmp/h" | wc -l)
-    if grep -q '^Examples:' "$tmp/h" && [ "$long" = 0 ]; then ok "$c --help: examples, 80 columns"
+    # the examples are this command's own (not its group's)
+    own=$(sed -n '/^Examples:/,/^$/p' "$tmp/h" | grep -c "kubevet $c")
+    if grep -q '^Examples:' "$tmp/h" && [ "$long" = 0 ] && [ "$own" -gt 0 ]; then ok "$c --help: examples, 80 columns"
     else bad "$c --help: examples $(grep -c '^Examples:' "$tmp/h"), $long lines over 80"; fi
 done
 COLUMNS=80 "$KUBEVET" --help | awk 'length > 80 {n++} END {exit n > 0}' && ok "kubevet --help fits 80 columns" || bad "kubevet --help over 80 columns"

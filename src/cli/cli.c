@@ -318,6 +318,45 @@ static const struct {
     {"etcd snapshot verify", "  kubevet etcd snapshot verify /var/backups/etcd.db"},
     {"etcd snapshot", "  kubevet etcd snapshot save /var/backups/etcd.db\n"
                       "  kubevet etcd snapshot status /var/backups/etcd.db"},
+    {"certs renew",
+     "  kubevet certs renew all                # show the plan: nothing is written\n"
+     "  kubevet certs renew all --keep-key --apply --restart-static-pods\n"
+     "  kubevet certs renew apiserver --add-san lb.example.com --apply\n"
+     "  kubevet certs renew kubelet.conf --node-name cp-1 --apply\n"
+     "  kubevet certs renew /etc/kubernetes/pki/etcd/server.pem --apply  # cfssl pair"},
+    {"helm", "  kubevet helm scan -A --target 1.22\n"
+             "  kubevet helm map my-release -n web --target 1.22"},
+    {"helm scan", "  kubevet helm scan -A --target 1.22\n"
+                  "  kubevet helm scan -n web --tiller-namespace kube-system --target 1.16 -o json\n"
+                  "  kubevet helm scan --snapshot /var/backups/etcd.db --target 1.22"},
+    {"helm map", "  kubevet helm map my-release -n web --target 1.22   # the diff, no writes\n"
+                 "  kubevet helm map my-release -n web --target 1.22 --apply\n"
+                 "  kubevet helm map --all -A --target 1.22 --apply"},
+    {"helm restore", "  kubevet helm restore kubevet-helm-backup-web-app-20261130T101500Z.json\n"
+                     "  kubevet helm restore kubevet-helm-backup-web-app-20261130T101500Z.json \\\n"
+                     "      --apply"},
+    {"ha", "  kubevet ha plan --endpoint lb.example.com:6443 --control-plane cp-1=10.0.0.11"},
+    {"ha plan", "  kubevet ha plan --endpoint lb.example.com:6443 \\\n"
+                "      --control-plane cp-1=10.0.0.11 --control-plane cp-2=10.0.0.12 --lb haproxy\n"
+                "  kubevet ha plan --endpoint 10.0.0.100:8443 --control-plane cp-1=10.0.0.11 \\\n"
+                "      --output-dir /root/lb --apply"},
+    {"restore", "  kubevet restore /etc/kubernetes/kubevet-backup-20261130T101500Z\n"
+                "  kubevet restore /etc/kubernetes/kubevet-backup-20261130T101500Z --apply"},
+    {"upgrade", "  kubevet upgrade plan --to 1.31.9"},
+    {"upgrade plan", "  kubevet upgrade plan --to 1.31.9              # this node and its cluster\n"
+                     "  kubevet upgrade plan --from 1.16.7 --to 1.19.3 \\\n"
+                     "      --snapshot /var/backups/etcd.db ./manifests\n"
+                     "  kubevet upgrade plan --to 1.13.4 --kubeconfig /etc/kubernetes/admin.conf \\\n"
+                     "      -o json"},
+    {"join", "  kubevet join plan --control-plane --name cp-2 --address 10.0.0.12"},
+    {"join plan", "  kubevet join plan                   # a worker: token and discovery\n"
+                  "  kubevet join plan --control-plane --name cp-2 --address 10.0.0.12 \\\n"
+                  "      --certificate-key \"$KEY\""},
+    {"serve", "  kubevet serve --listen 127.0.0.1:9943\n"
+              "  kubevet serve --listen :9943 --root /host --interval 10m /etc/ssl/certs"},
+    {"completion", "  source <(kubevet completion bash)\n"
+                   "  source <(kubevet completion zsh)\n"
+                   "  kubevet completion fish | source"},
     {"version", "  kubevet version\n"
                 "  kubevet version -o json"},
     {"help", "  kubevet help check\n"

@@ -3,9 +3,13 @@
 #include "cmd_certs_renew.h"
 #include "kubevet/check.h"
 
-static const char synopsis[] =
+/* The help takes the command's name (and examples) from the synopsis's first line. */
+static const char list_synopsis[] =
     "  kubevet certs list  [PATH...] [--root DIR] [-o json]\n"
     "  kubevet certs check [PATH...] [--root DIR] [--warn-within 30d] [--expect-san NAME]...";
+static const char check_synopsis[] =
+    "  kubevet certs check [PATH...] [--root DIR] [--warn-within 30d] [--expect-san NAME]...\n"
+    "  kubevet certs list  [PATH...] [--root DIR] [-o json]";
 
 static const char description[] =
     "Reads the node's PKI under --root (etc/kubernetes/pki, the kubeconfigs in etc/kubernetes,\n"
@@ -16,13 +20,13 @@ static const char description[] =
 
 static int certs_list(int argc, char **argv, cli_globals *g)
 {
-    return cli_pki_command(argc, argv, g, "certs list", 1, synopsis, description, NULL, 0);
+    return cli_pki_command(argc, argv, g, "certs list", 1, list_synopsis, description, NULL, 0);
 }
 
 static int certs_check(int argc, char **argv, cli_globals *g)
 {
     static const char *const kv1[] = {"KV1", NULL};
-    return cli_pki_command(argc, argv, g, "certs check", 0, synopsis, description, kv1,
+    return cli_pki_command(argc, argv, g, "certs check", 0, check_synopsis, description, kv1,
                            VET_SRC_NODE | VET_SRC_FILES);
 }
 
