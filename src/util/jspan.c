@@ -89,7 +89,9 @@ size_t vet_jspan_skip(const char *p, size_t i, size_t len, size_t *bad)
             goto fail;
         /* a value (or a key when want_key) */
         if (want_key) {
-            if (p[i] != '"' || !(i = skip_string(p, i, len, bad)))
+            if (p[i] != '"')
+                goto fail;
+            if (!(i = skip_string(p, i, len, bad)))
                 goto out;
             i = vet_jspan_ws(p, i, len);
             if (i >= len || p[i] != ':')
@@ -171,6 +173,8 @@ int vet_jspan_member(const char *p, size_t os, size_t oe, size_t *it, size_t *ks
     } else if (i < oe && p[i] == '}') {
         *it = i + 1;
         return 0;
+    } else if (*it) {
+        goto fail; /* members are separated by commas */
     }
     if (i >= oe || p[i] != '"' || !(*ke = skip_string(p, i, oe, &bad)))
         goto fail;
