@@ -141,9 +141,9 @@ typedef struct {
     int blocked;          /* a person must decide (and not --force): nothing is written */
     vet_strv changes;     /* "manifest line 3: DaemonSet/x extensions/v1beta1 -> apps/v1 (...)" */
     vet_strv manual;      /* what a person must decide */
-    char *old_text, *new_text;  /* manifest + hooks before/after (for the diff) */
-    json_t *originals; /* every record of the release, as the API returned them */
-    json_t *create;    /* the record of revision N+1 */
+    char *old_text, *new_text; /* manifest + hooks before/after (for the diff) */
+    json_t *originals;         /* every record of the release, as the API returned them */
+    json_t *create;            /* the record of revision N+1 */
     json_t *supersede; /* array: record N, then every older record also marked deployed, with
                         * status superseded, each at its resourceVersion */
 } vet_helm_map;

@@ -16,8 +16,8 @@ typedef struct {
     helm_acc *acc;
     int helm;
     vet_helm_driver driver;
-    const char *item; /* the record's text */
-    size_t rel_s, rel_e;  /* its data.release value's span (0, 0: none) */
+    const char *item;    /* the record's text */
+    size_t rel_s, rel_e; /* its data.release value's span (0, 0: none) */
 } list_ctx;
 
 /* The string at [vs, ve) when it is one: copied into a small buffer (names, labels). */
@@ -73,7 +73,8 @@ static int on_item(void *ud, const char *p, size_t len)
     list_ctx *c = ud;
     char rec_b[256], ns_b[256], ln_b[256], ls_b[64], lv_b[32], type_b[64], status[32];
     const char *rec = NULL, *ns = NULL, *ln = NULL, *ls = NULL, *lv = NULL, *type = NULL;
-    const char *k_name = c->helm == 2 ? "NAME" : "name", *k_status = c->helm == 2 ? "STATUS" : "status";
+    const char *k_name = c->helm == 2 ? "NAME" : "name",
+               *k_status = c->helm == 2 ? "STATUS" : "status";
     const char *k_version = c->helm == 2 ? "VERSION" : "version";
     size_t it = 0, ks, ke, vs, ve;
     char *pname = NULL;

@@ -165,7 +165,7 @@ static int v3_hook(vet_helm_hook *h, jdoc *d, size_t os, size_t oe)
         char **dst = vet_jspan_key_is(d->p, ks, ke, "name")       ? &h->name
                      : vet_jspan_key_is(d->p, ks, ke, "path")     ? &h->path
                      : vet_jspan_key_is(d->p, ks, ke, "manifest") ? &h->manifest
-                                                                   : NULL;
+                                                                  : NULL;
         if (!dst)
             continue;
         free(*dst);
@@ -204,8 +204,7 @@ static int v3_hooks(vet_helm_release *r, jdoc *d, size_t as, size_t ae)
         size_t e = vet_jspan_skip(d->p, j, ae, &d->bad);
         vet_helm_hook *h = &r->hooks[r->nhooks++];
         if (d->p[j] != '{')
-            return vet_error_set(VET_EINPUT, "helm 3 release JSON: hooks[%zu] is not an object",
-                                 k);
+            return vet_error_set(VET_EINPUT, "helm 3 release JSON: hooks[%zu] is not an object", k);
         if ((rc = v3_hook(h, d, j, e)))
             return rc;
         j = vet_jspan_ws(d->p, e, ae);
@@ -254,7 +253,7 @@ int vet_helm_decode_v3(vet_helm_release **out, const unsigned char *data, size_t
             while ((m2 = vet_jspan_member(d.p, vs, ve, &it2, &k2s, &k2e, &v2s, &v2e)) > 0) {
                 char **f = vet_jspan_key_is(d.p, k2s, k2e, "status")        ? &r->status
                            : vet_jspan_key_is(d.p, k2s, k2e, "description") ? &r->description
-                                                                             : NULL;
+                                                                            : NULL;
                 if (f) {
                     free(*f);
                     if (!(*f = sstr(d.p, v2s, v2e, NULL)))
@@ -279,7 +278,8 @@ int vet_helm_decode_v3(vet_helm_release **out, const unsigned char *data, size_t
         goto done;
     }
     if ((!r->name && !(r->name = strdup(""))) || (!r->namespace && !(r->namespace = strdup(""))) ||
-        (!r->manifest && !(r->manifest = strdup(""))) || (!r->status && !(r->status = strdup(""))) ||
+        (!r->manifest && !(r->manifest = strdup(""))) ||
+        (!r->status && !(r->status = strdup(""))) ||
         (!r->description && !(r->description = strdup("")))) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;

@@ -165,13 +165,15 @@ static int live_selector(void *arg, const char *api_version, const char *kind, c
     ml = json_object_get(sel, "matchLabels");
     if (json_array_size(json_object_get(sel, "matchExpressions")) || !json_object_size(ml)) {
         json_decref(obj);
-        return vet_error_set(VET_EINPUT, "its spec.selector has %s: write it into the manifest "
-                                         "by hand",
+        return vet_error_set(VET_EINPUT,
+                             "its spec.selector has %s: write it into the manifest "
+                             "by hand",
                              json_object_size(ml) ? "matchExpressions" : "no matchLabels");
     }
     json_object_foreach(ml, k, v)
     {
-        if (vet_strv_push(labels, k) || vet_strv_push(labels, json_is_string(v) ? json_string_value(v) : "")) {
+        if (vet_strv_push(labels, k) ||
+            vet_strv_push(labels, json_is_string(v) ? json_string_value(v) : "")) {
             json_decref(obj);
             return vet_error_set(VET_ENOMEM, "out of memory");
         }
@@ -180,8 +182,8 @@ static int live_selector(void *arg, const char *api_version, const char *kind, c
     return 1;
 }
 
-static int convert_text(vet_helm_map *m, vet_k8s *c, char **out, const char *text,
-                        const char *name, const vet_helm_map_opts *o)
+static int convert_text(vet_helm_map *m, vet_k8s *c, char **out, const char *text, const char *name,
+                        const vet_helm_map_opts *o)
 {
     vet_convert_result *res = NULL;
     vet_convert_opts co;
@@ -280,10 +282,10 @@ static int superseded(json_t **out, const vet_helm_map *m, const json_t *rec)
     if (m->helm == 3) {
         if (!(root = json_loadb((const char *)body, blen, 0, &je)) ||
             !json_is_object(json_object_get(root, "info"))) {
-            rc = vet_error_set(VET_EINPUT, "release %s: record %s: %s", m->release,
-                               json_string_value(json_object_get(
-                                   json_object_get(rec, "metadata"), "name")),
-                               root ? "no info" : je.text);
+            rc = vet_error_set(
+                VET_EINPUT, "release %s: record %s: %s", m->release,
+                json_string_value(json_object_get(json_object_get(rec, "metadata"), "name")),
+                root ? "no info" : je.text);
             goto done;
         }
         json_object_set_new(json_object_get(root, "info"), "status", json_string("superseded"));
@@ -496,9 +498,9 @@ int vet_helm_map_plan(vet_plan **out, const vet_helm_map *m, const char *backup_
     *out = NULL;
     if (!m->create || m->blocked)
         return vet_error_set(VET_EUSAGE, "release %s: nothing to map", m->release);
-    dir = slash ? (slash == backup_path ? strdup("/")
-                                        : vet_strdupf("%.*s", (int)(slash - backup_path),
-                                                      backup_path))
+    dir = slash ? (slash == backup_path
+                       ? strdup("/")
+                       : vet_strdupf("%.*s", (int)(slash - backup_path), backup_path))
                 : strdup(".");
     if (!dir || !*base) {
         rc = dir ? vet_error_set(VET_EUSAGE, "%s: the backup names no file", backup_path)
@@ -530,8 +532,8 @@ int vet_helm_map_plan(vet_plan **out, const vet_helm_map *m, const char *backup_
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = vet_plan_add_api_create(p, kind, m->storage_ns, name_of(m->create), body, NULL,
-                                      NULL, why)) ||
+    if ((rc = vet_plan_add_api_create(p, kind, m->storage_ns, name_of(m->create), body, NULL, NULL,
+                                      why)) ||
         (rc = vet_plan_set_diff(p, "manifest", m->old_text, m->new_text)))
         goto done;
     /* 3. N superseded (and older revisions wrongly left deployed) at their resourceVersions */
@@ -547,11 +549,10 @@ int vet_helm_map_plan(vet_plan **out, const vet_helm_map *m, const char *backup_
             rc = vet_error_set(VET_ENOMEM, "out of memory");
             goto done;
         }
-        if ((rc = vet_plan_add_api_update(
-                 p, kind, m->storage_ns, name_of(rec),
-                 json_string_value(json_object_get(json_object_get(rec, "metadata"),
-                                                   "resourceVersion")),
-                 body, NULL, NULL, NULL, why)))
+        if ((rc = vet_plan_add_api_update(p, kind, m->storage_ns, name_of(rec),
+                                          json_string_value(json_object_get(
+                                              json_object_get(rec, "metadata"), "resourceVersion")),
+                                          body, NULL, NULL, NULL, why)))
             goto done;
     }
     *out = p;

@@ -107,8 +107,8 @@ static int page_error(size_t off, const char *what)
 }
 
 /* Each item goes to raw (its text) or, decoded, to fn. */
-static int decode_page(const char *p, size_t len, vet_k8s_item_fn fn, vet_k8s_raw_fn raw,
-                       void *ud, char **out_continue)
+static int decode_page(const char *p, size_t len, vet_k8s_item_fn fn, vet_k8s_raw_fn raw, void *ud,
+                       char **out_continue)
 {
     size_t i = skip_ws(p, 0, len);
     int rc = 0, is_status = 0;

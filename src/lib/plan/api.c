@@ -82,8 +82,7 @@ static int landed(vet_k8s *c, const char *path, const json_t *body, const char *
 }
 
 /* The write's error, kept while the object is looked up. */
-static int lost_write(vet_k8s *c, const char *path, const json_t *body, const char *old_rv,
-                      int rc)
+static int lost_write(vet_k8s *c, const char *path, const json_t *body, const char *old_rv, int rc)
 {
     char keep[1024];
     if (rc == VET_K8S_ECONFLICT || rc == VET_ENOTFOUND)
@@ -94,38 +93,50 @@ static int lost_write(vet_k8s *c, const char *path, const json_t *body, const ch
     return vet_error_set(rc, "%s", keep);
 }
 
+/* The object reads back with every field the body sets. */
+static int read_back(vet_k8s *c, const vet_action *a, const char *path, const json_t *body)
+{
+    json_t *back = NULL;
+    const char *bad;
+    int rc = vet_k8s_get(&back, c, path);
+    if (!rc && (bad = differs(body, back)))
+        rc = vet_error_set(VET_EIO, "%s %s/%s: %s read back differs from what was written",
+                           a->api_kind, a->api_namespace, a->api_name, bad);
+    json_decref(back);
+    return rc;
+}
+
+/* The planned object: JSON, an object. */
+static int planned(json_t **body, const vet_action *a)
+{
+    json_error_t jerr;
+    if (!(*body = json_loads(a->api_body, 0, &jerr)) || !json_is_object(*body))
+        return vet_error_set(VET_EINPUT, "%s %s/%s: the planned object is not JSON (offset %d): %s",
+                             a->api_kind, a->api_namespace, a->api_name, jerr.position, jerr.text);
+    return 0;
+}
+
 static int api_create(const vet_action *a, char **undo, vet_k8s *c)
 {
     char *coll = path_of(a, 1), *path = object_path(a);
-    json_t *body = NULL, *back = NULL;
-    json_error_t jerr;
-    const char *bad;
+    json_t *body = NULL;
     int rc = 0;
     if (!coll || !path) {
         rc = VET_EINPUT;
         goto done;
     }
-    if (!(body = json_loads(a->api_body, 0, &jerr)) || !json_is_object(body)) {
-        rc = vet_error_set(VET_EINPUT, "%s %s/%s: the planned object is not JSON (offset %d): %s",
-                           a->api_kind, a->api_namespace, a->api_name, jerr.position, jerr.text);
+    if ((rc = planned(&body, a)))
         goto done;
-    }
     /* 409 AlreadyExists: someone else's object, never ours to delete */
-    if ((rc = vet_k8s_create(NULL, c, coll, body)) &&
-        (rc = lost_write(c, path, body, NULL, rc)))
+    if ((rc = vet_k8s_create(NULL, c, coll, body)) && (rc = lost_write(c, path, body, NULL, rc)))
         goto done;
     if (!(*undo = strdup("delete"))) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = vet_k8s_get(&back, c, path)))
-        goto done;
-    if ((bad = differs(body, back)))
-        rc = vet_error_set(VET_EIO, "%s %s/%s: %s read back differs from what was written",
-                           a->api_kind, a->api_namespace, a->api_name, bad);
+    rc = read_back(c, a, path, body);
 done:
     json_decref(body);
-    json_decref(back);
     free(coll);
     free(path);
     return rc;
@@ -135,9 +146,8 @@ int vet_plan_api_k8s(const vet_action *a, char **undo, void *k8s)
 {
     vet_k8s *c = k8s;
     char *path = NULL;
-    json_t *body = NULL, *cur = NULL, *put = NULL, *back = NULL;
-    json_error_t jerr;
-    const char *rv, *bad;
+    json_t *body = NULL, *cur = NULL, *put = NULL;
+    const char *rv;
     int rc = 0;
     *undo = NULL;
     if (a->kind == VET_ACT_API_CREATE)
@@ -149,11 +159,8 @@ int vet_plan_api_k8s(const vet_action *a, char **undo, void *k8s)
                            a->api_kind, a->api_namespace, a->api_name);
         goto done;
     }
-    if (!(body = json_loads(a->api_body, 0, &jerr)) || !json_is_object(body)) {
-        rc = vet_error_set(VET_EINPUT, "%s %s/%s: the planned object is not JSON (offset %d): %s",
-                           a->api_kind, a->api_namespace, a->api_name, jerr.position, jerr.text);
+    if ((rc = planned(&body, a)))
         goto done;
-    }
     if ((rc = vet_k8s_get(&cur, c, path)))
         goto done;
     rv = rv_of(cur);
@@ -187,16 +194,11 @@ int vet_plan_api_k8s(const vet_action *a, char **undo, void *k8s)
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = vet_k8s_get(&back, c, path)))
-        goto done;
-    if ((bad = differs(body, back)))
-        rc = vet_error_set(VET_EIO, "%s %s/%s: %s read back differs from what was written",
-                           a->api_kind, a->api_namespace, a->api_name, bad);
+    rc = read_back(c, a, path, body);
 done:
     json_decref(body);
     json_decref(cur);
     json_decref(put);
-    json_decref(back);
     free(path);
     return rc;
 }

@@ -357,7 +357,7 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
     for (size_t k = 0; k < o.n; k++)
         saved += !o.v[k].keep;
     if (saved && (rc = make_backup(&res->backup_dir, p, &o,
-                                 opts && opts->now ? opts->now : (int64_t)time(NULL))))
+                                   opts && opts->now ? opts->now : (int64_t)time(NULL))))
         goto done;
     for (i = 0; i < p->n; i++) {
         if ((rc = run_step(p, &p->v[i], &o, opts, &undo[i])) ||

@@ -196,20 +196,32 @@ void vet_plan_set_owner(vet_plan *p, long uid, long gid)
     }
 }
 
+/* An API action naming kind ns/name with body (counted in the plan once its fields are set). */
+static vet_action *api_push(vet_plan *p, vet_action_kind k, const char *kind, const char *ns,
+                            const char *name, const char *body, const char *finding_id,
+                            const char *finding_subject, const char *why)
+{
+    vet_action *a = push(p, k, finding_id, finding_subject, why);
+    if (!a)
+        return NULL;
+    a->api_kind = dup0(kind);
+    a->api_namespace = dup0(ns);
+    a->api_name = dup0(name);
+    a->api_body = dup0(body);
+    p->n++;
+    return a;
+}
+
 int vet_plan_add_api_update(vet_plan *p, const char *kind, const char *ns, const char *name,
                             const char *resource_version, const char *body, const char *command,
                             const char *finding_id, const char *finding_subject, const char *why)
 {
-    vet_action *a = push(p, VET_ACT_API_UPDATE, finding_id, finding_subject, why);
+    vet_action *a =
+        api_push(p, VET_ACT_API_UPDATE, kind, ns, name, body, finding_id, finding_subject, why);
     if (!a)
         return VET_ENOMEM;
-    a->api_kind = dup0(kind);
-    a->api_namespace = dup0(ns);
-    a->api_name = dup0(name);
     a->api_resource_version = dup0(resource_version);
-    a->api_body = dup0(body);
     a->command = dup0(command);
-    p->n++;
     return 0;
 }
 
@@ -217,14 +229,10 @@ int vet_plan_add_api_create(vet_plan *p, const char *kind, const char *ns, const
                             const char *body, const char *finding_id, const char *finding_subject,
                             const char *why)
 {
-    vet_action *a = push(p, VET_ACT_API_CREATE, finding_id, finding_subject, why);
+    vet_action *a =
+        api_push(p, VET_ACT_API_CREATE, kind, ns, name, body, finding_id, finding_subject, why);
     if (!a)
         return VET_ENOMEM;
-    a->api_kind = dup0(kind);
-    a->api_namespace = dup0(ns);
-    a->api_name = dup0(name);
-    a->api_body = dup0(body);
-    p->n++;
     if (!a->api_kind || !a->api_name || !a->api_body)
         return vet_error_set(VET_ENOMEM, "out of memory");
     return 0;
@@ -420,9 +428,8 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
             fprintf(out, "%s %s (%04o)", old ? "rewrite" : "create", a->path, a->mode);
             vet_buf_free(&cur);
         } else if (a->kind == VET_ACT_API_CREATE) {
-            fprintf(out, "create %s %s%s%s", a->api_kind,
-                    a->api_namespace ? a->api_namespace : "", a->api_namespace ? "/" : "",
-                    a->api_name);
+            fprintf(out, "create %s %s%s%s", a->api_kind, a->api_namespace ? a->api_namespace : "",
+                    a->api_namespace ? "/" : "", a->api_name);
         } else if (a->kind == VET_ACT_REMOVE) {
             fprintf(out, "remove %s", a->path);
         } else if (a->kind == VET_ACT_API_UPDATE) {
