@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "kubevet/plan.h"
 #include "strv.h"
 
 struct vet_k8s;
@@ -140,11 +141,11 @@ typedef struct {
     int blocked;          /* a person must decide (and not --force): nothing is written */
     vet_strv changes;     /* "manifest line 3: DaemonSet/x extensions/v1beta1 -> apps/v1 (...)" */
     vet_strv manual;      /* what a person must decide */
-    char *old_text, *new_text;  /* manifest + hooks before/after (for the diff) */
-    json_t *originals;          /* every record of the release, as the API returned them */
-    json_t *create;             /* the record of revision N+1 */
-    json_t *supersede;          /* record N with status superseded, at its resourceVersion */
-    char *path_create, *path_n; /* API paths: collection for create, object N */
+    char *old_text, *new_text; /* manifest + hooks before/after (for the diff) */
+    json_t *originals;         /* every record of the release, as the API returned them */
+    json_t *create;            /* the record of revision N+1 */
+    json_t *supersede; /* array: record N, then every older record also marked deployed, with
+                        * status superseded, each at its resourceVersion */
 } vet_helm_map;
 
 /* Read the release's records and compute the map. VET_ENOTFOUND when the release (or a deployed
@@ -152,11 +153,19 @@ typedef struct {
 int vet_helm_map_prepare(vet_helm_map **out, struct vet_k8s *c, const vet_helm_map_opts *o);
 void vet_helm_map_free(vet_helm_map *m);
 
-/* Apply: the original records go to backup_path first (0600, atomic); then create N+1, read it
- * back and decode it, then update N (superseded) at its resourceVersion. Any failure after the
- * create deletes N+1 again, so the release never has zero or two deployed revisions; the
- * message says what was undone. */
-int vet_helm_map_apply(vet_helm_map *m, struct vet_k8s *c, const char *backup_path);
+/* The map as a plan for the one executor (vet_plan_render_text shows it as the dry run):
+ * 1. write the original records to backup_path (0600; a file that exists already is refused;
+ *    kept on rollback: it is helm restore's input), 2. create N+1, 3. update N and every older
+ *    revision still marked deployed to superseded, at their resourceVersions.
+ * VET_EUSAGE when the map has nothing to write (unchanged, or blocked). */
+int vet_helm_map_plan(struct vet_plan **out, const vet_helm_map *m, const char *backup_path);
+
+/* Apply that plan with the Kubernetes hooks, and after the create a check that reads N+1 back
+ * and decodes it. Any failure after the create undoes what was done, newest first (N+1 is
+ * deleted last), so the release never has zero or two deployed revisions; res says whether
+ * undoing failed too (then helm restore with the backup file is the way back). */
+int vet_helm_map_apply(struct vet_plan *p, const vet_helm_map *m, struct vet_k8s *c,
+                       vet_plan_result *res);
 
 /* Put the records saved in a backup file back: every saved record replaces the live one (or is
  * created), and records of the release that are not in the backup (revision N+1) are deleted.

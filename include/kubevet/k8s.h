@@ -85,6 +85,12 @@ typedef int (*vet_k8s_item_fn)(void *ud, json_t *item);
 int vet_k8s_list(vet_k8s *c, const char *path, const char *label_selector,
                  const char *field_selector, vet_k8s_item_fn fn, void *ud);
 
+/* The same, each item as its JSON text (borrowed, [item, item+len), valid during the call), for
+ * callers that read a few fields of large items in place (helm's release Secrets). */
+typedef int (*vet_k8s_raw_fn)(void *ud, const char *item, size_t len);
+int vet_k8s_list_raw(vet_k8s *c, const char *path, const char *label_selector,
+                     const char *field_selector, vet_k8s_raw_fn fn, void *ud);
+
 /* Writes, never retried. POST (create) to a collection path, PUT (replace) the object at path
  * (its metadata.resourceVersion makes it conditional: a moved object is VET_K8S_ECONFLICT),
  * PATCH with application/merge-patch+json. out (may be NULL) receives the server's object. */

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "strv.h"
+
 struct vet_catalog;
 
 /* How the object was read. */
@@ -169,6 +171,16 @@ typedef struct {
      * apps/v1beta1 StatefulSets updated OnDelete), write the old default out so the object behaves
      * as before, and say so in `changes`. 1: leave the field unset (the new default applies). */
     int new_defaults;
+    /* The selector the live object already has (helm map reads it from the cluster). Called for
+     * a workload without spec.selector with the apiVersion it has in the input, kind, namespace
+     * (NULL when the document names none) and name (NULL when none). Returns 1 and the
+     * matchLabels in *labels (key, value, key, value, ...) when the object exists: apps/v1 makes
+     * the selector immutable, so the manifest must carry that one (those of the template labels
+     * it names); 0 when it does not exist: the old API's default, every template label, is used;
+     * negative (error set) when it cannot be read: the object is left for a person. NULL: 0. */
+    int (*live_selector)(void *arg, const char *api_version, const char *kind, const char *ns,
+                         const char *name, vet_strv *labels);
+    void *live_arg;
 } vet_convert_opts;
 
 /* vet_manifest_convert() with options. */

@@ -7,6 +7,7 @@
  *   - remove a file (what `restore` does for files that did not exist before),
  *   - update a Kubernetes API object at a resourceVersion (applied through a hook when an API
  *     client is given; otherwise shown as the command the operator runs),
+ *   - create a Kubernetes API object (undone by deleting it again),
  *   - a command for the operator to run.
  * A refused plan holds no actions: only the reason and the safe alternatives. */
 #ifndef KUBEVET_PLAN_H
@@ -22,12 +23,17 @@ typedef enum {
     VET_ACT_REMOVE,     /* remove path (a file that did not exist before a backup) */
     VET_ACT_API_UPDATE, /* update an API object at a resourceVersion */
     VET_ACT_COMMAND,    /* a command for the operator; never run by the executor */
-    VET_ACT_CALL        /* an operation outside files and the API (etcd member add/remove),
+    VET_ACT_CALL,       /* an operation outside files and the API (etcd member add/remove),
                          * performed by opts->call; `command` is its shell equivalent */
+    VET_ACT_API_CREATE  /* create an API object (api_body); the undo deletes it */
 } vet_action_kind;
 
 enum {
-    VET_WRITE_SECRET = 1 /* the file is a private key: never render its bytes */
+    VET_WRITE_SECRET = 1, /* the file is a private key: never render its bytes */
+    /* The file records the way back from the plan's API changes (helm map's saved records): it
+     * must not exist yet, so there is nothing to save in the backup folder, and it stays when the
+     * plan rolls back (an undo that failed leaves it as the way back). */
+    VET_WRITE_KEEP = 2
 };
 
 typedef struct {
@@ -49,6 +55,9 @@ typedef struct {
     char *command;
     /* call: what the hook performs ("etcd-member-add"); the hook's own data says with what */
     char *op;
+    /* API create/update: what the object holds, in words, before and after (a manifest);
+     * rendered as a diff under `diff_label`. NULL when not set. */
+    char *diff_label, *diff_before, *diff_after;
 } vet_action;
 
 typedef struct vet_plan vet_plan;
@@ -76,6 +85,13 @@ void vet_plan_set_owner(vet_plan *p, long uid, long gid);
 int vet_plan_add_api_update(vet_plan *p, const char *kind, const char *ns, const char *name,
                             const char *resource_version, const char *body, const char *command,
                             const char *finding_id, const char *finding_subject, const char *why);
+/* Create an object (kind ConfigMap or Secret for the Kubernetes hooks) from `body` (JSON). */
+int vet_plan_add_api_create(vet_plan *p, const char *kind, const char *ns, const char *name,
+                            const char *body, const char *finding_id, const char *finding_subject,
+                            const char *why);
+/* Show what the last action (an API create or update) changes as a diff of before -> after
+ * (either may be NULL: nothing). Strings are copied. */
+int vet_plan_set_diff(vet_plan *p, const char *label, const char *before, const char *after);
 /* command NULL: a step in words (`why`), such as "wait until ..." or a step on another node
  * that needs the operator's judgement; rendered as the sentence alone. */
 int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_id,
@@ -131,8 +147,10 @@ typedef struct {
  * "changed since the plan was made"); PUT the body at that resourceVersion (a 409 is an error,
  * never retried); GET it again and compare every field the body sets (data, spec, ...).
  * The undo text is the original object at the resourceVersion the PUT produced, so putting it
- * back fails (409) rather than overwrite someone else's later change. Kinds: ConfigMap, Secret
- * (namespaced core/v1). */
+ * back fails (409) rather than overwrite someone else's later change. Creating one: POST the
+ * body, GET it and compare the same way; the undo deletes it. A write whose answer was lost (a
+ * dropped connection) is looked up: when the object reads back as written, it landed. Kinds:
+ * ConfigMap, Secret (namespaced core/v1). */
 struct vet_k8s;
 int vet_plan_api_k8s(const vet_action *a, char **undo, void *k8s);
 int vet_plan_api_k8s_undo(const vet_action *a, const char *undo, void *k8s);

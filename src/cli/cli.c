@@ -510,6 +510,28 @@ int cli_emit(const vet_report *r, cli_globals *g)
     return vet_report_exit_code(r, g->fail_on);
 }
 
+int cli_render(const vet_report *r, cli_globals *g, cli_text_fn text, void *arg)
+{
+    if (g->output && strcmp(g->output, "text"))
+        return cli_emit(r, g);
+    text(r, arg);
+    return vet_report_exit_code(r, g->fail_on);
+}
+
+void cli_text_summary(const vet_report *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (r->errors.n)
+        printf(", %zu input error(s)", r->errors.n);
+    putchar('\n');
+    fflush(stdout);
+    for (size_t i = 0; i < r->errors.n; i++)
+        fprintf(stderr, "kubevet: %s\n", r->errors.v[i]);
+}
+
 int cli_fail(int rc)
 {
     const char *msg = vet_error_last();

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "kubevet/catalog.h"
+#include "error.h"
 #include "kubevet/report.h"
 #include "strv.h"
 
@@ -101,6 +102,14 @@ int cli_target_version(vet_version *out, char *minor, size_t size, const char *t
 
 /* Render a report per -o and return the exit code (0/1/3 per CLI.md). */
 int cli_emit(const vet_report *r, cli_globals *g);
+
+/* -o text through the command's own renderer `text` (a table, a list), other formats through
+ * cli_emit; returns the exit code for the findings. */
+typedef void (*cli_text_fn)(const vet_report *r, void *arg);
+int cli_render(const vet_report *r, cli_globals *g, cli_text_fn text, void *arg);
+/* The last line of such a text rendering: the summary (printf-style) and ", N input error(s)",
+ * then every input error on stderr ("kubevet: ..."). */
+void cli_text_summary(const vet_report *r, const char *fmt, ...) VET_PRINTF(2, 3);
 
 /* Print "kubevet: <message>" for rc (from vet_error_last) and return the exit code for it. */
 int cli_fail(int rc);

@@ -143,7 +143,7 @@ static int cmp_findings(const void *pa, const void *pb)
     return strcmp(a->subject, b->subject);
 }
 
-static int render_table(const vet_report *r, const char *target)
+static void render_table(const vet_report *r, void *target)
 {
     const char *hdr[] = {"ID",          "LEVEL",      "LOCATION", "OBJECT", "APIVERSION",
                          "REPLACEMENT", "DEPRECATED", "REMOVED",  "NOTE"};
@@ -152,7 +152,7 @@ static int render_table(const vet_report *r, const char *target)
     int rc;
     if (r->nfindings) {
         if ((rc = vet_table_new(&t, 9, hdr)))
-            return rc;
+            goto summary;
         for (size_t i = 0; i < r->nfindings; i++) {
             const vet_finding *f = &r->findings[i];
             char loc[4096];
@@ -176,22 +176,16 @@ static int render_table(const vet_report *r, const char *target)
                 counts[f->severity]++;
             if ((rc = vet_table_row(t, row))) {
                 vet_table_free(t);
-                return rc;
+                goto summary;
             }
         }
         vet_table_print(t, stdout);
         vet_table_free(t);
         putchar('\n');
     }
-    printf("target %s: %zu critical, %zu warning, %zu info", target, counts[2], counts[1],
-           counts[0]);
-    if (r->errors.n)
-        printf(", %zu input error(s)", r->errors.n);
-    putchar('\n');
-    for (size_t i = 0; i < r->errors.n; i++)
-        fprintf(stderr, "kubevet: %s\n", r->errors.v[i]);
-    fflush(stdout);
-    return 0;
+summary:
+    cli_text_summary(r, "target %s: %zu critical, %zu warning, %zu info", (const char *)target,
+                     counts[2], counts[1], counts[0]);
 }
 
 static int apis_scan(int argc, char **argv, cli_globals *g)
@@ -223,7 +217,6 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
     vet_manifest_stats st;
     char minor[32];
     const char *prefixes[] = {"KV401", "KV402", "KV403", "KV404", NULL};
-    const char *out;
     int report_ok = 0;
 
     memset(&mo, 0, sizeof mo);
@@ -316,13 +309,7 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
                 "line extractor, %zu by libyaml, %zu templates\n",
                 st.files, st.bytes, st.skipped, st.documents, st.extracted, st.parsed,
                 st.templates);
-    out = g->output ? g->output : "text";
-    if (!strcmp(out, "text")) {
-        render_table(&r, minor);
-        ret = vet_report_exit_code(&r, g->fail_on);
-    } else {
-        ret = cli_emit(&r, g);
-    }
+    ret = cli_render(&r, g, render_table, minor);
 done:
     if (report_ok)
         vet_report_free(&r);

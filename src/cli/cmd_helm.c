@@ -14,8 +14,14 @@
 int cmd_helm_map(int argc, char **argv, cli_globals *g);
 int cmd_helm_restore(int argc, char **argv, cli_globals *g);
 
-static int render_text(const vet_report *r, const vet_helm_facts *h, const char *target)
+typedef struct {
+    const vet_helm_facts *h;
+    const char *target;
+} text_arg;
+
+static void render_text(const vet_report *r, void *arg)
 {
+    const vet_helm_facts *h = ((text_arg *)arg)->h;
     size_t crit = 0;
     for (size_t i = 0; i < r->nfindings; i++) {
         const vet_finding *f = &r->findings[i];
@@ -50,7 +56,7 @@ static int render_text(const vet_report *r, const vet_helm_facts *h, const char 
         if (!rel->notes.n && !rel->error)
             continue;
         if (!(subj = vet_helm_subject(rel)))
-            return vet_error_set(VET_ENOMEM, "out of memory");
+            break; /* out of memory: the summary still ends the output */
         if (!vet_report_find((vet_report *)r, "KV405", subj)) {
             for (size_t k = 0; k < rel->notes.n; k++)
                 printf("note: %s: %s\n", subj, rel->notes.v[k]);
@@ -59,15 +65,8 @@ static int render_text(const vet_report *r, const vet_helm_facts *h, const char 
             printf("note: %s: cannot decode: %s\n", subj, rel->error);
         free(subj);
     }
-    printf("target %s: %zu release(s), %zu record(s), %zu critical", target, h->nrels, h->records,
-           crit);
-    if (r->errors.n)
-        printf(", %zu input error(s)", r->errors.n);
-    putchar('\n');
-    for (size_t i = 0; i < r->errors.n; i++)
-        fprintf(stderr, "kubevet: %s\n", r->errors.v[i]);
-    fflush(stdout);
-    return 0;
+    cli_text_summary(r, "target %s: %zu release(s), %zu record(s), %zu critical",
+                     ((text_arg *)arg)->target, h->nrels, h->records, crit);
 }
 
 static json_t *releases_json(const vet_helm_facts *h)
@@ -113,7 +112,7 @@ static int helm_scan(int argc, char **argv, cli_globals *g)
     vet_ctx ctx;
     vet_version tv;
     char minor[32];
-    const char *prefixes[] = {"KV405", NULL}, *out;
+    const char *prefixes[] = {"KV405", NULL};
 
     memset(&ho, 0, sizeof ho);
     if ((rc = cli_parse(argc, argv, own, g, &pos))) {
@@ -185,12 +184,9 @@ static int helm_scan(int argc, char **argv, cli_globals *g)
     vet_report_set(&r, "target", json_string(minor));
     vet_report_set(&r, "source", json_string(snapshot ? snapshot : vet_k8s_cfg(k)->server));
     vet_report_set(&r, "releases", releases_json(h));
-    out = g->output ? g->output : "text";
-    if (!strcmp(out, "text")) {
-        render_text(&r, h, minor);
-        ret = vet_report_exit_code(&r, g->fail_on);
-    } else {
-        ret = cli_emit(&r, g);
+    {
+        text_arg ta = {h, minor};
+        ret = cli_render(&r, g, render_text, &ta);
     }
 done:
     if (report_ok)

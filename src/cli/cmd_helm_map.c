@@ -12,76 +12,10 @@
 #include "kubevet/helm.h"
 #include "kubevet/k8s.h"
 #include "kubevet/manifest.h"
+#include "kubevet/plan.h"
 
 int cmd_helm_map(int argc, char **argv, cli_globals *g);
 int cmd_helm_restore(int argc, char **argv, cli_globals *g);
-
-/* Split text into lines (pointers into a copy). */
-static size_t split_lines(char *text, char ***out)
-{
-    size_t n = 0, cap = 0;
-    char **v = NULL;
-    for (char *p = text; p && *p;) {
-        char *nl = strchr(p, '\n');
-        if (n == cap) {
-            char **nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
-            if (!nv)
-                break;
-            v = nv;
-        }
-        v[n++] = p;
-        if (!nl)
-            break;
-        *nl = '\0';
-        p = nl + 1;
-    }
-    *out = v;
-    return n;
-}
-
-/* A line diff (LCS) of two texts; beyond 4M cells, only a count. */
-static void print_diff(const char *a_text, const char *b_text, const char *name, int ra, int rb)
-{
-    char *a = strdup(a_text ? a_text : ""), *b = strdup(b_text ? b_text : "");
-    char **la = NULL, **lb = NULL;
-    size_t na = split_lines(a, &la), nb = split_lines(b, &lb);
-    unsigned *t = NULL;
-    printf("--- %s (revision %d)\n+++ %s (revision %d)\n", name, ra, name, rb);
-    if ((na + 1) * (nb + 1) <= (4u << 20))
-        t = calloc((na + 1) * (nb + 1), sizeof *t);
-    if (!t) {
-        printf("@@ %zu lines -> %zu lines (too large to diff here) @@\n", na, nb);
-        goto done;
-    }
-#define T(i, j) t[(i) * (nb + 1) + (j)]
-    for (size_t i = na; i-- > 0;)
-        for (size_t j = nb; j-- > 0;)
-            T(i, j) = !strcmp(la[i], lb[j])       ? T(i + 1, j + 1) + 1
-                      : T(i + 1, j) > T(i, j + 1) ? T(i + 1, j)
-                                                  : T(i, j + 1);
-    {
-        size_t i = 0, j = 0;
-        while (i < na || j < nb) {
-            if (i < na && j < nb && !strcmp(la[i], lb[j])) {
-                i++;
-                j++;
-            } else if (i < na && (j == nb || T(i + 1, j) >= T(i, j + 1))) {
-                printf("-%s (line %zu)\n", la[i], i + 1);
-                i++;
-            } else {
-                printf("+%s (line %zu)\n", lb[j], j + 1);
-                j++;
-            }
-        }
-    }
-#undef T
-done:
-    free(t);
-    free(la);
-    free(lb);
-    free(a);
-    free(b);
-}
 
 static int load_catalog(vet_catalog **out)
 {
@@ -92,12 +26,13 @@ static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const cha
                    int64_t now, int *blocked)
 {
     vet_helm_map *m = NULL;
+    vet_plan *p = NULL;
+    vet_plan_result res;
     char *bpath = NULL;
     int rc = vet_helm_map_prepare(&m, k, mo);
-    const char *kind;
+    memset(&res, 0, sizeof res);
     if (rc)
         return rc;
-    kind = m->driver == VET_HELM_SECRET ? "Secret" : "ConfigMap";
     printf("release %s (namespace %s, revision %d, helm v%d): ", m->release, m->ns, m->from_rev,
            m->helm);
     if (!m->changed && !m->manual.n) {
@@ -110,6 +45,10 @@ static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const cha
         printf("  change: %s\n", m->changes.v[i]);
     for (size_t i = 0; i < m->manual.n; i++)
         printf("  needs a person: %s\n", m->manual.v[i]);
+    if (json_array_size(m->supersede) > 1)
+        printf("  note: %zu revisions are marked deployed; every one becomes superseded, only "
+               "revision %d stays deployed\n",
+               json_array_size(m->supersede), m->to_rev);
     if (m->blocked) {
         printf("  (--force maps the rest and leaves these objects as they are)\n");
         *blocked = 1;
@@ -117,7 +56,6 @@ static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const cha
     }
     if (!m->changed)
         goto done;
-    print_diff(m->old_text, m->new_text, "manifest", m->from_rev, m->to_rev);
     if (!backup) {
         char stamp[32];
         time_t t = (time_t)now;
@@ -129,30 +67,33 @@ static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const cha
             rc = vet_error_set(VET_ENOMEM, "out of memory");
             goto done;
         }
+        backup = bpath;
     }
-    printf("%s: save every record of the release to %s (0600)\n", apply ? "step 1" : "would",
-           backup ? backup : bpath);
-    printf("%s: create %s %s/%s (status deployed, description \"%s\")\n",
-           apply ? "step 2" : "would", kind, m->storage_ns,
-           json_string_value(json_object_get(json_object_get(m->create, "metadata"), "name")),
-           VET_HELM_MAP_DESCRIPTION);
-    printf("%s: read it back and decode it\n", apply ? "step 3" : "would");
-    printf("%s: update %s %s (status superseded) at resourceVersion %s\n",
-           apply ? "step 4" : "would", kind, m->path_n,
-           json_string_value(
-               json_object_get(json_object_get(m->supersede, "metadata"), "resourceVersion")));
+    if ((rc = vet_helm_map_plan(&p, m, backup)))
+        goto done;
+    vet_plan_render_text(p, stdout);
     if (!apply) {
         printf("dry run: nothing written; run again with --apply\n");
         goto done;
     }
-    if ((rc = vet_helm_map_apply(m, k, backup ? backup : bpath)))
+    fflush(stdout);
+    if ((rc = vet_helm_map_apply(p, m, k, &res))) {
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", vet_error_last());
+        if (res.rollback_failed)
+            rc = vet_error_set(rc, "%s: run kubevet helm restore %s --apply", keep, backup);
+        else if (res.rolled_back)
+            rc = vet_error_set(rc, "%s: the release is as before", keep);
         goto done;
+    }
     printf("mapped: revision %d is deployed, revision %d superseded; undo with: kubevet helm "
            "restore %s --apply\n",
-           m->to_rev, m->from_rev, backup ? backup : bpath);
+           m->to_rev, m->from_rev, backup);
 done:
     fflush(stdout);
     free(bpath);
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
     vet_helm_map_free(m);
     return rc;
 }

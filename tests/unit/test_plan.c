@@ -232,6 +232,56 @@ static void test_call_needs_hook(void **state)
     vet_plan_free(p);
 }
 
+/* helm map's shape: a kept file (the way back) first, an API create, updates. A failure undoes
+ * the updates and the create (newest first), keeps the file, makes no backup folder; a kept file
+ * that exists already stops the plan before anything. The renderer shows the create's diff. */
+static void test_create_and_keep(void **state)
+{
+    vet_plan *p = NULL;
+    vet_plan_result res;
+    int fail_at = 3;
+    vet_plan_apply_opts o = {NULL, fake_api, NULL, 0, fake_undo, &fail_at, NULL, NULL, NULL};
+    char buf[4096];
+    FILE *f;
+    (void)state;
+    undone[0] = '\0';
+    api_calls = 0;
+    assert_int_equal(vet_plan_new(&p, root, "test", "."), 0);
+    assert_int_equal(vet_plan_add_write(p, "saved.json", "{}\n", 3, 0600,
+                                        VET_WRITE_SECRET | VET_WRITE_KEEP, "records", NULL, NULL,
+                                        NULL),
+                     0);
+    assert_int_equal(vet_plan_add_api_create(p, "Secret", "ns", "new", "{}", NULL, NULL, "why"), 0);
+    assert_int_equal(vet_plan_set_diff(p, "manifest", "a: 1\n", "a: 2\n"), 0);
+    assert_int_equal(
+        vet_plan_add_api_update(p, "Secret", "ns", "old", "7", "{}", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(
+        vet_plan_add_api_update(p, "Secret", "ns", "older", "5", "{}", NULL, NULL, NULL, NULL), 0);
+    f = fmemopen(buf, sizeof buf, "w");
+    assert_int_equal(vet_plan_render_text(p, f), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "2. create Secret ns/new  # why\n"));
+    assert_non_null(strstr(buf, "   -a: 1\n   +a: 2\n"));
+    assert_null(strstr(buf, "for the operator")); /* no fallback command: kubevet does them */
+    assert_int_equal(vet_plan_apply(p, &o, &res), -7);
+    assert_int_equal(res.rolled_back, 1);
+    assert_null(res.backup_dir);
+    assert_string_equal(undone, "undo:old;undo:new;");
+    assert_string_equal(get("saved.json"), "{}\n");
+    vet_plan_result_clear(&res);
+    /* the kept file exists now: a second run refuses before any API call */
+    api_calls = 0;
+    assert_int_not_equal(vet_plan_apply(p, &o, &res), 0);
+    assert_int_equal(api_calls, 0);
+    vet_plan_result_clear(&res);
+    /* without an API client a create cannot pass as done */
+    snprintf(buf, sizeof buf, "%s/saved.json", root);
+    unlink(buf);
+    assert_int_not_equal(vet_plan_apply(p, NULL, &res), 0);
+    vet_plan_result_clear(&res);
+    vet_plan_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_hides_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_needs_hook, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_and_keep, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

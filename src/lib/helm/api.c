@@ -7,6 +7,8 @@
 #include "buf.h"
 #include "error.h"
 #include "helm_gather.h"
+#include "helm_int.h"
+#include "jspan.h"
 #include "kubevet/helm.h"
 #include "kubevet/k8s.h"
 
@@ -14,36 +16,105 @@ typedef struct {
     helm_acc *acc;
     int helm;
     vet_helm_driver driver;
-    const json_t *item;
+    const char *item;    /* the record's text */
+    size_t rel_s, rel_e; /* its data.release value's span (0, 0: none) */
 } list_ctx;
 
-static const char *str_at(const json_t *o, const char *a, const char *b)
+/* The string at [vs, ve) when it is one: copied into a small buffer (names, labels). */
+static const char *small_str(char *buf, size_t cap, const char *p, size_t vs, size_t ve)
 {
-    json_t *v = json_object_get(o, a);
-    if (b)
-        v = json_object_get(v, b);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    char *v;
+    size_t n;
+    if (ve <= vs || p[vs] != '"')
+        return NULL;
+    if (!memchr(p + vs, '\\', ve - vs)) { /* no escapes: the usual case */
+        if (ve - vs - 2 >= cap)
+            return NULL;
+        memcpy(buf, p + vs + 1, ve - vs - 2);
+        buf[ve - vs - 2] = '\0';
+        return buf;
+    }
+    if (!(v = vet_jspan_string(p, vs, ve, &n)))
+        return NULL;
+    if (n >= cap) {
+        free(v);
+        return NULL;
+    }
+    memcpy(buf, v, n + 1);
+    free(v);
+    return buf;
 }
 
+/* Only the record Helm acts on gets here: its release value, read in place when it holds no
+ * escapes (base64 never does). */
 static int decode_item(vet_helm_release **out, void *ud)
 {
     list_ctx *c = ud;
-    return vet_helm_decode_object(out, c->item);
+    const char *p = c->item;
+    size_t vs = c->rel_s, ve = c->rel_e, n;
+    char *v;
+    int rc;
+    if (ve < vs + 2 || p[vs] != '"')
+        return vet_error_set(VET_EINPUT, "release record without data.release");
+    if (!memchr(p + vs, '\\', ve - vs))
+        return helm_decode_value(out, p + vs + 1, ve - vs - 2, c->driver == VET_HELM_SECRET,
+                                 c->helm);
+    if (!(v = vet_jspan_string(p, vs, ve, &n)))
+        return vet_error_set(VET_EINPUT, "data.release is not a JSON string");
+    rc = helm_decode_value(out, v, n, c->driver == VET_HELM_SECRET, c->helm);
+    free(v);
+    return rc;
 }
 
-static int on_item(void *ud, json_t *item)
+/* One record of a LIST page, read in place: only metadata, labels and type are looked at until
+ * the record turns out to be the one Helm acts on. */
+static int on_item(void *ud, const char *p, size_t len)
 {
     list_ctx *c = ud;
-    json_t *labels = json_object_get(json_object_get(item, "metadata"), "labels");
-    const char *rec = str_at(item, "metadata", "name"), *ns = str_at(item, "metadata", "namespace");
-    const char *ln = json_string_value(json_object_get(labels, c->helm == 2 ? "NAME" : "name"));
-    const char *ls = json_string_value(json_object_get(labels, c->helm == 2 ? "STATUS" : "status"));
-    const char *lv =
-        json_string_value(json_object_get(labels, c->helm == 2 ? "VERSION" : "version"));
-    const char *type = str_at(item, "type", NULL);
-    char *pname = NULL, status[32];
+    char rec_b[256], ns_b[256], ln_b[256], ls_b[64], lv_b[32], type_b[64], status[32];
+    const char *rec = NULL, *ns = NULL, *ln = NULL, *ls = NULL, *lv = NULL, *type = NULL;
+    const char *k_name = c->helm == 2 ? "NAME" : "name",
+               *k_status = c->helm == 2 ? "STATUS" : "status";
+    const char *k_version = c->helm == 2 ? "VERSION" : "version";
+    size_t it = 0, ks, ke, vs, ve;
+    char *pname = NULL;
     helm_record r;
-    int prev = 0, rc;
+    int prev = 0, rc, m;
+    c->item = p;
+    c->rel_s = c->rel_e = 0;
+    while ((m = vet_jspan_member(p, 0, len, &it, &ks, &ke, &vs, &ve)) > 0) {
+        if (vet_jspan_key_is(p, ks, ke, "type")) {
+            type = small_str(type_b, sizeof type_b, p, vs, ve);
+        } else if (vet_jspan_key_is(p, ks, ke, "data") && p[vs] == '{') {
+            size_t it2 = 0, k2s, k2e, v2s, v2e;
+            while (vet_jspan_member(p, vs, ve, &it2, &k2s, &k2e, &v2s, &v2e) > 0)
+                if (vet_jspan_key_is(p, k2s, k2e, "release")) {
+                    c->rel_s = v2s;
+                    c->rel_e = v2e;
+                }
+        } else if (vet_jspan_key_is(p, ks, ke, "metadata") && p[vs] == '{') {
+            size_t it2 = 0, k2s, k2e, v2s, v2e;
+            while (vet_jspan_member(p, vs, ve, &it2, &k2s, &k2e, &v2s, &v2e) > 0) {
+                if (vet_jspan_key_is(p, k2s, k2e, "name"))
+                    rec = small_str(rec_b, sizeof rec_b, p, v2s, v2e);
+                else if (vet_jspan_key_is(p, k2s, k2e, "namespace"))
+                    ns = small_str(ns_b, sizeof ns_b, p, v2s, v2e);
+                else if (vet_jspan_key_is(p, k2s, k2e, "labels") && p[v2s] == '{') {
+                    size_t it3 = 0, k3s, k3e, v3s, v3e;
+                    while (vet_jspan_member(p, v2s, v2e, &it3, &k3s, &k3e, &v3s, &v3e) > 0) {
+                        if (vet_jspan_key_is(p, k3s, k3e, k_name))
+                            ln = small_str(ln_b, sizeof ln_b, p, v3s, v3e);
+                        else if (vet_jspan_key_is(p, k3s, k3e, k_status))
+                            ls = small_str(ls_b, sizeof ls_b, p, v3s, v3e);
+                        else if (vet_jspan_key_is(p, k3s, k3e, k_version))
+                            lv = small_str(lv_b, sizeof lv_b, p, v3s, v3e);
+                    }
+                }
+            }
+        }
+    }
+    if (m < 0)
+        return vet_error_set(VET_EINPUT, "list item, byte %zu: malformed", it);
     if (!rec || !ns)
         return 0;
     if (c->driver == VET_HELM_SECRET && c->helm == 3 && type && strcmp(type, "helm.sh/release.v1"))
@@ -59,8 +130,8 @@ static int on_item(void *ud, json_t *item)
     r.revision = lv ? atoi(lv) : prev;
     /* Helm 2 labels are upper case with underscores: PENDING_UPGRADE */
     snprintf(status, sizeof status, "%s", ls ? ls : "unknown");
-    for (char *p = status; *p; p++)
-        *p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
+    for (char *q = status; *q; q++)
+        *q = *q == '_' ? '-' : (char)tolower((unsigned char)*q);
     if (c->helm == 2 && !strcmp(status, "deleted"))
         snprintf(status, sizeof status, "uninstalled");
     r.status = status;
@@ -68,7 +139,6 @@ static int on_item(void *ud, json_t *item)
         free(pname);
         return 0; /* not a record Helm itself would read */
     }
-    c->item = item;
     rc = helm_acc_add(c->acc, &r, decode_item, c);
     free(pname);
     return rc;
@@ -87,7 +157,7 @@ static int list_one(helm_acc *a, vet_k8s *k, int helm, vet_helm_driver driver, c
     path = ns ? vet_strdupf("/api/v1/namespaces/%s/%s", ns, res) : vet_strdupf("/api/v1/%s", res);
     if (!path)
         return vet_error_set(VET_ENOMEM, "out of memory");
-    rc = vet_k8s_list(k, path, helm == 2 ? "OWNER=TILLER" : "owner=helm", NULL, on_item, &c);
+    rc = vet_k8s_list_raw(k, path, helm == 2 ? "OWNER=TILLER" : "owner=helm", NULL, on_item, &c);
     free(path);
     if (rc == VET_ENOMEM)
         return rc;

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "buf.h"
+#include "jspan.h"
 #include "error.h"
 #include "kubevet/helm.h"
 #include "kubevet/kubeconfig.h"
@@ -138,28 +139,92 @@ static char *dupn(const char *s, size_t n)
     return p;
 }
 
-static char *jstr(const json_t *o, const char *k)
+/* The string at [vs, ve), or "" when the value is not a string (Helm's Go structs read a wrong
+ * type as an error; for a scan, an empty field is the safe reading). NULL: out of memory. */
+static char *sstr(const char *p, size_t vs, size_t ve, size_t *n)
 {
-    json_t *v = json_object_get(o, k);
-    if (json_is_string(v))
-        return dupn(json_string_value(v), json_string_length(v));
+    char *v;
+    if (ve > vs && p[vs] == '"' && (v = vet_jspan_string(p, vs, ve, n)))
+        return v;
+    if (n)
+        *n = 0;
     return strdup("");
 }
 
+typedef struct {
+    const char *p;
+    size_t bad; /* offset of the first malformed byte */
+} jdoc;
+
+/* name, path and manifest of one hook object. */
+static int v3_hook(vet_helm_hook *h, jdoc *d, size_t os, size_t oe)
+{
+    size_t it = 0, ks, ke, vs, ve;
+    int m;
+    while ((m = vet_jspan_member(d->p, os, oe, &it, &ks, &ke, &vs, &ve)) > 0) {
+        char **dst = vet_jspan_key_is(d->p, ks, ke, "name")       ? &h->name
+                     : vet_jspan_key_is(d->p, ks, ke, "path")     ? &h->path
+                     : vet_jspan_key_is(d->p, ks, ke, "manifest") ? &h->manifest
+                                                                  : NULL;
+        if (!dst)
+            continue;
+        free(*dst);
+        if (!(*dst = sstr(d->p, vs, ve, NULL)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+    }
+    if (m < 0)
+        return vet_error_set(VET_EINPUT, "helm 3 release JSON, byte %zu: malformed", it);
+    if ((!h->name && !(h->name = strdup(""))) || (!h->path && !(h->path = strdup(""))) ||
+        (!h->manifest && !(h->manifest = strdup(""))))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int v3_hooks(vet_helm_release *r, jdoc *d, size_t as, size_t ae)
+{
+    size_t n = 0, i = vet_jspan_ws(d->p, as + 1, ae), k = 0;
+    int rc;
+    if (d->p[as] != '[')
+        return 0; /* not a list: no hooks */
+    /* count first: one allocation */
+    for (size_t j = i; j < ae - 1;) {
+        size_t e = vet_jspan_skip(d->p, j, ae, &d->bad);
+        if (!e)
+            return vet_error_set(VET_EINPUT, "helm 3 release JSON, byte %zu: malformed", d->bad);
+        n++;
+        j = vet_jspan_ws(d->p, e, ae);
+        if (j < ae - 1 && d->p[j] == ',')
+            j = vet_jspan_ws(d->p, j + 1, ae);
+    }
+    if (!n)
+        return 0;
+    if (!(r->hooks = calloc(n, sizeof *r->hooks)))
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    for (size_t j = i; k < n; k++) {
+        size_t e = vet_jspan_skip(d->p, j, ae, &d->bad);
+        vet_helm_hook *h = &r->hooks[r->nhooks++];
+        if (d->p[j] != '{')
+            return vet_error_set(VET_EINPUT, "helm 3 release JSON: hooks[%zu] is not an object", k);
+        if ((rc = v3_hook(h, d, j, e)))
+            return rc;
+        j = vet_jspan_ws(d->p, e, ae);
+        if (j < ae - 1 && d->p[j] == ',')
+            j = vet_jspan_ws(d->p, j + 1, ae);
+    }
+    return 0;
+}
+
+/* Read in place (jspan): a release is mostly its manifest and, in real clusters, its chart's
+ * files; only the fields scanned are copied. */
 int vet_helm_decode_v3(vet_helm_release **out, const unsigned char *data, size_t len)
 {
-    json_error_t je;
-    json_t *root = NULL, *info, *hooks;
+    jdoc d = {(const char *)data, 0};
     vet_helm_release *r = NULL;
-    int rc = 0;
+    size_t os = vet_jspan_ws(d.p, 0, len), oe = len, it = 0, ks, ke, vs, ve;
+    int rc = 0, m = 0;
     *out = NULL;
-    root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        rc = vet_error_set(VET_EINPUT, "helm 3 release JSON, byte %d: %s", je.position, je.text);
-        goto done;
-    }
-    if (!json_is_object(root)) {
-        rc = vet_error_set(VET_EINPUT, "helm 3 release JSON, byte 0: not an object");
+    if (os >= len || d.p[os] != '{') {
+        rc = vet_error_set(VET_EINPUT, "helm 3 release JSON, byte %zu: not an object", os);
         goto done;
     }
     if (!(r = calloc(1, sizeof *r))) {
@@ -167,47 +232,63 @@ int vet_helm_decode_v3(vet_helm_release **out, const unsigned char *data, size_t
         goto done;
     }
     r->helm = 3;
-    info = json_object_get(root, "info");
-    r->name = jstr(root, "name");
-    r->namespace = jstr(root, "namespace");
-    r->manifest = jstr(root, "manifest");
-    r->status = json_is_object(info) ? jstr(info, "status") : strdup("");
-    r->description = json_is_object(info) ? jstr(info, "description") : strdup("");
-    if (json_is_integer(json_object_get(root, "version")))
-        r->revision = (int)json_integer_value(json_object_get(root, "version"));
-    if (!r->name || !r->namespace || !r->manifest || !r->status || !r->description) {
+    while (!rc && (m = vet_jspan_member(d.p, os, oe, &it, &ks, &ke, &vs, &ve)) > 0) {
+        char **dst = NULL;
+        size_t *dlen = NULL;
+        if (vet_jspan_key_is(d.p, ks, ke, "name")) {
+            dst = &r->name;
+        } else if (vet_jspan_key_is(d.p, ks, ke, "namespace")) {
+            dst = &r->namespace;
+        } else if (vet_jspan_key_is(d.p, ks, ke, "manifest")) {
+            dst = &r->manifest;
+            dlen = &r->manifest_len;
+        } else if (vet_jspan_key_is(d.p, ks, ke, "version")) {
+            long v = 0;
+            for (size_t i = vs; i < ve && d.p[i] >= '0' && d.p[i] <= '9' && v < 100000000; i++)
+                v = v * 10 + (d.p[i] - '0');
+            r->revision = (int)v;
+        } else if (vet_jspan_key_is(d.p, ks, ke, "info") && d.p[vs] == '{') {
+            size_t it2 = 0, k2s, k2e, v2s, v2e;
+            int m2;
+            while ((m2 = vet_jspan_member(d.p, vs, ve, &it2, &k2s, &k2e, &v2s, &v2e)) > 0) {
+                char **f = vet_jspan_key_is(d.p, k2s, k2e, "status")        ? &r->status
+                           : vet_jspan_key_is(d.p, k2s, k2e, "description") ? &r->description
+                                                                            : NULL;
+                if (f) {
+                    free(*f);
+                    if (!(*f = sstr(d.p, v2s, v2e, NULL)))
+                        rc = vet_error_set(VET_ENOMEM, "out of memory");
+                }
+            }
+        } else if (vet_jspan_key_is(d.p, ks, ke, "hooks") && !r->hooks) {
+            rc = v3_hooks(r, &d, vs, ve);
+        }
+        if (dst) {
+            free(*dst);
+            if (!(*dst = sstr(d.p, vs, ve, dlen)))
+                rc = vet_error_set(VET_ENOMEM, "out of memory");
+        }
+    }
+    if (rc)
+        goto done;
+    /* the walk over every member checked the object; nothing may follow it */
+    if (m < 0 || vet_jspan_ws(d.p, it, len) != len) {
+        rc = vet_error_set(VET_EINPUT, "helm 3 release JSON, byte %zu: malformed",
+                           m < 0 ? it : vet_jspan_ws(d.p, it, len));
+        goto done;
+    }
+    if ((!r->name && !(r->name = strdup(""))) || (!r->namespace && !(r->namespace = strdup(""))) ||
+        (!r->manifest && !(r->manifest = strdup(""))) ||
+        (!r->status && !(r->status = strdup(""))) ||
+        (!r->description && !(r->description = strdup("")))) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
+    /* a manifest holding \u0000 is cut there, as every C string reader would */
     r->manifest_len = strlen(r->manifest);
-    hooks = json_object_get(root, "hooks");
-    if (json_is_array(hooks) && json_array_size(hooks)) {
-        size_t n = json_array_size(hooks);
-        if (!(r->hooks = calloc(n, sizeof *r->hooks))) {
-            rc = vet_error_set(VET_ENOMEM, "out of memory");
-            goto done;
-        }
-        for (size_t i = 0; i < n; i++) {
-            json_t *h = json_array_get(hooks, i);
-            vet_helm_hook *d = &r->hooks[r->nhooks++];
-            if (!json_is_object(h)) {
-                rc = vet_error_set(VET_EINPUT, "helm 3 release JSON: hooks[%zu] is not an object",
-                                   i);
-                goto done;
-            }
-            d->name = jstr(h, "name");
-            d->path = jstr(h, "path");
-            d->manifest = jstr(h, "manifest");
-            if (!d->name || !d->path || !d->manifest) {
-                rc = vet_error_set(VET_ENOMEM, "out of memory");
-                goto done;
-            }
-        }
-    }
     *out = r;
     r = NULL;
 done:
-    json_decref(root);
     vet_helm_release_free(r);
     return rc;
 }
@@ -370,6 +451,28 @@ static const char *label(const json_t *obj, const char *k)
     return json_is_string(l) ? json_string_value(l) : NULL;
 }
 
+int helm_decode_value(vet_helm_release **out, const char *val, size_t n, int secret, int helm)
+{
+    unsigned char *body = NULL;
+    size_t blen = 0;
+    vet_blob once = {NULL, 0};
+    int rc;
+    *out = NULL;
+    if (secret) {
+        if ((rc = vet_base64_decode(&once, val, n)))
+            return rc;
+        rc = vet_helm_unpack(&body, &blen, (const char *)once.data, once.len, 0);
+        free(once.data);
+    } else {
+        rc = vet_helm_unpack(&body, &blen, val, n, 0);
+    }
+    if (rc)
+        return rc;
+    rc = helm == 2 ? vet_helm_decode_v2(out, body, blen) : vet_helm_decode_v3(out, body, blen);
+    free(body);
+    return rc;
+}
+
 int vet_helm_decode_object(vet_helm_release **out, const json_t *obj)
 {
     const char *owner = label(obj, "owner"), *tiller = label(obj, "OWNER");
@@ -377,26 +480,11 @@ int vet_helm_decode_object(vet_helm_release **out, const json_t *obj)
     json_t *rel = json_object_get(json_object_get(obj, "data"), "release");
     int v2 = tiller && !strcmp(tiller, "TILLER");
     int secret = json_object_get(obj, "type") != NULL || (kind && !strcmp(kind, "Secret"));
-    unsigned char *body = NULL;
-    size_t blen = 0;
-    vet_blob once = {NULL, 0};
-    int rc;
     *out = NULL;
     if (!v2 && !(owner && !strcmp(owner, "helm")))
         return vet_error_set(VET_ENOTFOUND, "not a Helm release record");
     if (!json_is_string(rel))
         return vet_error_set(VET_EINPUT, "release record without data.release");
-    if (secret) {
-        if ((rc = vet_base64_decode(&once, json_string_value(rel), json_string_length(rel))))
-            return rc;
-        rc = vet_helm_unpack(&body, &blen, (const char *)once.data, once.len, 0);
-        free(once.data);
-    } else {
-        rc = vet_helm_unpack(&body, &blen, json_string_value(rel), json_string_length(rel), 0);
-    }
-    if (rc)
-        return rc;
-    rc = v2 ? vet_helm_decode_v2(out, body, blen) : vet_helm_decode_v3(out, body, blen);
-    free(body);
-    return rc;
+    return helm_decode_value(out, json_string_value(rel), json_string_length(rel), secret,
+                             v2 ? 2 : 3);
 }

@@ -83,74 +83,66 @@ static int put_int(vet_buf *b, uint32_t field, uint64_t v)
     return rc ? rc : put_varint(b, v);
 }
 
-/* Copy message b to out, replacing or adding: field `f_str` with a string (NULL: keep) and field
- * `f_int` with a varint (-1: keep). Other fields are copied byte for byte. */
-static int rewrite_simple(vet_buf *out, pb b, uint32_t f_str, const char *s, uint32_t f_int,
-                          long long iv)
+/* One field a rewrite sets. Strings and varints replace the field's first occurrence (later
+ * ones are dropped) or are added at the end of the message when it has none; an empty string or a
+ * zero varint is proto3's default: written as nothing. A message field has its own edits applied
+ * inside it (added, built from them, when absent); with `each` > 0 the field repeats and the n-th
+ * occurrence gets the n-th set of `nsub` edits (occurrences past `each` are copied, none added). */
+typedef struct pb_edit {
+    uint32_t field;
+    enum { PB_STR, PB_INT, PB_MSG } kind;
+    const char *s;
+    uint64_t v;
+    struct pb_edit *sub;
+    size_t nsub, each;
+    size_t seen; /* occurrences met so far */
+} pb_edit;
+
+static int put_edit(vet_buf *out, pb_edit *e, pb b);
+
+/* Copy message b to out with the edits applied; every other field is copied byte for byte. */
+static int rewrite(vet_buf *out, pb b, pb_edit *e, size_t n)
 {
-    int rc, seen_s = 0, seen_i = 0;
+    int rc;
     while (b.p < b.end) {
         const unsigned char *start = b.p, *v;
         uint32_t f;
-        size_t n;
+        size_t vn;
         uint64_t num;
-        if ((rc = helm_pb_next(&b, &f, &v, &n, &num)))
+        pb_edit *x = NULL;
+        if ((rc = helm_pb_next(&b, &f, &v, &vn, &num)))
             return rc;
-        if (s && f == f_str && v) {
-            if (!seen_s && (rc = put_bytes(out, f, s, strlen(s))))
-                return rc;
-            seen_s = 1;
-        } else if (iv >= 0 && f == f_int && !v) {
-            if (!seen_i && iv && (rc = put_int(out, f, (uint64_t)iv)))
-                return rc;
-            seen_i = 1;
-        } else if ((rc = vet_buf_put(out, start, (size_t)(b.p - start)))) {
-            return rc;
+        for (size_t i = 0; i < n && !x; i++)
+            if (e[i].field == f && (e[i].kind == PB_INT) == !v)
+                x = &e[i];
+        if (!x || (x->each && x->seen >= x->each)) {
+            rc = vet_buf_put(out, start, (size_t)(b.p - start));
+        } else {
+            rc = x->seen && !x->each ? 0 : put_edit(out, x, helm_pb_sub(&b, v, vn));
+            x->seen++;
         }
+        if (rc)
+            return rc;
     }
-    if (s && !seen_s && *s && (rc = put_bytes(out, f_str, s, strlen(s))))
-        return rc;
-    if (iv > 0 && !seen_i && (rc = put_int(out, f_int, (uint64_t)iv)))
-        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (!e[i].seen && !e[i].each && (rc = put_edit(out, &e[i], helm_pb_sub(&b, b.end, 0))))
+            return rc;
     return 0;
 }
 
-/* info (Release field 2): status{code=1} and description=5. */
-static int rewrite_info(vet_buf *out, pb b, int code, const char *desc)
+/* The edit's field, written; a message from `old` (empty when the field was absent). */
+static int put_edit(vet_buf *out, pb_edit *e, pb old)
 {
-    int rc, seen = 0;
     vet_buf sub = VET_BUF_INIT;
-    vet_buf info = VET_BUF_INIT;
-    while (b.p < b.end) {
-        const unsigned char *start = b.p, *v;
-        uint32_t f;
-        size_t n;
-        uint64_t num;
-        if ((rc = helm_pb_next(&b, &f, &v, &n, &num)))
-            goto done;
-        if (f == 1 && v) {
-            vet_buf_clear(&sub);
-            if ((rc = rewrite_simple(&sub, helm_pb_sub(&b, v, n), 0, NULL, 1, code)) ||
-                (rc = put_bytes(&info, 1, sub.ptr ? sub.ptr : "", sub.size)))
-                goto done;
-            seen = 1;
-        } else if (!(f == 5 && v && desc) &&
-                   (rc = vet_buf_put(&info, start, (size_t)(b.p - start)))) {
-            goto done;
-        }
-    }
-    if (!seen) {
-        vet_buf_clear(&sub);
-        if ((rc = put_int(&sub, 1, (uint64_t)code)) ||
-            (rc = put_bytes(&info, 1, sub.ptr, sub.size)))
-            goto done;
-    }
-    if (desc && *desc && (rc = put_bytes(&info, 5, desc, strlen(desc))))
-        goto done;
-    rc = put_bytes(out, 2, info.ptr ? info.ptr : "", info.size);
-done:
+    int rc;
+    if (e->kind == PB_STR)
+        return *e->s ? put_bytes(out, e->field, e->s, strlen(e->s)) : 0;
+    if (e->kind == PB_INT)
+        return e->v ? put_int(out, e->field, e->v) : 0;
+    rc = rewrite(&sub, old, e->sub + (e->each ? e->seen * e->nsub : 0), e->nsub);
+    if (!rc)
+        rc = put_bytes(out, e->field, sub.ptr ? sub.ptr : "", sub.size);
     vet_buf_free(&sub);
-    vet_buf_free(&info);
     return rc;
 }
 
@@ -158,45 +150,29 @@ int helm_v2_rewrite(vet_buf *out, const unsigned char *data, size_t len, const c
                     const char *const *hooks, size_t nhooks, int version, int code,
                     const char *desc)
 {
+    /* hapi.release.Release: info=2 {status=1 {code=1}, description=5}, manifest=5, hooks=6
+     * (repeated; Hook.manifest=4), version=7 */
+    pb_edit status[] = {{1, PB_INT, NULL, (uint64_t)code, NULL, 0, 0, 0}};
+    pb_edit info[] = {{1, PB_MSG, NULL, 0, status, 1, 0, 0}, {5, PB_STR, desc, 0, NULL, 0, 0, 0}};
+    pb_edit top[4], *hk = NULL;
+    size_t n = 0;
     pb b;
-    size_t hi = 0;
-    int rc, seen_info = 0, seen_manifest = 0, seen_version = 0;
+    int rc;
     b.p = b.start = data;
     b.end = data + len;
-    while (b.p < b.end) {
-        const unsigned char *start = b.p, *v;
-        uint32_t f;
-        size_t n;
-        uint64_t num;
-        if ((rc = helm_pb_next(&b, &f, &v, &n, &num)))
-            return rc;
-        if (f == 2 && v) {
-            rc = rewrite_info(out, helm_pb_sub(&b, v, n), code, desc);
-            seen_info = 1;
-        } else if (f == 5 && v && manifest) {
-            rc = seen_manifest ? 0 : put_bytes(out, 5, manifest, strlen(manifest));
-            seen_manifest = 1;
-        } else if (f == 6 && v && hooks && hi < nhooks) {
-            vet_buf h = VET_BUF_INIT;
-            rc = rewrite_simple(&h, helm_pb_sub(&b, v, n), 4, hooks[hi++], 0, -1);
-            if (!rc)
-                rc = put_bytes(out, 6, h.ptr ? h.ptr : "", h.size);
-            vet_buf_free(&h);
-        } else if (f == 7 && !v && version > 0) {
-            rc = seen_version ? 0 : put_int(out, 7, (uint64_t)version);
-            seen_version = 1;
-        } else {
-            rc = vet_buf_put(out, start, (size_t)(b.p - start));
-        }
-        if (rc)
-            return rc;
+    top[n++] = (pb_edit){2, PB_MSG, NULL, 0, info, desc ? 2 : 1, 0, 0};
+    if (manifest)
+        top[n++] = (pb_edit){5, PB_STR, manifest, 0, NULL, 0, 0, 0};
+    if (hooks && nhooks) {
+        if (!(hk = calloc(nhooks, sizeof *hk)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        for (size_t i = 0; i < nhooks; i++)
+            hk[i] = (pb_edit){4, PB_STR, hooks[i], 0, NULL, 0, 0, 0};
+        top[n++] = (pb_edit){6, PB_MSG, NULL, 0, hk, 1, nhooks, 0};
     }
-    if (!seen_info && (rc = rewrite_info(out, helm_pb_sub(&b, b.end, 0), code, desc)))
-        return rc;
-    if (manifest && !seen_manifest && *manifest &&
-        (rc = put_bytes(out, 5, manifest, strlen(manifest))))
-        return rc;
-    if (version > 0 && !seen_version && (rc = put_int(out, 7, (uint64_t)version)))
-        return rc;
-    return 0;
+    if (version > 0)
+        top[n++] = (pb_edit){7, PB_INT, NULL, (uint64_t)version, NULL, 0, 0, 0};
+    rc = rewrite(out, b, top, n);
+    free(hk);
+    return rc;
 }

@@ -18,6 +18,10 @@ int helm_pb_next(pb *b, uint32_t *field, const unsigned char **val, size_t *vlen
 pb helm_pb_sub(const pb *parent, const unsigned char *v, size_t n);
 
 #include "buf.h"
+#include "kubevet/helm.h"
+/* A record's data.release value (the Secret's API base64 still on when secret) unpacked and
+ * decoded as a Helm 2 or 3 release. */
+int helm_decode_value(vet_helm_release **out, const char *val, size_t n, int secret, int helm);
 /* gzip (zlib, gzip framing) of data. */
 int helm_gzip(unsigned char **out, size_t *len, const void *data, size_t n);
 /* base64(gzip(body)). */

@@ -20,6 +20,7 @@
 #include "kubevet/kubeconfig.h"
 #include "kubevet/manifest.h"
 #include "kubevet/pki.h"
+#include "kubevet/plan.h"
 
 void vet_helm_map_free(vet_helm_map *m)
 {
@@ -35,8 +36,6 @@ void vet_helm_map_free(vet_helm_map *m)
     json_decref(m->originals);
     json_decref(m->create);
     json_decref(m->supersede);
-    free(m->path_create);
-    free(m->path_n);
     free(m);
 }
 
@@ -121,15 +120,80 @@ static int list_release(vet_helm_map *m, vet_k8s *c, const vet_helm_map_opts *o)
                          o->release, o->ns, tns);
 }
 
-static int convert_text(vet_helm_map *m, char **out, const char *text, const char *name,
+typedef struct {
+    vet_k8s *c;
+    const char *ns; /* the release's namespace: where objects without one go */
+} live_ctx;
+
+/* The selector of the live workload: the old API defaulted a missing selector to the template
+ * labels when the object was created, and a later upgrade may have added labels to the template
+ * (the selector stays as it was). apps/v1 makes it immutable, so the new revision must carry the
+ * live one. The object is read at the group the manifest names and at apps/v1 (the API server
+ * serves it at both while both exist; the old one may be gone). */
+static int live_selector(void *arg, const char *api_version, const char *kind, const char *ns,
+                         const char *name, vet_strv *labels)
+{
+    live_ctx *lc = arg;
+    const char *groups[] = {api_version, "apps/v1"};
+    char res[64];
+    json_t *obj = NULL, *sel, *ml, *v;
+    const char *k;
+    int rc = VET_ENOTFOUND;
+    size_t n = strlen(kind);
+    if (!lc || !lc->c || n + 2 > sizeof res)
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        res[i] = (char)((kind[i] >= 'A' && kind[i] <= 'Z') ? kind[i] - 'A' + 'a' : kind[i]);
+    strcat(res, "s"); /* deployments, daemonsets, statefulsets, replicasets */
+    for (size_t i = 0; i < 2 && rc == VET_ENOTFOUND; i++) {
+        char *path;
+        if (i && !strcmp(api_version, groups[1]))
+            break;
+        if (!(path = vet_strdupf("/apis/%s/namespaces/%s/%s/%s", groups[i], ns ? ns : lc->ns, res,
+                                 name)))
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        rc = vet_k8s_get(&obj, lc->c, path);
+        free(path);
+    }
+    if (rc == VET_ENOTFOUND) {
+        vet_error_clear();
+        return 0;
+    }
+    if (rc)
+        return rc;
+    sel = json_object_get(json_object_get(obj, "spec"), "selector");
+    ml = json_object_get(sel, "matchLabels");
+    if (json_array_size(json_object_get(sel, "matchExpressions")) || !json_object_size(ml)) {
+        json_decref(obj);
+        return vet_error_set(VET_EINPUT,
+                             "its spec.selector has %s: write it into the manifest "
+                             "by hand",
+                             json_object_size(ml) ? "matchExpressions" : "no matchLabels");
+    }
+    json_object_foreach(ml, k, v)
+    {
+        if (vet_strv_push(labels, k) ||
+            vet_strv_push(labels, json_is_string(v) ? json_string_value(v) : "")) {
+            json_decref(obj);
+            return vet_error_set(VET_ENOMEM, "out of memory");
+        }
+    }
+    json_decref(obj);
+    return 1;
+}
+
+static int convert_text(vet_helm_map *m, vet_k8s *c, char **out, const char *text, const char *name,
                         const vet_helm_map_opts *o)
 {
     vet_convert_result *res = NULL;
     vet_convert_opts co;
+    live_ctx lc = {c, m->ns};
     int rc;
     memset(&co, 0, sizeof co);
     co.target = o->target;
     co.catalog = o->catalog;
+    co.live_selector = live_selector;
+    co.live_arg = &lc;
     if ((rc =
              vet_manifest_convert_opts(&res, (const unsigned char *)text, strlen(text), &co, name)))
         return rc;
@@ -201,6 +265,73 @@ static json_t *new_record(const vet_helm_map *m, const json_t *like, const void 
     return o;
 }
 
+/* A deployed record rewritten as superseded (body and status label), at its resourceVersion. */
+static int superseded(json_t **out, const vet_helm_map *m, const json_t *rec)
+{
+    int secret = m->driver == VET_HELM_SECRET;
+    unsigned char *body = NULL;
+    size_t blen = 0;
+    json_t *o = NULL, *root = NULL, *val = NULL, *md;
+    char *text = NULL;
+    vet_buf enc = VET_BUF_INIT;
+    json_error_t je;
+    int rc;
+    *out = NULL;
+    if ((rc = unpack_object(&body, &blen, rec, secret)))
+        goto done;
+    if (m->helm == 3) {
+        if (!(root = json_loadb((const char *)body, blen, 0, &je)) ||
+            !json_is_object(json_object_get(root, "info"))) {
+            rc = vet_error_set(
+                VET_EINPUT, "release %s: record %s: %s", m->release,
+                json_string_value(json_object_get(json_object_get(rec, "metadata"), "name")),
+                root ? "no info" : je.text);
+            goto done;
+        }
+        json_object_set_new(json_object_get(root, "info"), "status", json_string("superseded"));
+        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        val = text ? release_value(text, strlen(text), secret) : NULL;
+    } else {
+        if ((rc = helm_v2_rewrite(&enc, body, blen, NULL, NULL, 0, 0, 3, NULL)))
+            goto done;
+        val = release_value(enc.ptr ? enc.ptr : "", enc.size, secret);
+    }
+    if (!val || !(o = json_deep_copy(rec))) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    json_object_set(json_object_get(o, "data"), "release", val);
+    md = json_object_get(o, "metadata");
+    json_object_set_new(json_object_get(md, "labels"), m->helm == 2 ? "STATUS" : "status",
+                        json_string(m->helm == 2 ? "SUPERSEDED" : "superseded"));
+    json_object_del(md, "managedFields");
+    *out = o;
+    o = NULL;
+done:
+    json_decref(o);
+    json_decref(root);
+    json_decref(val);
+    free(text);
+    free(body);
+    vet_buf_free(&enc);
+    return rc;
+}
+
+static int add_superseded(vet_helm_map *m, const json_t *rec)
+{
+    json_t *sup = NULL;
+    int rc = superseded(&sup, m, rec);
+    if (!rc && json_array_append_new(m->supersede, sup))
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+    return rc;
+}
+
+static int rev_of(const vet_helm_map *m, const json_t *rec)
+{
+    const char *vs = label_of(rec, m->helm == 2 ? "VERSION" : "version");
+    return vs ? atoi(vs) : 0;
+}
+
 int vet_helm_map_prepare(vet_helm_map **out, vet_k8s *c, const vet_helm_map_opts *o)
 {
     vet_helm_map *m = calloc(1, sizeof *m);
@@ -213,7 +344,8 @@ int vet_helm_map_prepare(vet_helm_map **out, vet_k8s *c, const vet_helm_map_opts
     int rc = 0, latest = 0;
     int64_t now = (int64_t)time(NULL);
     *out = NULL;
-    if (!m || !(m->originals = json_array()) || !(m->release = strdup(o->release))) {
+    if (!m || !(m->originals = json_array()) || !(m->supersede = json_array()) ||
+        !(m->release = strdup(o->release))) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
@@ -248,7 +380,7 @@ int vet_helm_map_prepare(vet_helm_map **out, vet_k8s *c, const vet_helm_map_opts
                            o->release, m->ns, o->ns);
         goto done;
     }
-    if ((rc = convert_text(m, &new_manifest, d->manifest, "manifest", o)))
+    if ((rc = convert_text(m, c, &new_manifest, d->manifest, "manifest", o)))
         goto done;
     vet_buf_puts(&before, d->manifest);
     vet_buf_puts(&after, new_manifest);
@@ -258,7 +390,7 @@ int vet_helm_map_prepare(vet_helm_map **out, vet_k8s *c, const vet_helm_map_opts
     }
     for (size_t i = 0; i < d->nhooks; i++) {
         char *nm = vet_strdupf("hook %s", *d->hooks[i].path ? d->hooks[i].path : d->hooks[i].name);
-        rc = nm ? convert_text(m, &new_hooks[i], d->hooks[i].manifest, nm, o)
+        rc = nm ? convert_text(m, c, &new_hooks[i], d->hooks[i].manifest, nm, o)
                 : vet_error_set(VET_ENOMEM, "out of memory");
         if (!rc) {
             vet_buf_printf(&before, "\n# %s\n%s", nm, d->hooks[i].manifest);
@@ -297,50 +429,27 @@ int vet_helm_map_prepare(vet_helm_map **out, vet_k8s *c, const vet_helm_map_opts
             m->create = text ? new_record(m, rec_n, text, strlen(text), m->to_rev, now) : NULL;
             free(text);
         }
-        /* N superseded */
-        json_decref(root);
-        root = json_loadb((const char *)body, blen, 0, &je);
-        if (root && json_is_object(json_object_get(root, "info"))) {
-            char *text;
-            json_object_set_new(json_object_get(root, "info"), "status", json_string("superseded"));
-            text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            m->supersede = json_deep_copy(rec_n);
-            if (text && m->supersede)
-                json_object_set_new(
-                    json_object_get(m->supersede, "data"), "release",
-                    release_value(text, strlen(text), m->driver == VET_HELM_SECRET));
-            free(text);
-        }
     } else {
         if ((rc = helm_v2_rewrite(&enc, body, blen, new_manifest, (const char *const *)new_hooks,
                                   d->nhooks, m->to_rev, 1, VET_HELM_MAP_DESCRIPTION)))
             goto done;
         m->create = new_record(m, rec_n, enc.ptr ? enc.ptr : "", enc.size, m->to_rev, now);
-        vet_buf_clear(&enc);
-        if ((rc = helm_v2_rewrite(&enc, body, blen, NULL, NULL, 0, 0, 3, NULL)))
-            goto done;
-        if ((m->supersede = json_deep_copy(rec_n)))
-            json_object_set_new(
-                json_object_get(m->supersede, "data"), "release",
-                release_value(enc.ptr ? enc.ptr : "", enc.size, m->driver == VET_HELM_SECRET));
     }
-    if (!m->create || !m->supersede) {
+    if (!m->create) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
+    /* N, then every older revision also marked deployed: Helm expects one deployed revision,
+     * and after the map that is N+1 */
+    if ((rc = add_superseded(m, rec_n)))
+        goto done;
+    json_array_foreach(m->originals, idx, item)
     {
-        json_t *md = json_object_get(m->supersede, "metadata");
-        json_object_set_new(json_object_get(md, "labels"), m->helm == 2 ? "STATUS" : "status",
-                            json_string(m->helm == 2 ? "SUPERSEDED" : "superseded"));
-        json_object_del(md, "managedFields");
-        m->path_create =
-            vet_strdupf("/api/v1/namespaces/%s/%s", m->storage_ns, resource(m->driver));
-        m->path_n = vet_strdupf("/api/v1/namespaces/%s/%s/%s", m->storage_ns, resource(m->driver),
-                                json_string_value(json_object_get(md, "name")));
-        if (!m->path_create || !m->path_n) {
-            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        const char *st = label_of(item, m->helm == 2 ? "STATUS" : "status");
+        if (item == rec_n || !st || strcasecmp(st, "deployed"))
+            continue;
+        if ((rc = add_superseded(m, item)))
             goto done;
-        }
     }
 ready:
     *out = m;
@@ -361,100 +470,146 @@ done:
     return rc;
 }
 
-static int write_backup(const vet_helm_map *m, const char *path)
+static char *backup_text(const vet_helm_map *m)
 {
     json_t *o = json_pack("{s:s,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:O}", "kind", "KubevetHelmBackup",
                           "version", 1, "helm", m->helm, "release", m->release, "namespace", m->ns,
                           "storage_namespace", m->storage_ns, "resource", resource(m->driver),
                           "revision", m->from_rev, "records", m->originals);
     char *text = o ? json_dumps(o, JSON_INDENT(1) | JSON_PRESERVE_ORDER) : NULL;
-    int rc;
     json_decref(o);
-    if (!text)
-        return vet_error_set(VET_ENOMEM, "out of memory");
-    /* Secrets inside: owner-only, like a private key */
-    rc = vet_atomic_write_file(path, text, strlen(text), 0600, 0, NULL);
+    return text;
+}
+
+static const char *name_of(const json_t *obj)
+{
+    return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+}
+
+int vet_helm_map_plan(vet_plan **out, const vet_helm_map *m, const char *backup_path)
+{
+    const char *kind = m->driver == VET_HELM_SECRET ? "Secret" : "ConfigMap";
+    char *dir = NULL, *text = NULL, *body = NULL, *why = NULL, *summary = NULL;
+    const char *slash = strrchr(backup_path, '/'), *base = slash ? slash + 1 : backup_path;
+    vet_plan *p = NULL;
+    size_t i;
+    json_t *rec;
+    int rc;
+    *out = NULL;
+    if (!m->create || m->blocked)
+        return vet_error_set(VET_EUSAGE, "release %s: nothing to map", m->release);
+    dir = slash ? (slash == backup_path
+                       ? strdup("/")
+                       : vet_strdupf("%.*s", (int)(slash - backup_path), backup_path))
+                : strdup(".");
+    if (!dir || !*base) {
+        rc = dir ? vet_error_set(VET_EUSAGE, "%s: the backup names no file", backup_path)
+                 : vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = vet_plan_new(&p, dir, "helm map", ".")))
+        goto done;
+    /* 1. the records as they are, before anything changes: helm restore's input */
+    text = backup_text(m);
+    summary = vet_strdupf("every record of release %s (%zu %s%s), for kubevet helm restore",
+                          m->release, json_array_size(m->originals),
+                          m->driver == VET_HELM_SECRET ? "Secret" : "ConfigMap",
+                          json_array_size(m->originals) == 1 ? "" : "s");
+    why = vet_strdupf("save the records first (they hold Secrets: 0600)");
+    if (!text || !summary || !why) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = vet_plan_add_write(p, base, text, strlen(text), 0600,
+                                 VET_WRITE_SECRET | VET_WRITE_KEEP, summary, NULL, NULL, why)))
+        goto done;
+    /* 2. N+1, read back and decoded by the verify hook before anything else changes */
+    free(why);
+    why = vet_strdupf("revision %d, deployed, \"%s\"; read back and decoded before going on",
+                      m->to_rev, VET_HELM_MAP_DESCRIPTION);
+    body = json_dumps(m->create, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!why || !body) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = vet_plan_add_api_create(p, kind, m->storage_ns, name_of(m->create), body, NULL, NULL,
+                                      why)) ||
+        (rc = vet_plan_set_diff(p, "manifest", m->old_text, m->new_text)))
+        goto done;
+    /* 3. N superseded (and older revisions wrongly left deployed) at their resourceVersions */
+    json_array_foreach(m->supersede, i, rec)
+    {
+        free(body);
+        free(why);
+        why = i ? vet_strdupf("revision %d is marked deployed too (several are): superseded",
+                              rev_of(m, rec))
+                : vet_strdupf("revision %d: superseded by %d", m->from_rev, m->to_rev);
+        body = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!why || !body) {
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = vet_plan_add_api_update(p, kind, m->storage_ns, name_of(rec),
+                                          json_string_value(json_object_get(
+                                              json_object_get(rec, "metadata"), "resourceVersion")),
+                                          body, NULL, NULL, NULL, why)))
+            goto done;
+    }
+    *out = p;
+    p = NULL;
+done:
+    vet_plan_free(p);
+    free(dir);
     free(text);
+    free(body);
+    free(why);
+    free(summary);
     return rc;
 }
 
-static char *child_path(const vet_helm_map *m, const json_t *obj)
-{
-    return vet_strdupf(
-        "%s/%s", m->path_create,
-        json_string_value(json_object_get(json_object_get(obj, "metadata"), "name")));
-}
+typedef struct {
+    vet_k8s *c;
+    const vet_helm_map *m;
+} verify_ctx;
 
-/* Undo the create; the message keeps the first error and says what happened to N+1. */
-static int undo_create(const vet_helm_map *m, vet_k8s *c, const char *p_new, int rc)
+/* After the create: the stored record must decode as revision N+1, deployed, before any other
+ * record changes (a record Helm cannot read would leave the release without a usable one). */
+static int verify_created(const vet_plan *p, size_t step, void *arg)
 {
-    char *first = strdup(vet_error_last());
-    int drc = vet_k8s_delete(c, p_new);
-    if (drc && drc != VET_ENOTFOUND)
-        rc = vet_error_set(rc,
-                           "%s; undoing it FAILED too (%s): revision %d is still stored, "
-                           "run kubevet helm restore with the backup file",
-                           first ? first : "", vet_error_last(), m->to_rev);
-    else
-        rc = vet_error_set(rc, "%s; revision %d was deleted again: the release is as before",
-                           first ? first : "", m->to_rev);
-    free(first);
-    return rc;
-}
-
-int vet_helm_map_apply(vet_helm_map *m, vet_k8s *c, const char *backup_path)
-{
+    verify_ctx *v = arg;
+    const vet_action *a = vet_plan_action(p, step);
     json_t *got = NULL;
     vet_helm_release *d = NULL;
-    char *p_new = NULL;
+    char *path;
     int rc;
-    if (!m->create || m->blocked)
-        return vet_error_set(VET_EUSAGE, "release %s: nothing to apply", m->release);
-    if ((rc = write_backup(m, backup_path)))
-        return rc;
-    if (!(p_new = child_path(m, m->create)))
+    if (!a || a->kind != VET_ACT_API_CREATE)
+        return 0;
+    if (!(path = vet_strdupf("/api/v1/namespaces/%s/%s/%s", a->api_namespace,
+                             resource(v->m->driver), a->api_name)))
         return vet_error_set(VET_ENOMEM, "out of memory");
-    if ((rc = vet_k8s_create(NULL, c, m->path_create, m->create))) {
-        /* a dropped connection may hide a create that landed */
-        char *first = strdup(vet_error_last());
-        if (vet_k8s_get(&got, c, p_new) == 0)
-            rc = undo_create(m, c, p_new, rc);
-        else
-            rc = vet_error_set(rc, "%s; nothing was changed", first ? first : "");
-        free(first);
-        goto done;
-    }
-    if ((rc = vet_k8s_get(&got, c, p_new)) || (rc = vet_helm_decode_object(&d, got)) ||
-        (d->revision != m->to_rev || strcmp(d->status, "deployed")
-             ? (rc = vet_error_set(VET_EINPUT, "revision %d read back as revision %d, %s",
-                                   m->to_rev, d->revision, d->status))
-             : 0)) {
+    if (!(rc = vet_k8s_get(&got, v->c, path)) && !(rc = vet_helm_decode_object(&d, got)) &&
+        (d->revision != v->m->to_rev || strcmp(d->status, "deployed")))
+        rc = vet_error_set(VET_EINPUT, "revision %d read back as revision %d, %s", v->m->to_rev,
+                           d->revision, d->status);
+    if (rc)
         vet_error_prefix("reading back the new revision");
-        rc = undo_create(m, c, p_new, rc);
-        goto done;
-    }
-    if ((rc = vet_k8s_update(NULL, c, m->path_n, m->supersede))) {
-        json_t *now_n = NULL;
-        char *first = strdup(vet_error_last());
-        const char *st;
-        /* a dropped connection may hide an update that landed: then N is superseded already */
-        if (vet_k8s_get(&now_n, c, m->path_n) == 0 &&
-            (st = label_of(now_n, m->helm == 2 ? "STATUS" : "status")) &&
-            !strcasecmp(st, "superseded")) {
-            rc = 0;
-        } else {
-            vet_error_set(rc, "marking revision %d superseded: %s", m->from_rev,
-                          first ? first : "");
-            rc = undo_create(m, c, p_new, rc);
-        }
-        json_decref(now_n);
-        free(first);
-    }
-done:
     json_decref(got);
     vet_helm_release_free(d);
-    free(p_new);
+    free(path);
     return rc;
+}
+
+int vet_helm_map_apply(vet_plan *p, const vet_helm_map *m, vet_k8s *c, vet_plan_result *res)
+{
+    verify_ctx v = {c, m};
+    vet_plan_apply_opts ao;
+    memset(&ao, 0, sizeof ao);
+    ao.verify = verify_created;
+    ao.arg = &v;
+    ao.api = vet_plan_api_k8s;
+    ao.api_undo = vet_plan_api_k8s_undo;
+    ao.api_arg = c;
+    return vet_plan_apply(p, &ao, res);
 }
 
 /* ---- restore ---- */

@@ -752,6 +752,7 @@ int vet_manifest_convert_opts(vet_convert_result **out, const unsigned char *dat
     if ((rc = setup_target(&c, target, catalog)))
         return rc;
     c.new_defaults = opts->new_defaults;
+    c.opts = opts;
     if (len >= 2 && ((data[0] == 0xff && data[1] == 0xfe) || (data[0] == 0xfe && data[1] == 0xff)))
         return vet_error_set(VET_EINPUT, "%s:1: UTF-16 input is not supported; convert it to UTF-8",
                              name ? name : "<input>");

@@ -85,8 +85,9 @@ struct cv {
     int crlf;         /* the file breaks lines with CRLF */
     int err;          /* VET_ENOMEM */
     int new_defaults; /* --new-defaults: do not write the old API's defaults out */
-    editv *redirect;  /* when set, edits go here (patches of a copied node), not to ed */
-    void **arena;     /* nv nodes and strings of the current document */
+    const vet_convert_opts *opts;
+    editv *redirect; /* when set, edits go here (patches of a copied node), not to ed */
+    void **arena;    /* nv nodes and strings of the current document */
     size_t narena, carena;
 };
 

@@ -232,12 +232,46 @@ static void write_defaults(cv *c, yaml_node_t *spec)
 /* extensions/v1beta1 and apps/v1beta1 defaulted a missing spec.selector to the template labels;
  * apps/v1 requires it and it is immutable, so the manifest must carry the selector the live
  * object already has (FORMATS.md, incident 2). */
+/* The live object's matchLabels (opts->live_selector): 1 found, 0 none, -1 stopped. */
+static int live_selector(cv *c, yaml_node_t *o, vet_strv *want)
+{
+    yaml_node_t *md = cv_get(c, o, "metadata");
+    const char *name = cv_str(cv_get(c, md, "name")), *ns = cv_str(cv_get(c, md, "namespace"));
+    int rc;
+    if (!c->opts || !c->opts->live_selector)
+        return 0;
+    if (cv_templated(c, cv_get(c, md, "name")) || cv_templated(c, cv_get(c, md, "namespace")))
+        name = NULL; /* a templated name names no object */
+    if (!name)
+        return 0;
+    rc = c->opts->live_selector(c->opts->live_arg, c->r->from, c->r->kind, ns, name, want);
+    if (rc < 0) {
+        cv_stop(c, "reading the live %s %s: %s", c->r->kind, name, vet_error_last());
+        return -1;
+    }
+    return rc > 0;
+}
+
+/* 1 when the pair is in the live selector (crossed out there: what remains is missing). */
+static int wants(vet_strv *want, const char *k, const char *v)
+{
+    for (size_t i = 0; k && v && i + 1 < want->n; i += 2)
+        if (want->v[i] && !strcmp(want->v[i], k) && !strcmp(want->v[i + 1], v)) {
+            free(want->v[i]);
+            want->v[i] = NULL;
+            return 1;
+        }
+    return 0;
+}
+
 static void fix_workload(cv *c, yaml_node_t *o)
 {
     yaml_node_t *spec = cv_get(c, o, "spec"), *labels, *sel;
     size_t n;
     nv *ml, *selm;
     nkv kv;
+    vet_strv want = VET_STRV_INIT;
+    int live = 0;
     if (!cv_is_map(spec)) {
         cv_stop(c, "no spec: apps/v1 requires spec.selector and spec.template");
         return;
@@ -257,6 +291,8 @@ static void fix_workload(cv *c, yaml_node_t *o)
                    "spec.selector.matchLabels");
         return;
     }
+    if ((live = live_selector(c, o, &want)) < 0)
+        goto out;
     ml = nv_map(c, n);
     for (size_t i = 0; ml && i < n; i++) {
         yaml_node_t *k = cv_key_at(c, labels, i), *v = cv_val_at(c, labels, i);
@@ -267,23 +303,41 @@ static void fix_workload(cv *c, yaml_node_t *o)
                     "line %zu: spec.template.metadata.labels is templated or not plain "
                     "key: value pairs; add spec.selector.matchLabels by hand",
                     cv_line(c, k));
-            return;
+            goto out;
         }
+        /* the live selector names the labels: the template's text of those is copied */
+        if (live && !wants(&want, cv_str(k), cv_str(v)))
+            continue;
         nv_put_raw(ml, cv_strndup(c, (const char *)c->file + ks, ke - ks), nv_src(c, v, k, NULL));
     }
+    for (size_t i = 0; live && i + 1 < want.n; i += 2)
+        if (want.v[i]) {
+            cv_stop(c,
+                    "the live object selects %s=%s, which spec.template.metadata.labels lacks: "
+                    "apps/v1 requires the selector to match the template and keeps the live "
+                    "one; add that label to the template",
+                    want.v[i], want.v[i + 1]);
+            goto out;
+        }
     selm = nv_map(c, 1);
     nv_put(selm, "matchLabels", ml);
     kv.key = "selector";
     kv.raw = 0;
     kv.val = selm;
     if (!selm)
-        return;
+        goto out;
     cv_insert(c, spec, cv_find(c, spec, "template"), -1, &kv, 1);
-    cv_did(c,
-           "added spec.selector.matchLabels copied from spec.template.metadata.labels (what "
-           "%s defaulted, so it equals the live selector)",
-           c->r->from);
+    if (live)
+        cv_did(c, "added spec.selector.matchLabels as the live object has it (apps/v1 keeps it "
+                  "immutable)");
+    else
+        cv_did(c,
+               "added spec.selector.matchLabels copied from spec.template.metadata.labels (what "
+               "%s defaulted, so it equals the live selector)",
+               c->r->from);
     write_defaults(c, spec);
+out:
+    vet_strv_free(&want);
 }
 
 /* ---------------------------------------------------------------- networking */

@@ -24,6 +24,7 @@ typedef struct {
     unsigned mode;
     long uid, gid;
     int touched; /* a step has changed it (or may have: a failed step counts) */
+    int keep;    /* VET_WRITE_KEEP: new, not saved, not rolled back */
 } orig;
 
 typedef struct {
@@ -65,8 +66,12 @@ static int snapshot(origs *o, const vet_plan *p)
         g = &o->v[o->n++];
         g->rel = a->path;
         g->uid = g->gid = -1;
+        g->keep = a->kind == VET_ACT_WRITE && (a->flags & VET_WRITE_KEEP);
         if (!(g->host = plan_host_path(p, a->path)))
             return vet_error_set(VET_ENOMEM, "out of memory");
+        /* the record of the way back never replaces an older one */
+        if (g->keep && lstat(g->host, &st) == 0)
+            return vet_error_set(VET_EINPUT, "%s: exists already; name another file", g->host);
         if (lstat(g->host, &st) == 0) {
             /* rename() over a symlink replaces the link, not the file the node reads. */
             if (S_ISLNK(st.st_mode))
@@ -174,6 +179,8 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
     for (size_t i = 0; i < o->n && !rc; i++) {
         orig *g = &o->v[i];
         char *b, *slash;
+        if (g->keep)
+            continue;
         if (!g->existed) {
             vet_buf_printf(&man, "absent %s\n", g->rel);
             continue;
@@ -254,6 +261,11 @@ static int run_step(const vet_plan *p, const vet_action *a, origs *o,
         return 0;
     case VET_ACT_API_UPDATE:
         return opts && opts->api ? opts->api(a, undo, opts->api_arg) : 0;
+    case VET_ACT_API_CREATE:
+        /* no operator fallback: a create the plan cannot make must not pass as done */
+        return opts && opts->api ? opts->api(a, undo, opts->api_arg)
+                                 : vet_error_set(VET_EINPUT, "create %s %s: no API client",
+                                                 a->api_kind, a->api_name);
     case VET_ACT_COMMAND:
         return 0;
     case VET_ACT_CALL:
@@ -306,7 +318,7 @@ static int rollback(origs *o, const vet_plan *p, char **undo, const vet_plan_app
     for (size_t i = o->n; i-- > 0;) {
         orig *g = &o->v[i];
         int r = 0;
-        if (!g->touched || unchanged(g))
+        if (!g->touched || g->keep || unchanged(g))
             continue;
         if (g->existed) {
             r = vet_atomic_write_file(g->host, g->data.ptr ? g->data.ptr : "", g->data.size,
@@ -327,7 +339,7 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
     origs o = {0};
     char **undo = NULL;
     int rc;
-    size_t i = 0;
+    size_t i = 0, saved = 0;
     memset(res, 0, sizeof *res);
     if (p->refused)
         return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
@@ -342,8 +354,10 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         }
     if ((rc = snapshot(&o, p)))
         goto done;
-    if (o.n && (rc = make_backup(&res->backup_dir, p, &o,
-                                 opts && opts->now ? opts->now : (int64_t)time(NULL))))
+    for (size_t k = 0; k < o.n; k++)
+        saved += !o.v[k].keep;
+    if (saved && (rc = make_backup(&res->backup_dir, p, &o,
+                                   opts && opts->now ? opts->now : (int64_t)time(NULL))))
         goto done;
     for (i = 0; i < p->n; i++) {
         if ((rc = run_step(p, &p->v[i], &o, opts, &undo[i])) ||
@@ -358,10 +372,14 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         res->rolled_back = 1;
         if (rollback(&o, p, undo, opts)) {
             res->rollback_failed = 1;
-            vet_error_set(rc,
-                          "%s (step %zu); undoing failed too (%s): restore with kubevet "
-                          "restore %s --apply",
-                          keep, i + 1, vet_error_last(), res->backup_dir ? res->backup_dir : "?");
+            if (res->backup_dir)
+                vet_error_set(rc,
+                              "%s (step %zu); undoing failed too (%s): restore with kubevet "
+                              "restore %s --apply",
+                              keep, i + 1, vet_error_last(), res->backup_dir);
+            else /* the caller knows its own way back (a file the plan kept) */
+                vet_error_set(rc, "%s (step %zu); undoing failed too (%s)", keep, i + 1,
+                              vet_error_last());
         } else {
             vet_error_set(rc, "%s (step %zu of %zu); every change was undone", keep,
                           i < p->n ? i + 1 : p->n, p->n);

@@ -51,6 +51,9 @@ static void action_clear(vet_action *a)
     free(a->api_body);
     free(a->op);
     free(a->command);
+    free(a->diff_label);
+    free(a->diff_before);
+    free(a->diff_after);
     memset(a, 0, sizeof *a);
 }
 
@@ -193,20 +196,58 @@ void vet_plan_set_owner(vet_plan *p, long uid, long gid)
     }
 }
 
+/* An API action naming kind ns/name with body (counted in the plan once its fields are set). */
+static vet_action *api_push(vet_plan *p, vet_action_kind k, const char *kind, const char *ns,
+                            const char *name, const char *body, const char *finding_id,
+                            const char *finding_subject, const char *why)
+{
+    vet_action *a = push(p, k, finding_id, finding_subject, why);
+    if (!a)
+        return NULL;
+    a->api_kind = dup0(kind);
+    a->api_namespace = dup0(ns);
+    a->api_name = dup0(name);
+    a->api_body = dup0(body);
+    p->n++;
+    return a;
+}
+
 int vet_plan_add_api_update(vet_plan *p, const char *kind, const char *ns, const char *name,
                             const char *resource_version, const char *body, const char *command,
                             const char *finding_id, const char *finding_subject, const char *why)
 {
-    vet_action *a = push(p, VET_ACT_API_UPDATE, finding_id, finding_subject, why);
+    vet_action *a =
+        api_push(p, VET_ACT_API_UPDATE, kind, ns, name, body, finding_id, finding_subject, why);
     if (!a)
         return VET_ENOMEM;
-    a->api_kind = dup0(kind);
-    a->api_namespace = dup0(ns);
-    a->api_name = dup0(name);
     a->api_resource_version = dup0(resource_version);
-    a->api_body = dup0(body);
     a->command = dup0(command);
-    p->n++;
+    return 0;
+}
+
+int vet_plan_add_api_create(vet_plan *p, const char *kind, const char *ns, const char *name,
+                            const char *body, const char *finding_id, const char *finding_subject,
+                            const char *why)
+{
+    vet_action *a =
+        api_push(p, VET_ACT_API_CREATE, kind, ns, name, body, finding_id, finding_subject, why);
+    if (!a)
+        return VET_ENOMEM;
+    if (!a->api_kind || !a->api_name || !a->api_body)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    return 0;
+}
+
+int vet_plan_set_diff(vet_plan *p, const char *label, const char *before, const char *after)
+{
+    vet_action *a = p->n ? &p->v[p->n - 1] : NULL;
+    if (!a || (a->kind != VET_ACT_API_CREATE && a->kind != VET_ACT_API_UPDATE))
+        return vet_error_set(VET_EINPUT, "plan: a diff belongs to an API action");
+    a->diff_label = dup0(label ? label : a->api_name);
+    a->diff_before = dup0(before);
+    a->diff_after = dup0(after);
+    if (!a->diff_label || (before && !a->diff_before) || (after && !a->diff_after))
+        return vet_error_set(VET_ENOMEM, "out of memory");
     return 0;
 }
 
@@ -265,6 +306,8 @@ static const char *kind_name(vet_action_kind k)
         return "command";
     case VET_ACT_CALL:
         return "call";
+    case VET_ACT_API_CREATE:
+        return "api-create";
     }
     return "?";
 }
@@ -286,6 +329,13 @@ static char *read_current(const vet_plan *p, const char *rel, vet_buf *b)
     }
     free(host);
     return b->ptr ? b->ptr : "";
+}
+
+static int api_diff(char **out, const vet_action *a)
+{
+    const char *b = a->diff_before, *n = a->diff_after;
+    return plan_diff(out, a->diff_label, (const unsigned char *)b, b ? strlen(b) : 0,
+                     (const unsigned char *)n, n ? strlen(n) : 0);
 }
 
 json_t *vet_plan_to_json(const vet_plan *p)
@@ -328,14 +378,18 @@ json_t *vet_plan_to_json(const vet_plan *p)
             free(diff);
             vet_buf_free(&cur);
         }
-        if (a->kind == VET_ACT_API_UPDATE) {
+        if (a->kind == VET_ACT_API_UPDATE || a->kind == VET_ACT_API_CREATE) {
             json_t *obj = json_object();
+            char *diff = NULL;
             set_str(obj, "kind", a->api_kind);
             set_str(obj, "namespace", a->api_namespace);
             set_str(obj, "name", a->api_name);
             set_str(obj, "resourceVersion", a->api_resource_version);
             json_object_set_new(j, "object", obj);
             set_str(j, "body", a->api_body);
+            if (a->diff_label && !api_diff(&diff, a))
+                set_str(j, "diff", diff);
+            free(diff);
         }
         set_str(j, "command", a->command);
         set_str(j, "op", a->op);
@@ -373,6 +427,9 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
             const char *old = read_current(p, a->path, &cur);
             fprintf(out, "%s %s (%04o)", old ? "rewrite" : "create", a->path, a->mode);
             vet_buf_free(&cur);
+        } else if (a->kind == VET_ACT_API_CREATE) {
+            fprintf(out, "create %s %s%s%s", a->api_kind, a->api_namespace ? a->api_namespace : "",
+                    a->api_namespace ? "/" : "", a->api_name);
         } else if (a->kind == VET_ACT_REMOVE) {
             fprintf(out, "remove %s", a->path);
         } else if (a->kind == VET_ACT_API_UPDATE) {
@@ -417,12 +474,19 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
             free(diff);
             vet_buf_free(&cur);
         }
+        if (a->diff_label) {
+            char *diff = NULL;
+            if (!api_diff(&diff, a))
+                fputs(diff, out);
+            free(diff);
+        }
         if (a->command && a->kind != VET_ACT_WRITE && a->kind != VET_ACT_REMOVE) {
             fputs("   $ ", out);
             vet_text_fputs(a->command, out, 0);
             fputc('\n', out);
         }
-        if (a->kind == VET_ACT_COMMAND || a->kind == VET_ACT_API_UPDATE)
+        /* an API update is the operator's when it comes with the command that does it */
+        if (a->kind == VET_ACT_COMMAND || (a->kind == VET_ACT_API_UPDATE && a->command))
             cmds++;
     }
     if (cmds)
