@@ -143,8 +143,10 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
     enum MHD_Result ret;
     if (b)
         r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, blob_unref, b);
-    else
+    else if (text)
         r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    else /* gcc 12 -O2 sees callers passing neither (it cannot tell they never do) */
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
         blob_unref(b);
         return MHD_NO;
