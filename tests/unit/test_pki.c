@@ -585,9 +585,13 @@ static void test_cross_context(void **state)
     vet_key *sa_pub = b.pem[2].pubkeys[0], *ed_key = b.pem[3].keys[0];
     vet_cert *inter_b = b.pem[4].certs[0];
 
-    /* Three threads, three contexts, three provider instances. */
+    /* Three threads, three contexts, three provider instances. PKCS#1 and SEC1 private keys
+     * are decoded as legacy keys (no provider until one needs them: pem.c legacy_key); the
+     * Ed25519 key went through B's decoders. */
     const OSSL_PROVIDER *pa = EVP_PKEY_get0_provider(cert_pkey(api));
-    const OSSL_PROVIDER *pb = EVP_PKEY_get0_provider(api_key->pkey);
+    const OSSL_PROVIDER *pb = EVP_PKEY_get0_provider(ed_key->pkey);
+    assert_null(EVP_PKEY_get0_provider(api_key->pkey));
+    assert_null(EVP_PKEY_get0_provider(ec_key->pkey));
     const OSSL_PROVIDER *pm = EVP_PKEY_get0_provider(cert_pkey(ca));
     assert_non_null(pa);
     assert_non_null(pb);
