@@ -44,7 +44,8 @@ typedef struct {
     char *summary; /* one line describing the new content ("CN=kube-apiserver until ...") */
     /* API update */
     char *api_kind, *api_namespace, *api_name, *api_resource_version;
-    char *api_body; /* the object to PUT (JSON or YAML text) */
+    char *api_body;    /* the object to PUT (JSON or YAML text) */
+    char *api_current; /* the object as read when the plan was made (JSON), or NULL */
     /* API update (as the fallback) and command */
     char *command;
     /* call: what the hook performs ("etcd-member-add"); the hook's own data says with what */
@@ -76,6 +77,9 @@ void vet_plan_set_owner(vet_plan *p, long uid, long gid);
 int vet_plan_add_api_update(vet_plan *p, const char *kind, const char *ns, const char *name,
                             const char *resource_version, const char *body, const char *command,
                             const char *finding_id, const char *finding_subject, const char *why);
+/* The object the last API update starts from (JSON, as read): the renderers then show the
+ * update as a diff of its data (one per changed key), not as the fallback command. */
+int vet_plan_set_api_current(vet_plan *p, const char *current);
 /* command NULL: a step in words (`why`), such as "wait until ..." or a step on another node
  * that needs the operator's judgement; rendered as the sentence alone. */
 int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_id,
