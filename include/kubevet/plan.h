@@ -155,10 +155,18 @@ void vet_plan_result_clear(vet_plan_result *res);
  * unless `root` is given. VET_EINPUT when the folder is not a kubevet backup. */
 int vet_plan_from_backup(vet_plan **out, const char *backup_dir, const char *root);
 
-/* Restart static pods the way kubeadm waits on them: move each manifest
- * (<root>/etc/kubernetes/manifests/<name>.yaml) into a side folder, wait `wait_seconds` for the
- * kubelet to stop the pod, move it back. Manifests that do not exist are skipped. */
+/* Restart static pods: move each manifest (<root>/etc/kubernetes/manifests/<name>.yaml) into a
+ * side folder, wait `wait_seconds` for the kubelet to stop the pod, move it back. Manifests
+ * that do not exist are skipped. */
 int vet_plan_restart_static_pods(const char *root, const char *const *names, size_t n,
                                  unsigned wait_seconds);
+/* The same with the waits given by the caller, the way kubeadm watches the mirror pods:
+ * wait(arg, 0) runs while the manifests are out (instead of the fixed wait; it returns when
+ * the kubelet stopped the pods), wait(arg, 1) once they are back (it returns when they run
+ * again). The manifests are moved back whatever wait(arg, 0) returns; the first non-zero is
+ * returned. wait NULL: the fixed wait. */
+int vet_plan_restart_static_pods_wait(const char *root, const char *const *names, size_t n,
+                                      unsigned wait_seconds, int (*wait)(void *arg, int back),
+                                      void *arg);
 
 #endif

@@ -294,7 +294,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
 {
     renew_run run;
     vet_strv pos = VET_STRV_INIT, pods = VET_STRV_INIT;
-    const char *days_s = NULL, *wait_s = NULL;
+    const char *days_s = NULL, *wait_s = NULL, *timeout_s = NULL;
     int apply = 0, restart = 0, keep_key = 0, code = 0, rc, kubelet = 0, json;
     vet_plan *plan = NULL;
     vet_plan_result res;
@@ -312,7 +312,11 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
         {"restart-static-pods", 0, CLI_FLAG, &restart, NULL,
          "after --apply, move the affected static pod manifests out and back"},
         {"restart-wait", 0, CLI_STR, &wait_s, "SECONDS",
-         "how long manifests stay out (default 20: the kubelet's file check period)"},
+         "how long manifests stay out at most (default 20: the kubelet's file check period); "
+         "with a kubeconfig, until the mirror pods are gone"},
+        {"restart-timeout", 0, CLI_STR, &timeout_s, "SECONDS",
+         "with a kubeconfig, how long to wait for each mirror pod's kubernetes.io/config.hash "
+         "(or uid) to change once its manifest is back (default 300)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
@@ -436,15 +440,11 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     if (restart && pods.n) {
         unsigned wait = wait_s ? (unsigned)strtoul(wait_s, NULL, 10) : 20;
-        if ((rc = vet_plan_restart_static_pods(run.root, (const char *const *)pods.v, pods.n,
-                                               wait))) {
+        unsigned limit = timeout_s ? (unsigned)strtoul(timeout_s, NULL, 10) : 300;
+        if ((rc = renew_restart_pods(g, &run, &pods, wait, limit, json))) {
             code = cli_fail(rc);
             goto out;
         }
-        if (!json)
-            for (size_t i = 0; i < pods.n; i++)
-                printf("restarted static pod %s (manifest out for %us and back)\n", pods.v[i],
-                       wait);
         if (kubelet && !json)
             printf("\nRestart the kubelet too:\n  systemctl restart kubelet\n");
     } else if (!json) {

@@ -508,6 +508,13 @@ done:
 int vet_plan_restart_static_pods(const char *root, const char *const *names, size_t n,
                                  unsigned wait_seconds)
 {
+    return vet_plan_restart_static_pods_wait(root, names, n, wait_seconds, NULL, NULL);
+}
+
+int vet_plan_restart_static_pods_wait(const char *root, const char *const *names, size_t n,
+                                      unsigned wait_seconds, int (*wait)(void *arg, int back),
+                                      void *arg)
+{
     char stamp[32], *side = NULL;
     int rc = 0;
     size_t moved = 0;
@@ -544,14 +551,20 @@ int vet_plan_restart_static_pods(const char *root, const char *const *names, siz
             moved++;
         }
     }
-    if (moved && !rc)
-        sleep(wait_seconds);
+    if (moved && !rc) {
+        if (wait)
+            rc = wait(arg, 0);
+        else
+            sleep(wait_seconds);
+    }
     for (size_t i = 0; i < moved; i++)
         if (rename(to[i], from[i]) != 0 && !rc)
             rc = vet_error_set(VET_EIO, "%s: cannot move back to %s: %s (move it by hand)", to[i],
                                from[i], strerror(errno));
     if (!rc)
         rmdir(side);
+    if (moved && !rc && wait)
+        rc = wait(arg, 1);
 done:
     for (size_t i = 0; i < n && from && to; i++) {
         free(from[i]);
