@@ -251,8 +251,8 @@ static int target_from_node(renew_target *t, renew_run *run)
             if (k->client->key)
                 t->old_key = k->client->key;
             else if (k->user->key.data &&
-                     !(rc = vet_pki_parse(&t->hold, k->user->key.data, k->user->key.len,
-                                          k->path)) &&
+                     !(rc =
+                           vet_pki_parse(&t->hold, k->user->key.data, k->user->key.len, k->path)) &&
                      t->hold.nkeys)
                 t->old_key = t->hold.keys[0];
             vet_error_clear();

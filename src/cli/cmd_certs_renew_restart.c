@@ -17,11 +17,11 @@
 #define POLL_MS 200
 
 typedef struct {
-    char *name;        /* mirror pod: "<component>-<node name>" */
-    char *hash, *uid;  /* before the restart ("" when the pod was not there) */
-    int done;          /* this phase saw what it waits for */
-    char *new_hash;    /* after */
-    double took;       /* seconds from the manifest's return to the new pod */
+    char *name;       /* mirror pod: "<component>-<node name>" */
+    char *hash, *uid; /* before the restart ("" when the pod was not there) */
+    int done;         /* this phase saw what it waits for */
+    char *new_hash;   /* after */
+    double took;      /* seconds from the manifest's return to the new pod */
 } mirror;
 
 typedef struct {
@@ -65,8 +65,8 @@ static int pod_state(char **hash, char **uid, vet_k8s *c, const char *pod)
     if (rc)
         return rc;
     md = json_object_get(o, "metadata");
-    *hash = strdup(str_or_empty(
-        json_object_get(json_object_get(md, "annotations"), HASH_ANNOTATION)));
+    *hash =
+        strdup(str_or_empty(json_object_get(json_object_get(md, "annotations"), HASH_ANNOTATION)));
     *uid = strdup(str_or_empty(json_object_get(md, "uid")));
     json_decref(o);
     if (!*hash || !*uid) {
@@ -198,8 +198,7 @@ int renew_restart_pods(cli_globals *g, const renew_run *run, const vet_strv *pod
             vet_error_clear();
         } else if (r) {
             free(why);
-            why = vet_strdupf("pod kube-system/%s: %s", m->name ? m->name : "?",
-                              vet_error_last());
+            why = vet_strdupf("pod kube-system/%s: %s", m->name ? m->name : "?", vet_error_last());
             vet_error_clear();
             break;
         }
@@ -220,8 +219,8 @@ int renew_restart_pods(cli_globals *g, const renew_run *run, const vet_strv *pod
                                           out_wait);
         if (!rc && !json)
             for (size_t i = 0; i < present.n; i++)
-                printf("restarted static pod %s (manifest out for %us and back)\n",
-                       present.v[i], out_wait);
+                printf("restarted static pod %s (manifest out for %us and back)\n", present.v[i],
+                       out_wait);
         goto done;
     }
     if (rc)

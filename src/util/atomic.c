@@ -154,8 +154,8 @@ int vet_atomic_sync_dir_of(const char *path)
     if (dir && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
         /* A failed directory fsync leaves the rename possibly undone by a crash: report it. */
         if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(dfd) != 0)
-            rc = vet_error_set(VET_EIO, "%s: fsync of its folder failed: %s", path,
-                               strerror(errno));
+            rc =
+                vet_error_set(VET_EIO, "%s: fsync of its folder failed: %s", path, strerror(errno));
         close(dfd);
     }
     free(dir);

@@ -283,8 +283,7 @@ done:
     return 0;
 }
 
-int pki_cert_from_x509(vet_cert **out, X509 *x, const unsigned char *der, size_t len,
-                       BIO *scratch)
+int pki_cert_from_x509(vet_cert **out, X509 *x, const unsigned char *der, size_t len, BIO *scratch)
 {
     const pki_ctx *ctx = pki_ctx_get();
     const char *what = "";

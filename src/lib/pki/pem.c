@@ -142,8 +142,8 @@ static EVP_PKEY *legacy_key(int type, const unsigned char *der, long len)
     EC_KEY *ec = NULL;
     if (!pk)
         return NULL;
-    if (type == EVP_PKEY_RSA && (rsa = d2i_RSAPrivateKey(NULL, &p, len)) &&
-        p == der + len && EVP_PKEY_assign_RSA(pk, rsa))
+    if (type == EVP_PKEY_RSA && (rsa = d2i_RSAPrivateKey(NULL, &p, len)) && p == der + len &&
+        EVP_PKEY_assign_RSA(pk, rsa))
         return pk;
     if (type == EVP_PKEY_EC && (ec = d2i_ECPrivateKey(NULL, &p, len)) && p == der + len &&
         EC_KEY_get0_group(ec) && EVP_PKEY_assign_EC_KEY(pk, ec))

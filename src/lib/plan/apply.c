@@ -270,8 +270,8 @@ static int run_step(const vet_plan *p, const vet_action *a, origs *o,
         g->touched = 1;
     switch (a->kind) {
     case VET_ACT_WRITE:
-        if ((rc = vet_atomic_write_file(g->host, a->data, a->len, a->mode,
-                                        VET_ATOMIC_NO_DIRSYNC, NULL)) ||
+        if ((rc = vet_atomic_write_file(g->host, a->data, a->len, a->mode, VET_ATOMIC_NO_DIRSYNC,
+                                        NULL)) ||
             (rc = note_dir(dirs, g->host)))
             return rc;
         if ((rc = set_owner(g->host, a->uid >= 0 ? a->uid : (g->existed ? g->uid : -1),
