@@ -204,6 +204,22 @@ else
     check "API dry run names kube-proxy at its resourceVersion" grep -q "update ConfigMap kube-system/kube-proxy at resourceVersion $rv" "$W/a.dry"
     snap >"$W/cm.after-dry"
     check "API dry run: ConfigMaps untouched" diff "$W/cm.before-dry" "$W/cm.after-dry"
+    # With the cluster read, the ConfigMap steps are the API updates --apply makes, shown as a
+    # diff of their data, not as kubectl commands (the offline plan above keeps those).
+    check "API dry run: no kubectl fallback command" bash -c "! grep -q 'kubectl -n' '$W/a.dry'"
+    check "API dry run: no operator step for the ConfigMaps" bash -c "! grep -q 'configmap' '$W/a.dry'"
+    old_kp=$(kd kube-system kube-proxy 'kubeconfig\.conf' | grep -m1 'server:')
+    old_ci=$(kd kube-public cluster-info kubeconfig | grep -m1 'server:')
+    for cm in "kube-system/kubeadm-config data.ClusterConfiguration" "kube-system/kube-proxy data.kubeconfig.conf" "kube-public/cluster-info data.kubeconfig"; do
+        check "API dry run: diff of ConfigMap $cm" grep -qF -- "+++ ConfigMap $cm" "$W/a.dry"
+    done
+    check "API dry run: kube-proxy's old server line removed" grep -qxF -- "   -$old_kp" "$W/a.dry"
+    check "API dry run: cluster-info's old server line removed" grep -qxF -- "   -$old_ci" "$W/a.dry"
+    check "API dry run: the endpoint's server line added" grep -qxF -- "   +    server: https://127.0.0.1:$APORT" "$W/a.dry"
+    check "API dry run: controlPlaneEndpoint added" grep -qxE -- "   \+controlPlaneEndpoint: \"?127\.0\.0\.1:$APORT\"?" "$W/a.dry"
+    "$KUBEVET" ha plan --root "$W/a" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" -o json >"$W/a.json" 2>/dev/null
+    check "API dry run -o json: three api updates, each with a diff and its body" \
+        test "$(jq '[.plan.actions[] | select(.object.kind == "ConfigMap" and (.diff | length) > 0 and (.body | length) > 0)] | length' "$W/a.json")" = 3
     # Apply.
     "$KUBEVET" ha plan --root "$W/a" --kubeconfig "$KC" --endpoint "127.0.0.1:$APORT" "${CP[@]}" --apply >"$W/a.out" 2>&1
     rc=$?

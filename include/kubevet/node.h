@@ -135,6 +135,11 @@ void vet_node_free(vet_node *n);
 /* Verify every certificate of the node and of `files` (either may be NULL) against its CA,
  * on all cores, once; the checks read the verdicts. */
 int vet_node_verify_chains(vet_node *n, vet_certset *files);
+/* The same for a few entries of n or files whose certificates were replaced in memory (a
+ * renewal judged before anything is re-read): only `only` are verified, against the CAs of
+ * n and files. Total entries in scope stay the bound: `only` must point into n or files. */
+int vet_node_verify_entries(vet_node *n, vet_certset *files, vet_cert_entry *const *only,
+                            size_t nonly);
 
 /* A control-plane node: it runs a control-plane static pod (kube-apiserver, etcd,
  * kube-controller-manager or kube-scheduler). */

@@ -50,7 +50,8 @@ typedef struct {
     char *summary; /* one line describing the new content ("CN=kube-apiserver until ...") */
     /* API update */
     char *api_kind, *api_namespace, *api_name, *api_resource_version;
-    char *api_body; /* the object to PUT (JSON or YAML text) */
+    char *api_body;    /* the object to PUT (JSON or YAML text) */
+    char *api_current; /* the object as read when the plan was made (JSON), or NULL */
     /* API update (as the fallback) and command */
     char *command;
     /* call: what the hook performs ("etcd-member-add"); the hook's own data says with what */
@@ -92,6 +93,9 @@ int vet_plan_add_api_create(vet_plan *p, const char *kind, const char *ns, const
 /* Show what the last action (an API create or update) changes as a diff of before -> after
  * (either may be NULL: nothing). Strings are copied. */
 int vet_plan_set_diff(vet_plan *p, const char *label, const char *before, const char *after);
+/* The object the last API update starts from (JSON, as read): the renderers then show the
+ * update as a diff of its data (one per changed key), not as the fallback command. */
+int vet_plan_set_api_current(vet_plan *p, const char *current);
 /* command NULL: a step in words (`why`), such as "wait until ..." or a step on another node
  * that needs the operator's judgement; rendered as the sentence alone. */
 int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_id,
@@ -169,10 +173,18 @@ void vet_plan_result_clear(vet_plan_result *res);
  * unless `root` is given. VET_EINPUT when the folder is not a kubevet backup. */
 int vet_plan_from_backup(vet_plan **out, const char *backup_dir, const char *root);
 
-/* Restart static pods the way kubeadm waits on them: move each manifest
- * (<root>/etc/kubernetes/manifests/<name>.yaml) into a side folder, wait `wait_seconds` for the
- * kubelet to stop the pod, move it back. Manifests that do not exist are skipped. */
+/* Restart static pods: move each manifest (<root>/etc/kubernetes/manifests/<name>.yaml) into a
+ * side folder, wait `wait_seconds` for the kubelet to stop the pod, move it back. Manifests
+ * that do not exist are skipped. */
 int vet_plan_restart_static_pods(const char *root, const char *const *names, size_t n,
                                  unsigned wait_seconds);
+/* The same with the waits given by the caller, the way kubeadm watches the mirror pods:
+ * wait(arg, 0) runs while the manifests are out (instead of the fixed wait; it returns when
+ * the kubelet stopped the pods), wait(arg, 1) once they are back (it returns when they run
+ * again). The manifests are moved back whatever wait(arg, 0) returns; the first non-zero is
+ * returned. wait NULL: the fixed wait. */
+int vet_plan_restart_static_pods_wait(const char *root, const char *const *names, size_t n,
+                                      unsigned wait_seconds, int (*wait)(void *arg, int back),
+                                      void *arg);
 
 #endif

@@ -72,36 +72,37 @@ static int is_path(const char *s)
 
 /* ---- after writing: the PKI checks must not find a new critical ---- */
 
+/* The facts the checks judged before the change. After writing, the executor has read every
+ * file back byte for byte, so the renewed files hold exactly the certificates in memory: the
+ * re-check swaps them into these facts and judges again, re-verifying only their chains,
+ * instead of loading the node a second time. */
 typedef struct {
     renew_run *run;
-    vet_strv before; /* "KV104 subject" of every critical before the change */
+    vet_certset files; /* the certificate files given as paths, loaded once */
+    vet_strv before;   /* "KV104 subject" of every critical before the change */
 } verify_arg;
 
-/* Critical PKI findings of the root as it is on disk (reuse: a node already loaded from it). */
-static int criticals(vet_strv *out, renew_run *run, vet_node *reuse)
+/* One entry whose certificate (and key, when new) a renewal replaced, and what it held. */
+typedef struct {
+    vet_cert_entry *e;
+    vet_cert_entry saved;
+} swapped;
+
+/* Critical KV1xx findings of the facts as they are in memory: pairs "ID subject", message. */
+static int criticals(vet_strv *out, renew_run *run, vet_certset *files)
 {
-    vet_node *node = reuse;
-    vet_certset files;
     vet_report r;
     vet_ctx ctx;
     static const char *const kv1[] = {"KV1", NULL};
     int rc;
-    memset(&files, 0, sizeof files);
     memset(&ctx, 0, sizeof ctx);
     if ((rc = vet_report_init(&r, "certs renew", run->now)))
         return rc;
     ctx.now = run->now;
     ctx.warn_within = 30 * 86400;
-    if (run->node_mode && !node)
-        rc = vet_node_load(&node, run->root, run->node_name_flag);
-    ctx.node = node;
-    if (!rc && run->paths.n &&
-        !(rc = vet_certset_load_paths(&files, (const char *const *)run->paths.v, run->paths.n)))
-        ctx.files = &files;
-    if (!rc)
-        rc = vet_node_verify_chains(node, run->paths.n ? &files : NULL);
-    if (!rc)
-        rc = vet_check_run(&ctx, &r, VET_SRC_NODE | VET_SRC_FILES, kv1);
+    ctx.node = run->node;
+    ctx.files = files && files->n ? files : NULL;
+    rc = vet_check_run(&ctx, &r, VET_SRC_NODE | VET_SRC_FILES, kv1);
     for (size_t i = 0; !rc && i < r.nfindings; i++)
         if (r.findings[i].severity == VET_SEV_CRITICAL) {
             char *k = vet_strdupf("%s %s", r.findings[i].id, r.findings[i].subject);
@@ -114,29 +115,87 @@ static int criticals(vet_strv *out, renew_run *run, vet_node *reuse)
             }
         }
     vet_report_free(&r);
-    if (node != reuse)
-        vet_node_free(node);
-    vet_certset_clear(&files);
     return rc;
+}
+
+/* Before the change: the given files loaded (the node was loaded by renew_prepare), every
+ * chain verified once, and the criticals noted. */
+static int verify_before(verify_arg *va)
+{
+    renew_run *run = va->run;
+    int rc = 0;
+    if (run->paths.n &&
+        (rc = vet_certset_load_paths(&va->files, (const char *const *)run->paths.v, run->paths.n)))
+        return rc;
+    if ((rc = vet_node_verify_chains(run->node, run->paths.n ? &va->files : NULL)))
+        return rc;
+    return criticals(&va->before, run, &va->files);
+}
+
+/* Put each renewed certificate where the facts held the old one. Node targets borrow the
+ * node's own entry; path targets parsed their file apart from the certset, so the entry is
+ * the one holding the same certificate. */
+static size_t swap_in(swapped *sw, verify_arg *va)
+{
+    renew_run *run = va->run;
+    size_t n = 0;
+    for (size_t i = 0; i < run->n; i++) {
+        renew_target *t = &run->v[i];
+        vet_certset *set = t->name ? (run->node ? &run->node->certs : NULL) : &va->files;
+        for (size_t k = 0; set && k < set->n; k++) {
+            vet_cert_entry *e = &set->v[k];
+            if (!(t->name ? e->cert == t->old : vet_cert_equal(e->cert, t->old)))
+                continue;
+            sw[n].e = e;
+            sw[n].saved = *e;
+            e->cert = t->issued;
+            if (t->new_key)
+                e->key = t->new_key;
+            n++;
+        }
+    }
+    return n;
+}
+
+static void swap_out(swapped *sw, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        *sw[i].e = sw[i].saved;
 }
 
 static int verify_after(const vet_plan *p, size_t step, void *arg)
 {
     verify_arg *va = arg;
+    renew_run *run = va->run;
     vet_strv after = VET_STRV_INIT;
+    size_t cap = (run->node ? run->node->certs.n : 0) + va->files.n, n = 0;
+    swapped *sw = NULL;
+    vet_cert_entry **only = NULL;
     int rc;
     if (step < vet_plan_count(p))
         return 0; /* the executor read each file back; the checks judge the whole result */
-    if ((rc = criticals(&after, va->run, NULL)))
+    sw = calloc(cap + 1, sizeof *sw);
+    only = calloc(cap + 1, sizeof *only);
+    if (!sw || !only) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
+    }
+    n = swap_in(sw, va);
+    for (size_t i = 0; i < n; i++)
+        only[i] = sw[i].e;
+    if (!(rc = vet_node_verify_entries(run->node, run->paths.n ? &va->files : NULL, only, n)))
+        rc = criticals(&after, run, &va->files);
     /* after holds pairs: key, message */
-    for (size_t i = 0; i + 1 < after.n; i += 2)
+    for (size_t i = 0; !rc && i + 1 < after.n; i += 2)
         if (vet_strv_find(&va->before, after.v[i], 0) < 0) {
             rc = vet_error_set(VET_EINPUT, "the renewed files raise a new critical finding: %s",
                                after.v[i + 1]);
             break;
         }
 done:
+    swap_out(sw, n);
+    free(sw);
+    free(only);
     vet_strv_free(&after);
     return rc;
 }
@@ -235,7 +294,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
 {
     renew_run run;
     vet_strv pos = VET_STRV_INIT, pods = VET_STRV_INIT;
-    const char *days_s = NULL, *wait_s = NULL;
+    const char *days_s = NULL, *wait_s = NULL, *timeout_s = NULL;
     int apply = 0, restart = 0, keep_key = 0, code = 0, rc, kubelet = 0, json;
     vet_plan *plan = NULL;
     vet_plan_result res;
@@ -253,7 +312,11 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
         {"restart-static-pods", 0, CLI_FLAG, &restart, NULL,
          "after --apply, move the affected static pod manifests out and back"},
         {"restart-wait", 0, CLI_STR, &wait_s, "SECONDS",
-         "how long manifests stay out (default 20: the kubelet's file check period)"},
+         "how long manifests stay out at most (default 20: the kubelet's file check period); "
+         "with a kubeconfig, until the mirror pods are gone"},
+        {"restart-timeout", 0, CLI_STR, &timeout_s, "SECONDS",
+         "with a kubeconfig, how long to wait for each mirror pod's kubernetes.io/config.hash "
+         "(or uid) to change once its manifest is back (default 300)"},
         {NULL, 0, 0, NULL, NULL, NULL},
     };
     if ((code = cli_begin(argc, argv, opts, g, &pos, synopsis, description)) >= 0)
@@ -344,7 +407,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     /* --apply */
     va.run = &run;
-    if ((rc = criticals(&va.before, &run, run.node))) {
+    if ((rc = verify_before(&va))) {
         code = cli_fail(rc);
         goto out;
     }
@@ -377,15 +440,11 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
     }
     if (restart && pods.n) {
         unsigned wait = wait_s ? (unsigned)strtoul(wait_s, NULL, 10) : 20;
-        if ((rc = vet_plan_restart_static_pods(run.root, (const char *const *)pods.v, pods.n,
-                                               wait))) {
+        unsigned limit = timeout_s ? (unsigned)strtoul(timeout_s, NULL, 10) : 300;
+        if ((rc = renew_restart_pods(g, &run, &pods, wait, limit, json))) {
             code = cli_fail(rc);
             goto out;
         }
-        if (!json)
-            for (size_t i = 0; i < pods.n; i++)
-                printf("restarted static pod %s (manifest out for %us and back)\n", pods.v[i],
-                       wait);
         if (kubelet && !json)
             printf("\nRestart the kubelet too:\n  systemctl restart kubelet\n");
     } else if (!json) {
@@ -396,6 +455,7 @@ out:
     vet_plan_free(plan);
     renew_run_clear(&run);
     vet_strv_free(&va.before);
+    vet_certset_clear(&va.files);
     vet_strv_free(&pos);
     vet_strv_free(&pods);
     vet_strv_free(&add_san);

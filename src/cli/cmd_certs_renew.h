@@ -71,6 +71,13 @@ int renew_prepare(renew_run *run, const char *const *names, size_t n,
 int renew_build_plan(vet_plan **out, renew_run *run);
 void renew_run_clear(renew_run *run);
 
+/* --restart-static-pods: move the manifests of `pods` out and back, waiting on their mirror
+ * pods through the API when a kubeconfig is usable (at most out_wait s for them to stop,
+ * `timeout` s to come back), else a fixed out_wait (said on stderr). 0, or a VET_E* code
+ * with the message naming the pod. */
+int renew_restart_pods(cli_globals *g, const renew_run *run, const vet_strv *pods,
+                       unsigned out_wait, unsigned timeout, int json);
+
 int cmd_certs_renew(int argc, char **argv, cli_globals *g);
 
 /* Print the CLI.md JSON report of a plan command (kubevet, command, evaluated_at, findings,

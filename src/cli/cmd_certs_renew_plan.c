@@ -247,9 +247,13 @@ static int target_from_node(renew_target *t, renew_run *run)
             t->cert_rel = strdup(k->path);
             t->kc_cert = &k->user->cert;
             t->kc_key = &k->user->key;
-            if (k->user->key.data &&
-                !(rc = vet_pki_parse(&t->hold, k->user->key.data, k->user->key.len, k->path)) &&
-                t->hold.nkeys)
+            /* The node paired the embedded key with its certificate already. */
+            if (k->client->key)
+                t->old_key = k->client->key;
+            else if (k->user->key.data &&
+                     !(rc =
+                           vet_pki_parse(&t->hold, k->user->key.data, k->user->key.len, k->path)) &&
+                     t->hold.nkeys)
                 t->old_key = t->hold.keys[0];
             vet_error_clear();
         }

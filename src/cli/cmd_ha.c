@@ -240,6 +240,15 @@ static char *cm_kubeconfig(const json_t *cm, const char *key, const char *url, c
     return body;
 }
 
+/* The object an update starts from, for the plan's diff (the update itself is the body). */
+static int set_current(vet_plan *plan, const json_t *obj)
+{
+    char *cur = json_dumps(obj, JSON_COMPACT);
+    int rc = cur ? vet_plan_set_api_current(plan, cur) : vet_error_set(VET_ENOMEM, "out of memory");
+    free(cur);
+    return rc;
+}
+
 static void push_unique(vet_strv *v, const char *s)
 {
     for (size_t i = 0; i < v->n; i++)
@@ -487,14 +496,20 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
                                          b1, c1, "KV203", "ConfigMap/kube-system/kubeadm-config",
                                          "controlPlaneEndpoint and certSANs, or the next kubeadm "
                                          "upgrade re-issues the cert without them (KV204)");
+        if (!rc && b1)
+            rc = set_current(plan, lv.kubeadm);
         if (!rc && have2)
             rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kube-proxy", rv2, b2,
                                          c2, "KV205", "ConfigMap/kube-system/kube-proxy",
                                          "kube-proxy dials the load balancer");
+        if (!rc && b2)
+            rc = set_current(plan, lv.proxy);
         if (!rc && have3)
             rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-public", "cluster-info", rv3, b3,
                                          c3, "KV206", "ConfigMap/kube-public/cluster-info",
                                          "joining nodes discover the load balancer");
+        if (!rc && b3)
+            rc = set_current(plan, lv.info);
         free(b1);
         free(b2);
         free(b3);

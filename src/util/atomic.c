@@ -147,10 +147,25 @@ done:
     return 0;
 }
 
+int vet_atomic_sync_dir_of(const char *path)
+{
+    char *dir = dir_of(path);
+    int rc = 0, dfd;
+    if (dir && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+        /* A failed directory fsync leaves the rename possibly undone by a crash: report it. */
+        if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(dfd) != 0)
+            rc =
+                vet_error_set(VET_EIO, "%s: fsync of its folder failed: %s", path, strerror(errno));
+        close(dfd);
+    }
+    free(dir);
+    return rc;
+}
+
 int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
 {
-    int rc = 0, dfd = -1;
-    char *dir = NULL, *bak = NULL;
+    int rc = 0;
+    char *bak = NULL;
     if (backup_out)
         *backup_out = NULL;
     if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(w->fd) != 0) {
@@ -178,16 +193,9 @@ int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
     }
     free(w->tmp);
     w->tmp = NULL;
-    dir = dir_of(w->path);
-    if (dir && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        /* A failed directory fsync leaves the rename possibly undone by a crash: report it. */
-        if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(dfd) != 0)
-            rc = vet_error_set(VET_EIO, "%s: fsync of its folder failed: %s", w->path,
-                               strerror(errno));
-        close(dfd);
-    }
+    if (!(flags & VET_ATOMIC_NO_DIRSYNC))
+        rc = vet_atomic_sync_dir_of(w->path);
 done:
-    free(dir);
     free(bak);
     vet_atomic_abort(w);
     return rc;

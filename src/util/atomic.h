@@ -9,7 +9,9 @@
 typedef struct vet_atomic vet_atomic;
 
 enum {
-    VET_ATOMIC_BACKUP = 1 /* keep the replaced file as <path>.kubevet-<UTC stamp>.bak */
+    VET_ATOMIC_BACKUP = 1,    /* keep the replaced file as <path>.kubevet-<UTC stamp>.bak */
+    VET_ATOMIC_NO_DIRSYNC = 2 /* the caller fsyncs the folder (vet_atomic_sync_dir) once for
+                                 several files: until then a crash may keep the old file */
 };
 
 /* Start writing `path` with permission `mode` (e.g. 0600 for keys). */
@@ -20,6 +22,9 @@ int vet_atomic_write(vet_atomic *w, const void *data, size_t len);
 int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out);
 /* Drop the temp file. Frees w. NULL is a no-op. */
 void vet_atomic_abort(vet_atomic *w);
+
+/* fsync the folder holding `path` (a file written with VET_ATOMIC_NO_DIRSYNC). */
+int vet_atomic_sync_dir_of(const char *path);
 
 /* Whole-buffer convenience. */
 int vet_atomic_write_file(const char *path, const void *data, size_t len, unsigned mode, int flags,

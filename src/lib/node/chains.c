@@ -28,10 +28,11 @@ static void verify_one(size_t i, void *arg)
     e->chain_same_name = !e->chain_ok && vet_cert_issued_by_name(e->cert, e->chain_ca->cert);
 }
 
-int vet_node_verify_chains(vet_node *n, vet_certset *files)
+static int verify(vet_node *n, vet_certset *files, vet_cert_entry *const *only, size_t nonly)
 {
     job j;
-    size_t nn = n ? n->certs.n : 0, nf = files ? files->n : 0, total = nn + nf + 1;
+    size_t nn = n ? n->certs.n : 0, nf = files ? files->n : 0, total = nn + nf + nonly + 1;
+    size_t first = 0;
     int rc = 0;
     memset(&j, 0, sizeof j);
     j.e = calloc(total, sizeof *j.e);
@@ -48,12 +49,19 @@ int vet_node_verify_chains(vet_node *n, vet_certset *files)
     for (size_t i = 0; i < j.n; i++)
         if (vet_cert_is_ca(j.e[i]->cert))
             j.ca[j.nca++] = j.e[i];
+    /* Only some entries (their certificates were just replaced): the CAs stay every CA in
+     * scope; the entries judged are those, listed after the others. */
+    if (only) {
+        first = j.n;
+        for (size_t i = 0; i < nonly; i++)
+            j.e[j.n++] = only[i];
+    }
     if (!(j.trust = calloc(j.nca + 1, sizeof *j.trust))) {
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
 
-    for (size_t i = 0; i < j.n; i++) {
+    for (size_t i = first; i < j.n; i++) {
         vet_cert_entry *e = j.e[i];
         const vet_cert_entry *want = e->ca_role && n ? vet_node_role(n, e->ca_role) : NULL;
         int root =
@@ -83,7 +91,13 @@ int vet_node_verify_chains(vet_node *n, vet_certset *files)
                 goto done;
         }
     }
-    vet_parallel_for(j.n, 0, verify_one, &j);
+    if (only) {
+        /* A handful of entries: one thread (starting others costs more than they save). */
+        for (size_t i = first; i < j.n; i++)
+            verify_one(i, &j);
+    } else {
+        vet_parallel_for(j.n, 0, verify_one, &j);
+    }
 done:
     for (size_t c = 0; j.trust && c < j.nca; c++)
         vet_trust_free(j.trust[c]);
@@ -170,4 +184,15 @@ done:
     free(p.ca);
     free(p.trust);
     return rc;
+}
+
+int vet_node_verify_chains(vet_node *n, vet_certset *files)
+{
+    return verify(n, files, NULL, 0);
+}
+
+int vet_node_verify_entries(vet_node *n, vet_certset *files, vet_cert_entry *const *only,
+                            size_t nonly)
+{
+    return nonly ? verify(n, files, only, nonly) : 0;
 }

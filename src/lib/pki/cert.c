@@ -194,14 +194,65 @@ static int spki_facts(vet_cert *c, const EVP_MD *sha256)
     return 0;
 }
 
+/* The facts of c->x509, whose DER encoding is der[0..len). On failure, what was wrong. */
+static int cert_facts(vet_cert *c, const unsigned char *der, size_t len, BIO *scratch,
+                      const EVP_MD *sha256, const char **what)
+{
+    unsigned int mdlen = 0;
+    uint32_t exfl;
+    /* The fingerprint is over the bytes as read: no re-encoding. */
+    if (!EVP_Digest(der, len, c->der_sha256, &mdlen, sha256, NULL) || mdlen != 32) {
+        *what = "SHA-256 failed";
+        return VET_EINPUT;
+    }
+    hex_colon(c->sha256, c->der_sha256, 32);
+
+    /* Caches the extensions in the X509 now, so that later concurrent verifications only
+     * read it. */
+    exfl = X509_get_extension_flags(c->x509);
+    c->is_ca = (exfl & EXFLAG_BCONS) && (exfl & EXFLAG_CA);
+    c->self_issued =
+        X509_NAME_cmp(X509_get_issuer_name(c->x509), X509_get_subject_name(c->x509)) == 0;
+
+    *what = "out of memory";
+    c->subject = name_text(scratch, X509_get_subject_name(c->x509));
+    c->issuer = name_text(scratch, X509_get_issuer_name(c->x509));
+    c->serial = serial_hex(X509_get0_serialNumber(c->x509));
+    if (!c->subject || !c->issuer || !c->serial)
+        return VET_ENOMEM;
+    if (name_values(X509_get_subject_name(c->x509), NID_commonName, NULL, &c->cn) < 0 ||
+        name_values(X509_get_subject_name(c->x509), NID_organizationName, &c->orgs, NULL) < 0)
+        return VET_ENOMEM;
+    if (!c->cn && !(c->cn = strdup("")))
+        return VET_ENOMEM;
+    if (load_sans(c) < 0)
+        return VET_ENOMEM;
+
+    *what = "invalid validity time";
+    if (asn1_epoch(&c->not_before, X509_get0_notBefore(c->x509)) < 0 ||
+        asn1_epoch(&c->not_after, X509_get0_notAfter(c->x509)) < 0)
+        return VET_EINPUT;
+    *what = "unusable public key";
+    if (spki_facts(c, sha256) < 0)
+        return VET_EINPUT;
+    pki_key_describe(X509_get0_pubkey(c->x509), c->key_type, &c->key_bits);
+    if (!strcmp(c->key_type, "unknown")) {
+        /* An algorithm OpenSSL cannot load (e.g. GOST): still name it. */
+        const ASN1_OBJECT *obj = NULL;
+        X509_PUBKEY_get0_param((ASN1_OBJECT **)&obj, NULL, NULL, NULL,
+                               X509_get_X509_PUBKEY(c->x509));
+        if (obj)
+            OBJ_obj2txt(c->key_type, sizeof c->key_type, obj, 0);
+    }
+    sig_facts(c);
+    return 0;
+}
+
 int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int aux, BIO *scratch)
 {
     const unsigned char *start = *pp;
     const pki_ctx *ctx = pki_ctx_get();
-    const EVP_MD *sha256 = pki_ctx_sha256(ctx);
     vet_cert *c = NULL;
-    unsigned int mdlen = 0;
-    uint32_t exfl;
     int rc = VET_EINPUT;
     const char *what = "not a DER certificate";
 
@@ -223,58 +274,31 @@ int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int au
         c->x509 = NULL;
         goto done;
     }
-    /* The fingerprint is over the bytes as read: no re-encoding. */
-    if (!EVP_Digest(start, (size_t)(*pp - start), c->der_sha256, &mdlen, sha256, NULL) ||
-        mdlen != 32) {
-        what = "SHA-256 failed";
-        goto done;
-    }
-    hex_colon(c->sha256, c->der_sha256, 32);
-
-    /* Caches the extensions in the X509 now, so that later concurrent verifications only
-     * read it. */
-    exfl = X509_get_extension_flags(c->x509);
-    c->is_ca = (exfl & EXFLAG_BCONS) && (exfl & EXFLAG_CA);
-    c->self_issued =
-        X509_NAME_cmp(X509_get_issuer_name(c->x509), X509_get_subject_name(c->x509)) == 0;
-
-    rc = VET_ENOMEM;
-    what = "out of memory";
-    c->subject = name_text(scratch, X509_get_subject_name(c->x509));
-    c->issuer = name_text(scratch, X509_get_issuer_name(c->x509));
-    c->serial = serial_hex(X509_get0_serialNumber(c->x509));
-    if (!c->subject || !c->issuer || !c->serial)
-        goto done;
-    if (name_values(X509_get_subject_name(c->x509), NID_commonName, NULL, &c->cn) < 0 ||
-        name_values(X509_get_subject_name(c->x509), NID_organizationName, &c->orgs, NULL) < 0)
-        goto done;
-    if (!c->cn && !(c->cn = strdup("")))
-        goto done;
-    if (load_sans(c) < 0)
-        goto done;
-
-    rc = VET_EINPUT;
-    what = "invalid validity time";
-    if (asn1_epoch(&c->not_before, X509_get0_notBefore(c->x509)) < 0 ||
-        asn1_epoch(&c->not_after, X509_get0_notAfter(c->x509)) < 0)
-        goto done;
-    what = "unusable public key";
-    if (spki_facts(c, sha256) < 0)
-        goto done;
-    pki_key_describe(X509_get0_pubkey(c->x509), c->key_type, &c->key_bits);
-    if (!strcmp(c->key_type, "unknown")) {
-        /* An algorithm OpenSSL cannot load (e.g. GOST): still name it. */
-        const ASN1_OBJECT *obj = NULL;
-        X509_PUBKEY_get0_param((ASN1_OBJECT **)&obj, NULL, NULL, NULL,
-                               X509_get_X509_PUBKEY(c->x509));
-        if (obj)
-            OBJ_obj2txt(c->key_type, sizeof c->key_type, obj, 0);
-    }
-    sig_facts(c);
-    rc = 0;
+    rc = cert_facts(c, start, (size_t)(*pp - start), scratch, pki_ctx_sha256(ctx), &what);
 
 done:
     if (rc < 0) {
+        vet_cert_free(c);
+        return vet_error_set(rc, "%s", what);
+    }
+    *out = c;
+    return 0;
+}
+
+int pki_cert_from_x509(vet_cert **out, X509 *x, const unsigned char *der, size_t len, BIO *scratch)
+{
+    const pki_ctx *ctx = pki_ctx_get();
+    const char *what = "";
+    vet_cert *c = calloc(1, sizeof *c);
+    int rc;
+    *out = NULL;
+    if (!c) {
+        X509_free(x);
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    }
+    atomic_init(&c->refs, 1);
+    c->x509 = x;
+    if ((rc = cert_facts(c, der, len, scratch, pki_ctx_sha256(ctx), &what)) < 0) {
         vet_cert_free(c);
         return vet_error_set(rc, "%s", what);
     }

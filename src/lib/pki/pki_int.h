@@ -53,6 +53,12 @@ const EVP_MD *pki_ctx_sha256(const pki_ctx *c);
  * VET_EINPUT when the DER is not a certificate; the message has no file name or offset. */
 int pki_cert_from_der(vet_cert **out, const unsigned char **pp, long len, int aux, BIO *scratch);
 
+/* A vet_cert of a certificate built in memory (x taken, also on failure), der being its
+ * encoding: the facts without decoding it again (OpenSSL 3.0 decodes the public key of every
+ * d2i_X509 through a fresh provider decoder context). */
+int pki_cert_from_x509(vet_cert **out, X509 *x, const unsigned char *der, size_t len,
+                       BIO *scratch);
+
 /* Same public key: EVP_PKEY_eq, or equal SubjectPublicKeyInfo DER when the keys cannot be
  * compared directly (e.g. held by providers of different library contexts). */
 int pki_pkey_same(const EVP_PKEY *a, const EVP_PKEY *b);

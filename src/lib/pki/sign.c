@@ -198,7 +198,6 @@ int vet_cert_issue(vet_cert **out, const vet_issue_req *r)
     BIGNUM *bn = NULL;
     BIO *scratch = NULL;
     unsigned char serial[16], *der = NULL;
-    const unsigned char *dp;
     const EVP_MD *md = NULL;
     int rc = 0, len, cabase;
     *out = NULL;
@@ -260,8 +259,10 @@ int vet_cert_issue(vet_cert **out, const vet_issue_req *r)
         rc = vet_error_set(VET_EIO, "cannot encode the new certificate");
         goto done;
     }
-    dp = der;
-    rc = pki_cert_from_der(out, &dp, len, 0, scratch);
+    /* The X509 built here is the certificate: it keeps the signing key's public half, so
+     * nothing needs decoding again. */
+    rc = pki_cert_from_x509(out, x, der, (size_t)len, scratch);
+    x = NULL;
 done:
     OPENSSL_free(der);
     BIO_free(scratch);

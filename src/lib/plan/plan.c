@@ -49,6 +49,7 @@ static void action_clear(vet_action *a)
     free(a->api_name);
     free(a->api_resource_version);
     free(a->api_body);
+    free(a->api_current);
     free(a->op);
     free(a->command);
     free(a->diff_label);
@@ -251,6 +252,17 @@ int vet_plan_set_diff(vet_plan *p, const char *label, const char *before, const 
     return 0;
 }
 
+int vet_plan_set_api_current(vet_plan *p, const char *current)
+{
+    vet_action *a = p->n ? &p->v[p->n - 1] : NULL;
+    if (!a || a->kind != VET_ACT_API_UPDATE)
+        return vet_error_set(VET_EINPUT, "plan: no API update to attach the current object to");
+    free(a->api_current);
+    if (!(a->api_current = dup0(current)) && current)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    return 0;
+}
+
 int vet_plan_add_command(vet_plan *p, const char *command, const char *finding_id,
                          const char *finding_subject, const char *why)
 {
@@ -387,9 +399,15 @@ json_t *vet_plan_to_json(const vet_plan *p)
             set_str(obj, "resourceVersion", a->api_resource_version);
             json_object_set_new(j, "object", obj);
             set_str(j, "body", a->api_body);
-            if (a->diff_label && !api_diff(&diff, a))
-                set_str(j, "diff", diff);
-            free(diff);
+            if (a->diff_label) {
+                if (!api_diff(&diff, a))
+                    set_str(j, "diff", diff);
+                free(diff);
+            } else if (a->api_body && a->api_current) {
+                if (!plan_api_diff(&diff, a))
+                    set_str(j, "diff", diff);
+                free(diff);
+            }
         }
         set_str(j, "command", a->command);
         set_str(j, "op", a->op);
@@ -479,6 +497,13 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
             if (!api_diff(&diff, a))
                 fputs(diff, out);
             free(diff);
+        } else if (a->kind == VET_ACT_API_UPDATE && a->api_body && a->api_current) {
+            /* kubevet makes this update itself with --apply: show what changes. */
+            char *diff = NULL;
+            if (!plan_api_diff(&diff, a))
+                fputs(diff, out);
+            free(diff);
+            continue;
         }
         if (a->command && a->kind != VET_ACT_WRITE && a->kind != VET_ACT_REMOVE) {
             fputs("   $ ", out);

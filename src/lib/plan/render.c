@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "error.h"
 #include "hash.h"
@@ -228,5 +230,83 @@ done:
     free(e);
     lines_free(&x);
     lines_free(&y);
+    return rc;
+}
+
+/* A JSON object as indented text with its resourceVersion dropped (it always moves). */
+static char *object_text(json_t *o)
+{
+    json_t *c = json_deep_copy(o);
+    char *t;
+    json_object_del(json_object_get(c, "metadata"), "resourceVersion");
+    json_object_del(json_object_get(c, "metadata"), "managedFields");
+    t = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(c);
+    return t;
+}
+
+int plan_api_diff(char **out, const vet_action *a)
+{
+    json_t *cur = json_loads(a->api_current, 0, NULL), *neu = json_loads(a->api_body, 0, NULL);
+    json_t *cd = json_object_get(cur, "data"), *nd = json_object_get(neu, "data");
+    vet_buf b = VET_BUF_INIT;
+    char *label = NULL, *d = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (!cur || !neu) {
+        rc = vet_error_set(VET_EINPUT, "%s %s: the object is not JSON", a->api_kind, a->api_name);
+        goto done;
+    }
+    if (json_is_object(cd) && json_is_object(nd)) {
+        /* ConfigMap-like: one diff per changed key, the values being documents themselves
+         * (ClusterConfiguration, a kubeconfig). Keys in sorted order, removed ones too. */
+        json_t *keys = json_object();
+        const char *k;
+        json_t *v;
+        void *it;
+        json_object_foreach(cd, k, v) json_object_set(keys, k, json_null());
+        json_object_foreach(nd, k, v) json_object_set(keys, k, json_null());
+        for (it = json_object_iter(keys); it && !rc; it = json_object_iter_next(keys, it)) {
+            const char *key = json_object_iter_key(it);
+            const char *o = json_string_value(json_object_get(cd, key));
+            const char *n = json_string_value(json_object_get(nd, key));
+            if ((o && n && !strcmp(o, n)) || (!o && !n))
+                continue;
+            free(label);
+            label = vet_strdupf("%s %s%s%s data.%s", a->api_kind,
+                                a->api_namespace ? a->api_namespace : "",
+                                a->api_namespace ? "/" : "", a->api_name, key);
+            free(d);
+            d = NULL;
+            if (!label)
+                rc = vet_error_set(VET_ENOMEM, "out of memory");
+            else if (!(rc = plan_diff(&d, label, (const unsigned char *)o, o ? strlen(o) : 0,
+                                      (const unsigned char *)n, n ? strlen(n) : 0)))
+                vet_buf_puts(&b, d);
+        }
+        json_decref(keys);
+    }
+    if (!rc && !b.size) {
+        /* Not ConfigMap-like, or only metadata changed: the whole objects. */
+        char *o = object_text(cur), *n = object_text(neu);
+        free(label);
+        label = vet_strdupf("%s %s%s%s", a->api_kind, a->api_namespace ? a->api_namespace : "",
+                            a->api_namespace ? "/" : "", a->api_name);
+        if (!o || !n || !label)
+            rc = vet_error_set(VET_ENOMEM, "out of memory");
+        else if (!(rc = plan_diff(&d, label, (const unsigned char *)o, strlen(o),
+                                  (const unsigned char *)n, strlen(n))))
+            vet_buf_puts(&b, d);
+        free(o);
+        free(n);
+    }
+    if (!rc)
+        *out = vet_buf_detach(&b);
+done:
+    vet_buf_free(&b);
+    free(label);
+    free(d);
+    json_decref(cur);
+    json_decref(neu);
     return rc;
 }
