@@ -27,7 +27,7 @@ int helm_pb_varint(pb *b, uint64_t *v)
  * 3/4 (groups, unused by hapi) and 6/7 are errors. */
 int helm_pb_next(pb *b, uint32_t *field, const unsigned char **val, size_t *vlen, uint64_t *num)
 {
-    uint64_t key, n;
+    uint64_t key = 0, n = 0; /* gcc -O2 cannot see helm_pb_varint sets them on success */
     int rc;
     size_t off = (size_t)(b->p - b->start);
     if ((rc = helm_pb_varint(b, &key)))

@@ -144,7 +144,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
     if (b)
         r = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data, blob_unref, b);
     else
-        r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+        r = MHD_create_response_from_buffer(text ? strlen(text) : 0, (void *)text,
+                                            MHD_RESPMEM_PERSISTENT); /* gcc -O2 -Wnonnull */
     if (!r) {
         blob_unref(b);
         return MHD_NO;
