@@ -165,6 +165,19 @@ else
     echo "skip helm rendering: scripts/k8s-clients gave no helm"
 fi
 
+# templated CRDs (Helm): a v1 CRD still in the v1beta1 shape, or with a schema that is not
+# structural, is KV401 with a detail, as the same CRD without directives is; a valid one is clean;
+# the real helm's rendering of the chart gets the same verdicts
+crdt() { "$KUBEVET" apis scan "$@" --target 1.25 -o json 2>/dev/null | python3 -c "import json,sys; [print(f['id'], f['file'].rsplit('/',1)[-1]+':'+str(f['line']), f['detail'].split(':')[0]) for f in json.load(sys.stdin)['findings'] if f['id']=='KV401' and f.get('detail')]"; }
+[ "$(crdt "$C/crd-chart")" = "KV401 issuer-crd.yaml:17 spec.validation is an apiextensions.k8s.io/v1beta1 field; v1 wants spec.versions[].schema.openAPIV3Schema
+KV401 order-crd.yaml:21 spec.versions[0].schema.openAPIV3Schema" ] && ok "templated v1 CRDs: v1beta1 validation / no root type are KV401 with detail" ||
+    bad "templated CRDs: $(crdt "$C/crd-chart")"
+if dir=$("$KV_SRC/scripts/k8s-clients" 2>/dev/null) && [ -x "$dir/helm" ]; then
+    "$dir/helm" template r "$C/crd-chart" >"$tmp/crds.yaml" 2>"$tmp/helm.err" || bad "helm template crd-chart: $(cat "$tmp/helm.err")"
+    [ "$(crdt "$tmp/crds.yaml" | cut -d' ' -f3-)" = "$(crdt "$C/crd-chart" | cut -d' ' -f3-)" ] &&
+        ok "helm-rendered CRDs: the same KV401 details as the template scan" || bad "rendered CRDs: $(crdt "$tmp/crds.yaml")"
+fi
+
 # 4c. bounded memory: a kubectl-style List dump is read item by item (peak RSS < 2x input + 64 MB)
 python3 - "$tmp/big.json" <<'PY'
 import json, sys

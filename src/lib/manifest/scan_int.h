@@ -77,7 +77,8 @@ void mf_fields_check(struct yaml_document_s *doc, struct yaml_node_s *obj, unsig
 /* Value (and key) of `key` in a mapping of doc; the last duplicate wins, like a JSON decoder. */
 struct yaml_node_s *mf_map_get(struct yaml_document_s *doc, const struct yaml_node_s *map,
                                const char *key, struct yaml_node_s **keynode);
-/* The same check on template text (libyaml cannot read it): Ingress v1 only. */
+/* The same check on template text (libyaml cannot read it): Ingress v1 by lines, CRD v1 on the
+ * text with its directives neutralized. */
 void mf_template_fields(const unsigned char *p, size_t n, unsigned line0, mf_facts *fx);
 /* kind == "List" or ends in "List". */
 int mf_is_list(mf_span kind);
