@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "common/jsonx.h"
 #include "error.h"
 #include "text.h"
 #include "vtime.h"
@@ -361,7 +362,7 @@ int vet_report_render_json(const vet_report *r, FILE *out)
     int rc;
     if (!o)
         return vet_error_set(VET_ENOMEM, "out of memory");
-    rc = json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    rc = vet_json_dumpf(o, out);
     fputc('\n', out);
     json_decref(o);
     return rc ? vet_error_set(VET_EIO, "cannot write output") : 0;
