@@ -150,12 +150,61 @@ static void test_json_writer(void **state)
     json_decref(o);
 }
 
+/* vet_report_render_json streams what json_dumpf(vet_report_to_json()) writes: fields that
+ * replace fixed members in place, causes, extras that replace top-level members, strings
+ * json_string() refuses, no findings at all. */
+static void test_render_json_stream(void **state)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        vet_report r;
+        vet_finding *f;
+        json_t *o;
+        size_t la, lb;
+        char *a = NULL, *b = NULL;
+        FILE *m;
+        (void)state;
+        assert_int_equal(vet_report_init(&r, "apis scan", 1700000000), 0);
+        if (variant) {
+            f = add(&r, "KV401", VET_SEV_CRITICAL, "Deployment/x");
+            vet_finding_set_str(f, "file", "a.yaml");
+            vet_finding_set_int(f, "line", 7);
+            vet_finding_set_str(f, "name", "field-name"); /* replaces the fixed "name" */
+            vet_finding_set_str(f, "cause", "KV000 y"); /* no cause: a field in its order */
+            f = add(&r, "KV108", VET_SEV_WARNING, "ca.crt");
+            vet_finding_message(f, "bad \xff byte"); /* json_string refuses it: member left out */
+            add(&r, "KV104", VET_SEV_INFO, "b.crt");
+            vet_finding_set_cause(&r.findings[2], &r.findings[1], "restore %s", "ca.crt");
+            vet_report_error(&r, "e.yaml:3: broken");
+            vet_report_error(&r, "bad \xc3 error");
+            vet_report_set(&r, "command", json_string("replaced"));
+            vet_report_set(&r, "target", json_string("1.30"));
+            vet_report_set(&r, "notes", json_array());
+            for (int i = 0; i < 300; i++) /* more members than a byte counts */
+                add(&r, "KV402", VET_SEV_WARNING, "many");
+        }
+        o = vet_report_to_json(&r);
+        m = open_memstream(&a, &la);
+        json_dumpf(o, m, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        fputc('\n', m);
+        fclose(m);
+        m = open_memstream(&b, &lb);
+        assert_int_equal(vet_report_render_json(&r, m), 0);
+        fclose(m);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        json_decref(o);
+        vet_report_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cause_order),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_render_json_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

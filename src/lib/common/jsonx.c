@@ -12,10 +12,16 @@
 
 #define OUT_CAP 65536
 
-typedef struct {
+#define MAX_OPEN 64
+
+typedef struct vet_json_writer {
     FILE *out;
     size_t n;
     int err;
+    /* streaming: open containers, and whether each has a member yet */
+    int depth, after_key;
+    char close[MAX_OPEN];
+    unsigned char members[MAX_OPEN];
     char b[OUT_CAP];
 } wbuf;
 
@@ -86,6 +92,20 @@ static size_t utf8(const unsigned char *p, size_t n, unsigned *cp)
         return 0;
     *cp = v;
     return len;
+}
+
+int vet_json_utf8_ok(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
+    unsigned cp;
+    for (size_t i = 0; i < n;) {
+        size_t k = s[i] < 0x80 ? 1 : utf8(s + i, n - i, &cp);
+        if (!k)
+            return 0;
+        i += k;
+    }
+    return 1;
 }
 
 static void string(wbuf *w, const char *str, size_t len)
@@ -201,18 +221,93 @@ static void value(wbuf *w, const json_t *j, int depth)
     }
 }
 
-int vet_json_dumpf(const json_t *j, FILE *out)
+vet_json_writer *vet_json_writer_new(FILE *out)
 {
     wbuf *w = malloc(sizeof *w);
+    if (w) {
+        w->out = out;
+        w->n = 0;
+        w->err = w->depth = w->after_key = 0;
+    }
+    return w;
+}
+
+int vet_json_writer_free(vet_json_writer *w)
+{
     int err;
-    if (!w)
-        return json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-    w->out = out;
-    w->n = 0;
-    w->err = 0;
-    value(w, j, 0);
     flush(w);
-    err = w->err;
+    err = w->err || w->depth;
     free(w);
     return err ? -1 : 0;
+}
+
+/* Before a member: the separator and the indentation of the enclosing container. */
+static void member(wbuf *w)
+{
+    if (w->after_key) {
+        w->after_key = 0;
+        return;
+    }
+    if (!w->depth)
+        return;
+    if (w->members[w->depth - 1])
+        putc1(w, ',');
+    w->members[w->depth - 1] = 1;
+    newline(w, w->depth);
+}
+
+void vet_json_open(vet_json_writer *w, char bracket)
+{
+    member(w);
+    if (w->depth == MAX_OPEN) {
+        w->err = 1;
+        return;
+    }
+    putc1(w, bracket);
+    w->close[w->depth] = bracket == '{' ? '}' : ']';
+    w->members[w->depth++] = 0;
+}
+
+void vet_json_close(vet_json_writer *w)
+{
+    if (!w->depth) {
+        w->err = 1;
+        return;
+    }
+    w->depth--;
+    if (w->members[w->depth])
+        newline(w, w->depth);
+    putc1(w, w->close[w->depth]);
+}
+
+void vet_json_key(vet_json_writer *w, const char *key)
+{
+    member(w);
+    string(w, key, strlen(key));
+    put(w, ": ", 2);
+    w->after_key = 1;
+}
+
+void vet_json_value(vet_json_writer *w, const json_t *v)
+{
+    member(w);
+    if (v)
+        value(w, v, w->depth);
+    else
+        put(w, "null", 4);
+}
+
+void vet_json_string(vet_json_writer *w, const char *s)
+{
+    member(w);
+    string(w, s, strlen(s));
+}
+
+int vet_json_dumpf(const json_t *j, FILE *out)
+{
+    wbuf *w = vet_json_writer_new(out);
+    if (!w)
+        return json_dumpf(j, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    value(w, j, 0);
+    return vet_json_writer_free(w);
 }
