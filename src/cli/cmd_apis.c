@@ -347,9 +347,9 @@ static int apis_scan(int argc, char **argv, cli_globals *g)
     if (stats)
         fprintf(stderr,
                 "kubevet: scanned %zu files (%zu bytes, %zu skipped), %zu documents: %zu by the "
-                "line extractor, %zu by libyaml, %zu templates\n",
+                "line extractor, %zu by libyaml (%zu bytes read), %zu templates\n",
                 st.files, st.bytes, st.skipped, st.documents, st.extracted, st.parsed,
-                st.templates);
+                st.yaml_bytes, st.templates);
     out = g->output ? g->output : "text";
     if (!strcmp(out, "text")) {
         render_table(&r, minor);

@@ -295,6 +295,42 @@ done:
     return ok;
 }
 
+int vet_yaml_compose_node(yaml_parser_t *p, yaml_event_t *first, yaml_document_t *doc)
+{
+    composer c = {p, doc, NULL, 0, 0, NULL, 0, 0, 0, 0};
+    yaml_event_t e;
+    int ok = 0;
+    if (!yaml_document_initialize(doc, NULL, NULL, NULL, 1, 1)) {
+        memset(doc, 0, sizeof *doc);
+        return oom(&c);
+    }
+    doc->start_mark = first->start_mark;
+    if (!compose_event(&c, first))
+        goto done;
+    while (c.depth) {
+        int r;
+        if (!yaml_parser_parse(p, &e))
+            goto done;
+        r = compose_event(&c, &e);
+        yaml_event_delete(&e);
+        if (!r)
+            goto done;
+    }
+    ok = 1;
+done:
+    while (c.depth)
+        free(c.st[--c.depth].anchor);
+    free(c.st);
+    for (size_t i = 0; i < c.tabcap; i++)
+        free(c.tab[i].name);
+    free(c.tab);
+    if (!ok) {
+        yaml_document_delete(doc);
+        memset(doc, 0, sizeof *doc);
+    }
+    return ok;
+}
+
 int vet_yaml_load(vet_yaml **out, const unsigned char *data, size_t len, const char *name)
 {
     yaml_parser_t p;

@@ -101,6 +101,7 @@ static void merge(vet_manifest_scan *s, mf_file *f)
     s->st.parsed += f->st.parsed;
     s->st.extracted += f->st.extracted;
     s->st.templates += f->st.templates;
+    s->st.yaml_bytes += f->st.yaml_bytes;
     if (f->oom)
         s->oom = 1;
     if (!f->n && !f->errors.n && !f->notes.n) {

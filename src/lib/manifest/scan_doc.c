@@ -45,7 +45,7 @@ static char *arena_dup(mf_file *f, const char *p, size_t n)
     return out;
 }
 
-static const char *span_dup(mf_file *f, mf_span s)
+const char *mf_span_dup(mf_file *f, mf_span s)
 {
     return s.p ? arena_dup(f, s.p, s.n) : NULL;
 }
@@ -107,11 +107,11 @@ void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x)
     memset(ob, 0, sizeof *ob);
     ob->file = f->path;
     ob->line = x->line;
-    ob->api_version = span_dup(f, x->av);
-    ob->kind = span_dup(f, x->kind);
-    ob->name = span_dup(f, x->name);
-    ob->namespace = span_dup(f, x->ns);
-    ob->list_kind = span_dup(f, x->list_kind);
+    ob->api_version = mf_span_dup(f, x->av);
+    ob->kind = mf_span_dup(f, x->kind);
+    ob->name = mf_span_dup(f, x->name);
+    ob->namespace = mf_span_dup(f, x->ns);
+    ob->list_kind = mf_span_dup(f, x->list_kind);
     ob->source = x->source;
     ob->selector = x->sel;
     ob->selector_line = x->sel_line;

@@ -58,6 +58,8 @@ typedef struct {
 /* Scan one file's bytes (BOM, CRLF handled). */
 void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *data, size_t len);
 
+/* A copy of s in f's arena (NULL for a NULL span, or out of memory: f->oom). */
+const char *mf_span_dup(mf_file *f, mf_span s);
 /* Add an object / a message to f (copies). */
 void mf_emit(mf_file *f, const vet_manifest_opts *o, const mf_facts *x);
 void mf_error(mf_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -93,14 +95,16 @@ vet_sel_state mf_match_labels(const mf_labels *sel, const mf_labels *labels, int
 int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
                 unsigned line0, vet_mf_source src, char *err, size_t errsize);
 
-/* One item of a List (bytes [p, p+n), the item's own indentation restored): its object and the
- * objects of nested Lists, with the enclosing List's apiVersion/kind for typed-list items. */
-int mf_yaml_item(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
-                 unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind);
+/* One item of a List, composed on its own (doc; marks count from line0): its object and the
+ * objects of nested Lists, with the enclosing List's apiVersion/kind for typed-list items (both
+ * NULL when not known yet: the item's object then has no list_kind). */
+struct yaml_document_s;
+void mf_yaml_tree_item(mf_file *f, const vet_manifest_opts *o, struct yaml_document_s *doc,
+                       unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind);
 
-/* Large documents: a List read item by item from libyaml's event stream, so memory follows the
- * largest item, not the document. 0 handled; 1 not a List (use mf_yaml_doc); -1 invalid YAML
- * (message in err). */
+/* Large documents: a List read item by item from libyaml's event stream in one pass, so memory
+ * follows the largest item, not the document. 0 handled; 1 not a List or not modelled (nothing
+ * added: use mf_yaml_doc); -1 invalid YAML (message in err). */
 #define MF_STREAM_MIN (1u << 20)
 int mf_stream_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
                   unsigned line0, vet_mf_source src, char *err, size_t errsize);
