@@ -312,12 +312,13 @@ static int half_converted(vet_report *r, const inputs *in, const vet_catalog *ca
                 continue;
             /* an unnamed object (a template's name is often a directive) is named by place */
             subj = o->name && o->namespace ? vet_strdupf("%s/%s/%s", o->kind, o->namespace, o->name)
-                   : o->name ? vet_strdupf("%s/%s", o->kind, o->name)
-                             : vet_strdupf("%s (%s:%u)", o->kind, e->path, o->line);
+                   : o->name               ? vet_strdupf("%s/%s", o->kind, o->name)
+                                           : vet_strdupf("%s (%s:%u)", o->kind, e->path, o->line);
             if (!subj ||
                 vet_strv_take(plan, vet_strdupf("%s: unchanged\n  line %u %s: NEEDS A PERSON (left "
                                                 "unchanged): half-converted: %s",
-                                                e->path, o->line, subj, o->invalid_detail)) || !(f = vet_check_emit(r, "KV401", subj)) ||
+                                                e->path, o->line, subj, o->invalid_detail)) ||
+                !(f = vet_check_emit(r, "KV401", subj)) ||
                 vet_finding_message(f,
                                     "%s %s is half-converted: %s; kube-apiserver rejects it, and "
                                     "convert rewrites only objects whose apiVersion is old",

@@ -68,8 +68,11 @@ static void newline(wbuf *w, int depth)
 static void u16(wbuf *w, unsigned v)
 {
     static const char hex[] = "0123456789ABCDEF";
-    char s[6] = {'\\', 'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15], hex[(v >> 4) & 15],
-                 hex[v & 15]};
+    char s[6];
+    s[0] = '\\';
+    s[1] = 'u';
+    for (int i = 0; i < 4; i++)
+        s[2 + i] = hex[(v >> (12 - 4 * i)) & 15];
     put(w, s, 6);
 }
 

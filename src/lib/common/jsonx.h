@@ -16,7 +16,7 @@ int vet_json_dumpf(const json_t *j, FILE *out);
  * report's findings): open a container, then per member a key (objects only) and a value or a
  * nested container, then close it. Commas, line breaks and indentation are the writer's. */
 typedef struct vet_json_writer vet_json_writer;
-vet_json_writer *vet_json_writer_new(FILE *out); /* NULL: out of memory */
+vet_json_writer *vet_json_writer_new(FILE *out);      /* NULL: out of memory */
 void vet_json_open(vet_json_writer *w, char bracket); /* '{' or '[' */
 void vet_json_close(vet_json_writer *w);
 void vet_json_key(vet_json_writer *w, const char *key);

@@ -365,9 +365,10 @@ static void walk(vet_manifest_scan *s, const char *dir, int depth)
                 free(p);
                 continue;
             }
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG
-                                              : S_ISLNK(st.st_mode) ? DT_LNK
-                                                                    : DT_UNKNOWN;
+            type = S_ISDIR(st.st_mode)   ? DT_DIR
+                   : S_ISREG(st.st_mode) ? DT_REG
+                   : S_ISLNK(st.st_mode) ? DT_LNK
+                                         : DT_UNKNOWN;
         }
         if (type == DT_DIR) {
             walk(s, p, depth + 1);

@@ -55,6 +55,42 @@ typedef struct {
     size_t n;
 } mf_labels;
 
+/* One YAML document as the pre-scan saw it (scan_doc.c). */
+typedef struct {
+    const unsigned char *start, *end; /* bytes of the document (from its "---" line, if any) */
+    unsigned line0;                   /* line number of `start` */
+    mf_span av, kind;
+    unsigned av_line, kind_line;
+    int content;               /* any line that is not blank, a comment or a directive */
+    int odd;                   /* something the extractor does not model at top level */
+    int dup;                   /* apiVersion or kind twice */
+    mf_span alts[MF_MAX_ALTS]; /* every apiVersion line's value (template switches) */
+    unsigned nalts;
+} mf_doc;
+
+/* What the line extractor read from a document (scan_extract.c). */
+typedef struct {
+    mf_span name, ns;
+    int spec, sel_present, sel_null, sel_block, sel_children, ml_present, labels_present;
+    int spec_tmpl, sel_tmpl, tmpl, label_tmpl;
+    unsigned spec_line, sel_line;
+    mf_labels ml, labels;
+} xfacts;
+
+/* Length of the line at p (without its line break, and a CR before it); *next gets the next
+ * line's start. */
+size_t mf_line_end(const unsigned char *p, const unsigned char *e, const unsigned char **next);
+/* A scalar value after "key:" (v[0..n)), plain or simply quoted. 0 ok, -1 not modelled. */
+int mf_scalar_value(const unsigned char *v, size_t n, mf_span *out);
+/* The document holds Helm template text ("{{"). */
+int mf_has_template(const mf_doc *d);
+/* The line extractor. 0: x filled; -1: not modelled, use libyaml. */
+int mf_extract(const mf_doc *d, xfacts *x);
+/* The selector rule when values may be template text (x's matchLabels are narrowed). */
+vet_sel_state mf_match_templated(xfacts *x, char *detail, size_t dsize);
+/* s holds exactly lit. */
+int mf_span_eq(mf_span s, const char *lit);
+
 /* Scan one file's bytes (BOM, CRLF handled). */
 void mf_scan_data(mf_file *f, const vet_manifest_opts *o, const unsigned char *data, size_t len);
 

@@ -361,13 +361,10 @@ json_t *vet_report_to_json(const vet_report *r)
  * json_string() refuses (not UTF-8) leaves its member out there: here too. */
 static void finding_json(vet_json_writer *w, const vet_finding *f)
 {
-    static const char *const keys[] = {"id", "name", "severity", "subject", "message", "fix", "cause"};
-    const char *vals[] = {f->id,
-                          f->name ? f->name : "",
-                          vet_severity_name(f->severity),
-                          f->subject,
-                          f->message ? f->message : "",
-                          f->fix ? f->fix : "",
+    static const char *const keys[] = {"id",      "name", "severity", "subject",
+                                       "message", "fix",  "cause"};
+    const char *vals[] = {f->id,      f->name ? f->name : "",       vet_severity_name(f->severity),
+                          f->subject, f->message ? f->message : "", f->fix ? f->fix : "",
                           f->cause};
     size_t nkeys = f->cause ? 7 : 6;
     const char *k;
@@ -413,8 +410,8 @@ static int extra_override(vet_json_writer *w, const vet_report *r, const char *k
  * thousand findings took longer to build and free than the scan. */
 int vet_report_render_json(const vet_report *r, FILE *out)
 {
-    static const char *const fixed[] = {"kubevet", "command", "evaluated_at", "findings", "summary",
-                                        "errors"};
+    static const char *const fixed[] = {"kubevet",  "command", "evaluated_at",
+                                        "findings", "summary", "errors"};
     vet_json_writer *w = vet_json_writer_new(out);
     size_t counts[3] = {0, 0, 0};
     char when[32];
