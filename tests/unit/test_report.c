@@ -169,7 +169,7 @@ static void test_render_json_stream(void **state)
             vet_finding_set_str(f, "file", "a.yaml");
             vet_finding_set_int(f, "line", 7);
             vet_finding_set_str(f, "name", "field-name"); /* replaces the fixed "name" */
-            vet_finding_set_str(f, "cause", "KV000 y"); /* no cause: a field in its order */
+            vet_finding_set_str(f, "cause", "KV000 y");   /* no cause: a field in its order */
             f = add(&r, "KV108", VET_SEV_WARNING, "ca.crt");
             vet_finding_message(f, "bad \xff byte"); /* json_string refuses it: member left out */
             add(&r, "KV104", VET_SEV_INFO, "b.crt");

@@ -233,6 +233,16 @@ static int compose_event(composer *c, yaml_event_t *e)
     }
 }
 
+static void composer_free(composer *c)
+{
+    while (c->depth)
+        free(c->st[--c->depth].anchor);
+    free(c->st);
+    for (size_t i = 0; i < c->tabcap; i++)
+        free(c->tab[i].name);
+    free(c->tab);
+}
+
 int vet_yaml_parser_load(yaml_parser_t *p, yaml_document_t *doc)
 {
     composer c = {p, doc, NULL, 0, 0, NULL, 0, 0, 0, 0};
@@ -282,12 +292,7 @@ int vet_yaml_parser_load(yaml_parser_t *p, yaml_document_t *doc)
     }
     ok = 1;
 done:
-    while (c.depth)
-        free(c.st[--c.depth].anchor);
-    free(c.st);
-    for (size_t i = 0; i < c.tabcap; i++)
-        free(c.tab[i].name);
-    free(c.tab);
+    composer_free(&c);
     if (!ok && have_doc)
         yaml_document_delete(doc);
     if (!ok)
@@ -318,12 +323,7 @@ int vet_yaml_compose_node(yaml_parser_t *p, yaml_event_t *first, yaml_document_t
     }
     ok = 1;
 done:
-    while (c.depth)
-        free(c.st[--c.depth].anchor);
-    free(c.st);
-    for (size_t i = 0; i < c.tabcap; i++)
-        free(c.tab[i].name);
-    free(c.tab);
+    composer_free(&c);
     if (!ok) {
         yaml_document_delete(doc);
         memset(doc, 0, sizeof *doc);

@@ -62,6 +62,7 @@ static int item(mf_file *f, const vet_manifest_opts *o, yaml_parser_t *parser, y
     yaml_document_t doc;
     yaml_node_t *root;
     mf_span none = {NULL, 0}, kind = span_of(r->kind);
+    int typeless;
     if (!vet_yaml_compose_node(parser, e, &doc)) {
         if (parser->error == YAML_COMPOSER_ERROR || parser->error == YAML_MEMORY_ERROR)
             return 1; /* an alias across items, a bound: the whole-document path */
@@ -72,12 +73,14 @@ static int item(mf_file *f, const vet_manifest_opts *o, yaml_parser_t *parser, y
         return -1;
     }
     root = yaml_document_get_root_node(&doc);
-    if (r->kind) {
+    typeless = !mf_map_get(&doc, root, "apiVersion", NULL) && !mf_map_get(&doc, root, "kind", NULL);
+    if (r->kind && (r->av || !typeless)) {
         mf_yaml_tree_item(f, o, &doc, line0, src, span_of(r->av), kind);
     } else {
+        /* judged now without the List's type; a typed list's typeless item needs it: then the
+         * whole-document path */
         r->deferred = 1;
-        if (!mf_map_get(&doc, root, "apiVersion", NULL) && !mf_map_get(&doc, root, "kind", NULL))
-            r->typeless = 1;
+        r->typeless |= typeless;
         mf_yaml_tree_item(f, o, &doc, line0, src, none, none);
     }
     yaml_document_delete(&doc);
