@@ -175,6 +175,27 @@ else
     ok "bad input: exit 3, $(head -1 "$ERR" | cut -c1-60)..., nothing written"
 fi
 
+# 4b. half-converted objects (an apiVersion line bumped by hand, body in the old shape): convert
+# agrees with apis scan (KV401, exit 1), counts them as needing a person, leaves them byte for byte
+CASES=$KV_SRC/tests/data/apis-cases
+mkdir -p "$TMP/half" && cp -R "$CASES/crd-chart" "$TMP/half/chart" && cp "$CASES/crd-v1.yaml" "$TMP/half/"
+"$KUBEVET" apis convert --target 1.25 -o json --in-place "$TMP/half/chart" "$TMP/half/crd-v1.yaml" >"$OUT" 2>"$ERR"
+rc=$?
+if [ $rc -ne 1 ]; then
+    fail "half-converted" "exit $rc, want 1"
+elif ! grep -q 'target 1.25: 0 object(s) converted in 0 file(s), 4 need a person' "$ERR"; then
+    fail "half-converted" "summary: $(grep 'need a person' "$ERR")"
+elif [ "$(grep -c 'NEEDS A PERSON (left unchanged): half-converted' "$ERR")" != 4 ]; then
+    fail "half-converted" "want one plan line per half-converted object"
+elif ! diff -r "$CASES/crd-chart" "$TMP/half/chart" >/dev/null || ! cmp -s "$CASES/crd-v1.yaml" "$TMP/half/crd-v1.yaml"; then
+    fail "half-converted" "an input was changed"
+elif [ "$(jq -r '[.findings[] | select(.id == "KV401") | (.file | split("/") | last) + ":" + (.line | tostring) + (if .detail then "" else "-nodetail" end)] | sort | join(" ")' "$OUT")" != \
+    "crd-v1.yaml:15 crd-v1.yaml:41 issuer-crd.yaml:17 order-crd.yaml:21" ]; then
+    fail "half-converted" "KV401 findings differ from apis scan's: $(jq -c '[.findings[] | .file + ":" + (.line | tostring)]' "$OUT")"
+else
+    ok "half-converted (templated) CRDs: KV401, exit 1, 4 need a person, bytes unchanged"
+fi
+
 # 5. usage
 "$KUBEVET" apis convert --in-place --output-dir "$TMP/x" "$TMP/good.yaml" >"$OUT" 2>"$ERR"
 [ $? -eq 2 ] && ok "usage: --in-place with --output-dir" || fail "usage: --in-place with --output-dir" "want exit 2"

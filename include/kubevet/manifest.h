@@ -104,6 +104,7 @@ typedef struct {
     size_t parsed;    /* documents handed to libyaml */
     size_t extracted; /* documents answered by the line extractor */
     size_t templates; /* documents read as templates */
+    size_t yaml_bytes; /* bytes libyaml read (a document read twice counts twice) */
 } vet_manifest_stats;
 
 void vet_manifest_scan_stats(const vet_manifest_scan *s, vet_manifest_stats *out);

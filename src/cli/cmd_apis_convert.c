@@ -286,7 +286,7 @@ static const char *status_name(vet_convert_status s)
 /* Objects already at the new apiVersion whose body is still in the old shape (an apiVersion line
  * bumped by hand): convert has nothing to rewrite by version, but the result must not pass for
  * clean, so the same field rules `apis scan` applies (KV401, half-converted) run on the output. */
-static int half_converted(vet_report *r, const inputs *in, const vet_catalog *cat)
+static int half_converted(vet_report *r, const inputs *in, const vet_catalog *cat, vet_strv *plan)
 {
     vet_manifest_opts mo;
     int rc = 0;
@@ -310,10 +310,15 @@ static int half_converted(vet_report *r, const inputs *in, const vet_catalog *ca
             vet_finding *f;
             if (!o->invalid_detail)
                 continue;
-            subj = o->namespace
-                       ? vet_strdupf("%s/%s/%s", o->kind, o->namespace, o->name ? o->name : "?")
-                       : vet_strdupf("%s/%s", o->kind, o->name ? o->name : "?");
-            if (!subj || !(f = vet_check_emit(r, "KV401", subj)) ||
+            /* an unnamed object (a template's name is often a directive) is named by place */
+            subj = o->name && o->namespace ? vet_strdupf("%s/%s/%s", o->kind, o->namespace, o->name)
+                   : o->name               ? vet_strdupf("%s/%s", o->kind, o->name)
+                                           : vet_strdupf("%s (%s:%u)", o->kind, e->path, o->line);
+            if (!subj ||
+                vet_strv_take(plan, vet_strdupf("%s: unchanged\n  line %u %s: NEEDS A PERSON (left "
+                                                "unchanged): half-converted: %s",
+                                                e->path, o->line, subj, o->invalid_detail)) ||
+                !(f = vet_check_emit(r, "KV401", subj)) ||
                 vet_finding_message(f,
                                     "%s %s is half-converted: %s; kube-apiserver rejects it, and "
                                     "convert rewrites only objects whose apiVersion is old",
@@ -324,7 +329,8 @@ static int half_converted(vet_report *r, const inputs *in, const vet_catalog *ca
                 vet_finding_set_int(f, "line", (long long)o->invalid_line) ||
                 vet_finding_set_str(f, "api_version", o->api_version) ||
                 vet_finding_set_str(f, "kind", o->kind) ||
-                vet_finding_set_str(f, "status", "half-converted"))
+                vet_finding_set_str(f, "status", "half-converted") ||
+                vet_finding_set_str(f, "detail", o->invalid_detail))
                 rc = vet_error_set(VET_ENOMEM, "out of memory");
             free(subj);
         }
@@ -385,7 +391,7 @@ static int build_report(vet_report *r, const inputs *in, const char *target)
 
 /* The plan on stderr: per file what changed, and what a person must do. */
 static void print_plan(const inputs *in, const char *target, int mode, const char *backup_dir,
-                       const vet_strv *notes)
+                       const vet_strv *notes, const vet_strv *half)
 {
     size_t conv = 0, manual = 0, files = 0, copied = 0;
     for (size_t i = 0; i < in->n; i++) {
@@ -413,6 +419,10 @@ static void print_plan(const inputs *in, const char *target, int mode, const cha
             manual += d->status != VET_CONVERT_DONE;
         }
     }
+    /* objects convert leaves alone whose body their own apiVersion rejects need a person too */
+    for (size_t i = 0; half && i < half->n; i++)
+        fprintf(stderr, "%s\n", half->v[i]);
+    manual += half ? half->n : 0;
     for (size_t i = 0; notes && i < notes->n; i++)
         fprintf(stderr, "note: %s\n", notes->v[i]);
     if (backup_dir)
@@ -557,7 +567,7 @@ done:
 int cmd_apis_convert(int argc, char **argv, cli_globals *g)
 {
     vet_strv catalogs = VET_STRV_INIT, pos = VET_STRV_INIT, errs = VET_STRV_INIT,
-             notes = VET_STRV_INIT;
+             notes = VET_STRV_INIT, half = VET_STRV_INIT;
     int in_place = 0, new_defaults = 0, ret = 0, rc, report_ok = 0;
     const char *out_dir = NULL, *target;
     char *backup_dir = NULL;
@@ -690,21 +700,20 @@ int cmd_apis_convert(int argc, char **argv, cli_globals *g)
         ret = cli_fail(rc);
         goto done;
     }
-    /* a dry run with -o json keeps stderr for the JSON report (it has "conversions") */
-    if (in_place || out_dir || !g->output || strcmp(g->output, "json"))
-        print_plan(&in, target, in_place ? 1 : out_dir ? 2 : 0, backup_dir, &notes);
-
     /* 3. the report: on stdout when it is free, else on stderr */
     if ((rc = vet_report_init(&r, "apis convert", g->at))) {
         ret = cli_fail(rc);
         goto done;
     }
     report_ok = 1;
-    if ((rc = build_report(&r, &in, target)) || (rc = half_converted(&r, &in, cat)) ||
+    if ((rc = build_report(&r, &in, target)) || (rc = half_converted(&r, &in, cat, &half)) ||
         (backup_dir && (rc = vet_report_set(&r, "backup_dir", json_string(backup_dir))))) {
         ret = cli_fail(rc);
         goto done;
     }
+    /* a dry run with -o json keeps stderr for the JSON report (it has "conversions") */
+    if (in_place || out_dir || !g->output || strcmp(g->output, "json"))
+        print_plan(&in, target, in_place ? 1 : out_dir ? 2 : 0, backup_dir, &notes, &half);
     if (in_place || out_dir) {
         ret = cli_emit(&r, g);
     } else {
@@ -730,5 +739,6 @@ done:
     vet_strv_free(&pos);
     vet_strv_free(&errs);
     vet_strv_free(&notes);
+    vet_strv_free(&half);
     return ret;
 }

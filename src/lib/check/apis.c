@@ -39,12 +39,21 @@ static char *clean(const char *s)
     return out;
 }
 
+/* Nearly every string is printable ASCII already: no copy then (a scan sets ten per finding). */
+static int plain(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x80)
+            return 0;
+    return 1;
+}
+
 static int set_str(vet_finding *f, const char *key, const char *val)
 {
     char *c;
     int rc;
-    if (!val)
-        return vet_finding_set_str(f, key, NULL);
+    if (!val || plain(val))
+        return vet_finding_set_str(f, key, val);
     if (!(c = clean(val)))
         return vet_error_set(VET_ENOMEM, "out of memory");
     rc = vet_finding_set_str(f, key, c);
@@ -62,8 +71,8 @@ static char *subject_of(const vet_manifest_obj *o)
         s = vet_strdupf("%s/%s", kind, o->name);
     else
         s = vet_strdupf("%s (%s:%u)", kind, o->file, o->line); /* unnamed: where it is */
-    if (!s)
-        return NULL;
+    if (!s || plain(s))
+        return s;
     c = clean(s);
     free(s);
     return c;
@@ -144,6 +153,9 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
     vet_version target;
     char tv[32];
     int rc;
+    /* findings come in runs of one catalog row: its convert rule is looked up once per run */
+    const vet_api *last = NULL;
+    int convertible = 0;
     if (!ctx->manifests || !ctx->catalog)
         return 0;
     if ((rc = target_of(ctx, &target)))
@@ -199,13 +211,17 @@ static int api_check(const vet_ctx *ctx, vet_report *r, vet_api_status want, con
                                  "versions, then use <new-file>",
                                  o->file, a->replacement, o->file, a->has_rem ? "older than " : "",
                                  a->has_rem ? a->removed_in : "release");
-        else
+        else {
+            if (a != last) {
+                last = a;
+                convertible =
+                    vet_convert_replacement(a->api_version, a->kind, tv, ctx->catalog) != NULL;
+            }
             rc = vet_finding_fix(f, "use %s%s%s in %s:%u%s", a->replacement,
                                  *a->replacement_available_in ? ", served since " : "",
                                  a->replacement_available_in, o->file, o->line,
-                                 vet_convert_replacement(a->api_version, a->kind, tv, ctx->catalog)
-                                     ? " (kubevet apis convert rewrites it)"
-                                     : "");
+                                 convertible ? " (kubevet apis convert rewrites it)" : "");
+        }
         if (rc || (rc = common_fields(f, o, a, o->line)))
             return rc;
     }

@@ -233,6 +233,16 @@ static int compose_event(composer *c, yaml_event_t *e)
     }
 }
 
+static void composer_free(composer *c)
+{
+    while (c->depth)
+        free(c->st[--c->depth].anchor);
+    free(c->st);
+    for (size_t i = 0; i < c->tabcap; i++)
+        free(c->tab[i].name);
+    free(c->tab);
+}
+
 int vet_yaml_parser_load(yaml_parser_t *p, yaml_document_t *doc)
 {
     composer c = {p, doc, NULL, 0, 0, NULL, 0, 0, 0, 0};
@@ -282,16 +292,42 @@ int vet_yaml_parser_load(yaml_parser_t *p, yaml_document_t *doc)
     }
     ok = 1;
 done:
-    while (c.depth)
-        free(c.st[--c.depth].anchor);
-    free(c.st);
-    for (size_t i = 0; i < c.tabcap; i++)
-        free(c.tab[i].name);
-    free(c.tab);
+    composer_free(&c);
     if (!ok && have_doc)
         yaml_document_delete(doc);
     if (!ok)
         memset(doc, 0, sizeof *doc);
+    return ok;
+}
+
+int vet_yaml_compose_node(yaml_parser_t *p, yaml_event_t *first, yaml_document_t *doc)
+{
+    composer c = {p, doc, NULL, 0, 0, NULL, 0, 0, 0, 0};
+    yaml_event_t e;
+    int ok = 0;
+    if (!yaml_document_initialize(doc, NULL, NULL, NULL, 1, 1)) {
+        memset(doc, 0, sizeof *doc);
+        return oom(&c);
+    }
+    doc->start_mark = first->start_mark;
+    if (!compose_event(&c, first))
+        goto done;
+    while (c.depth) {
+        int r;
+        if (!yaml_parser_parse(p, &e))
+            goto done;
+        r = compose_event(&c, &e);
+        yaml_event_delete(&e);
+        if (!r)
+            goto done;
+    }
+    ok = 1;
+done:
+    composer_free(&c);
+    if (!ok) {
+        yaml_document_delete(doc);
+        memset(doc, 0, sizeof *doc);
+    }
     return ok;
 }
 

@@ -27,6 +27,12 @@ typedef struct vet_yaml vet_yaml;
  * stream; free with yaml_document_delete) or 0 with p->problem and p->problem_mark set, like
  * libyaml's own errors. */
 int vet_yaml_parser_load(yaml_parser_t *p, yaml_document_t *doc);
+/* The same composer for one node in the middle of an event stream: `first` (a scalar, or the
+ * start of a collection; the caller still deletes it) and the events up to that node's end
+ * become a new document (doc; marks are the parser's, so lines count from the stream's start).
+ * The parser is left after the node. An alias to an anchor outside the node is an error. Returns
+ * 1, or 0 with p->problem set. */
+int vet_yaml_compose_node(yaml_parser_t *p, yaml_event_t *first, yaml_document_t *doc);
 /* 1 when vet_yaml_parser_load() failed on one of its bounds (depth, aliases), not on syntax:
  * such input is hostile or broken beyond what Kubernetes accepts, never a note-and-go-on. */
 int vet_yaml_over_limit(const yaml_parser_t *p);

@@ -1,6 +1,7 @@
-/* Internal to the convert*.c files: the driver (convert.c), the span editor and renderer
- * (convert_edit.c), the rule table and field transforms (convert_rules.c), CRDs and their
- * structural schemas (convert_crd.c) and Helm templates (convert_helm.c). */
+/* Internal to the convert*.c files: the driver (convert.c), reading the parsed document
+ * (convert_node.c), the span editor and renderer (convert_edit.c), the rule table and field
+ * transforms (convert_rules.c), CRDs and their structural schemas (convert_crd.c) and Helm
+ * templates (convert_helm.c). */
 #ifndef KV_MANIFEST_CONVERT_INT_H
 #define KV_MANIFEST_CONVERT_INT_H
 
@@ -14,6 +15,8 @@
 
 /* Kubernetes minor versions as major*1000+minor. */
 #define KV(maj, min) ((maj)*1000 + (min))
+/* Deepest nesting the converter walks (libyaml's tree is bounded by vet_yaml_parser_load). */
+#define CV_MAX_DEPTH 200
 
 typedef struct cv cv;
 

@@ -101,6 +101,7 @@ static void merge(vet_manifest_scan *s, mf_file *f)
     s->st.parsed += f->st.parsed;
     s->st.extracted += f->st.extracted;
     s->st.templates += f->st.templates;
+    s->st.yaml_bytes += f->st.yaml_bytes;
     if (f->oom)
         s->oom = 1;
     if (!f->n && !f->errors.n && !f->notes.n) {
@@ -332,28 +333,47 @@ static void walk(vet_manifest_scan *s, const char *dir, int depth)
         add_error(s, dir, "cannot read folder", errno);
         return;
     }
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && vet_strv_push(&names, e->d_name))
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        char *name;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        /* "name\0<d_type>": sorted by name, the type kept for the loop below */
+        if (!(name = malloc(n + 2)) || vet_strv_take(&names, name)) {
             s->oom = 1;
+            continue;
+        }
+        memcpy(name, e->d_name, n + 1);
+        name[n + 1] = (char)e->d_type;
+    }
     closedir(d);
     if (names.n > 1)
         qsort(names.v, names.n, sizeof *names.v, cmp_name);
     for (size_t i = 0; i < names.n; i++) {
+        /* the entry's type rides after its name (see below): no lstat on file systems that
+         * report it, which is one system call less per file on the thread that feeds the workers */
+        unsigned char type = (unsigned char)names.v[i][strlen(names.v[i]) + 1];
         char *p = vet_path_join(dir, names.v[i]);
         struct stat st;
         if (!p) {
             s->oom = 1;
             break;
         }
-        if (lstat(p, &st)) {
-            add_error(s, p, "cannot stat", errno);
-            free(p);
-            continue;
+        if (type == DT_UNKNOWN) {
+            if (lstat(p, &st)) {
+                add_error(s, p, "cannot stat", errno);
+                free(p);
+                continue;
+            }
+            type = S_ISDIR(st.st_mode)   ? DT_DIR
+                   : S_ISREG(st.st_mode) ? DT_REG
+                   : S_ISLNK(st.st_mode) ? DT_LNK
+                                         : DT_UNKNOWN;
         }
-        if (S_ISDIR(st.st_mode)) {
+        if (type == DT_DIR) {
             walk(s, p, depth + 1);
             free(p);
-        } else if ((S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) &&
+        } else if ((type == DT_REG || type == DT_LNK) &&
                    (s->o.all_files || has_manifest_ext(names.v[i]))) {
             enqueue(s, p, 0);
         } else {

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 #include <yaml.h>
 
+#include "common/yamlx.h"
 #include "scan_int.h"
 
 #define MAX_SCHEMA_DEPTH 64
@@ -24,6 +26,7 @@ typedef struct {
     yaml_document_t *doc;
     unsigned line0;
     mf_facts *fx;
+    int certain_only; /* template text that includes content: report only what no include fixes */
 } fctx;
 
 static int is_key(const yaml_node_t *k, const char *lit)
@@ -235,6 +238,8 @@ static void crd_v1(fctx *c, yaml_node_t *obj)
         problem(c, k,
                 "spec.preserveUnknownFields: true is rejected in apiextensions.k8s.io/v1; set "
                 "x-kubernetes-preserve-unknown-fields: true in the schema");
+    if (c->certain_only)
+        return;
     versions = get(c, spec, "versions", &k);
     if (!versions || versions->type != YAML_SEQUENCE_NODE) {
         problem(c, k ? k : spec, "spec.versions is required in apiextensions.k8s.io/v1");
@@ -259,14 +264,14 @@ static void crd_v1(fctx *c, yaml_node_t *obj)
 void mf_fields_check(struct yaml_document_s *doc, struct yaml_node_s *obj, unsigned line0,
                      mf_facts *fx)
 {
-    fctx c = {doc, line0, fx};
+    fctx c = {doc, line0, fx, 0};
     if (fx->kind.n == 7 && !memcmp(fx->kind.p, "Ingress", 7))
         ingress_v1(&c, obj);
     else
         crd_v1(&c, obj);
 }
 
-/* ---- the same for Ingress templates, on the text ---- */
+/* ---- the same for templates, on the text ---- */
 
 static int line_key(const unsigned char *p, size_t n, const char *key)
 {
@@ -279,14 +284,11 @@ static int line_key(const unsigned char *p, size_t n, const char *key)
     return n - i > k && !memcmp(p + i, key, k) && p[i + k] == ':';
 }
 
-/* A template may switch fields on the cluster version itself; then the text holds both forms and
- * only a rendering can tell: say nothing. */
-void mf_template_fields(const unsigned char *p, size_t n, unsigned line0, mf_facts *fx)
+/* Ingress: a line scan (the body is mostly templated: ranges over hosts and paths). */
+static void template_ingress(const unsigned char *p, size_t n, unsigned line0, mf_facts *fx)
 {
     const unsigned char *e = p + n, *nl;
     unsigned line = line0, paths = 0, path_types = 0, first_path = 0;
-    if (memmem(p, n, "Capabilities", 12) || memmem(p, n, "semverCompare", 13))
-        return;
     for (; p < e; p = nl ? nl + 1 : e, line++) {
         size_t len;
         nl = memchr(p, '\n', (size_t)(e - p));
@@ -309,4 +311,116 @@ void mf_template_fields(const unsigned char *p, size_t n, unsigned line0, mf_fac
                  "(Prefix, Exact or ImplementationSpecific)");
         fx->invalid_line = first_path;
     }
+}
+
+/* A directive that only steers rendering (if, end, range, with, define, comments) and adds no
+ * text of its own. */
+static int is_control(const unsigned char *d, size_t n)
+{
+    static const char *const words[] = {"if ", "else", "end", "range ", "with ", "define ", "/*"};
+    size_t i = 2;
+    if (i < n && d[i] == '-')
+        i++;
+    while (i < n && d[i] == ' ')
+        i++;
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+        if (n - i >= strlen(words[w]) && !memcmp(d + i, words[w], strlen(words[w])))
+            return 1;
+    return 0;
+}
+
+/* An own-line directive that emits text lands where `indent N`/`nindent N` puts it: indented,
+ * before the top-level spec: line, it adds to metadata only. */
+static int reaches_spec(const unsigned char *d, size_t n, int in_spec)
+{
+    const unsigned char *i = memmem(d, n, "indent ", 7);
+    if (in_spec || !i)
+        return 1;
+    i += 7;
+    return !(i < d + n && *i >= '1' && *i <= '9');
+}
+
+/* The template text made YAML, line for line and column for column: a line holding only
+ * directives becomes blank, a directive inside a value becomes a same-length placeholder.
+ * *includes is set when an own-line directive may emit text into spec (include, toYaml,
+ * .Files.Get...): what it adds is unknown. Returns 0, or -1 when only a rendering can tell (an
+ * else branch: both forms are in the text; a directive over several lines). */
+static int neutralize(unsigned char *b, size_t n, int *includes)
+{
+    unsigned char *e = b + n, *nl;
+    int in_spec = 0;
+    *includes = 0;
+    for (unsigned char *p = b; p < e; p = nl ? nl + 1 : e) {
+        unsigned char *q, *end = (nl = memchr(p, '\n', (size_t)(e - p))) ? nl : e;
+        int own_line = 1;
+        if (end - p >= 5 && !memcmp(p, "spec:", 5))
+            in_spec = 1;
+        for (q = p; q < end; q++)
+            if (*q != ' ' && *q != '\t' && *q != '\r' && !(*q == '{' && q + 1 < end && q[1] == '{'))
+                break;
+            else if (*q == '{') {
+                unsigned char *c = memmem(q, (size_t)(end - q), "}}", 2);
+                if (!c)
+                    return -1;
+                q = c + 1;
+            }
+        own_line = q == end;
+        for (q = p; q + 1 < end; q++) {
+            unsigned char *c;
+            size_t dn;
+            if (q[0] != '{' || q[1] != '{')
+                continue;
+            if (!(c = memmem(q, (size_t)(end - q), "}}", 2)))
+                return -1;
+            dn = (size_t)(c + 2 - q);
+            if (is_control(q, dn) && memmem(q, dn, "else", 4))
+                return -1;
+            if (own_line && !is_control(q, dn) && reaches_spec(q, dn, in_spec))
+                *includes = 1;
+            memset(q, own_line ? ' ' : 'x', dn);
+            q = c + 1;
+        }
+    }
+    return 0;
+}
+
+/* CustomResourceDefinition: the text with its directives neutralized is read by libyaml and
+ * judged like any CRD; when directives include text, only what they cannot fix is reported (a
+ * v1beta1 spec.validation stays one whatever an include adds). Unreadable text: say nothing. */
+static void template_crd(const unsigned char *p, size_t n, unsigned line0, mf_facts *fx)
+{
+    unsigned char *b = malloc(n ? n : 1);
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    int includes, parser_ok = 0, doc_ok = 0;
+    if (!b)
+        return;
+    memcpy(b, p, n);
+    if (neutralize(b, n, &includes) || !(parser_ok = yaml_parser_initialize(&parser)))
+        goto done;
+    yaml_parser_set_input_string(&parser, b, n);
+    if ((doc_ok = vet_yaml_parser_load(&parser, &doc))) {
+        fctx c = {&doc, line0, fx, includes};
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        if (root && root->type == YAML_MAPPING_NODE)
+            crd_v1(&c, root);
+    }
+done:
+    if (doc_ok)
+        yaml_document_delete(&doc);
+    if (parser_ok)
+        yaml_parser_delete(&parser);
+    free(b);
+}
+
+/* A template may switch fields on the cluster version itself; then the text holds both forms and
+ * only a rendering can tell: say nothing. */
+void mf_template_fields(const unsigned char *p, size_t n, unsigned line0, mf_facts *fx)
+{
+    if (memmem(p, n, "Capabilities", 12) || memmem(p, n, "semverCompare", 13))
+        return;
+    if (fx->kind.n == 7 && !memcmp(fx->kind.p, "Ingress", 7))
+        template_ingress(p, n, line0, fx);
+    else
+        template_crd(p, n, line0, fx);
 }

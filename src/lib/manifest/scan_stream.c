@@ -1,29 +1,27 @@
 /* Large documents, a List item by item. `kubectl get -A -o json|yaml` dumps are one document
  * holding every object; libyaml's document loader builds a node per scalar, about 15 times the
- * input in memory. Here a first pass over libyaml's events (memory: the nesting depth) notes the
- * root's apiVersion, kind, metadata and the byte range of each item of the root `items`; kubectl
- * writes `kind: List` after `items`, so the items are read in a second step, each range loaded
- * on its own (memory: the largest item). Results equal the whole-document path. */
+ * input in memory. Here one pass over libyaml's events notes the root's apiVersion, kind and
+ * metadata, and composes each item of the root `items` on its own as it comes (memory: the
+ * largest item) and judges it. kubectl writes `kind: List` after `items`: items met before the
+ * root's kind are judged without it and get their list kind when it comes; if the root turns out
+ * not to be a List (or a typed list whose items leave their type out), what they produced is taken
+ * back and the whole-document path decides. Results equal the whole-document path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "common/yamlx.h"
 #include "scan_int.h"
 
 #define MAX_EVENT_DEPTH 512
 
 typedef struct {
-    size_t start, end; /* byte offsets in the document */
-    unsigned line, col;
-} range;
-
-typedef struct {
     char *av, *kind, *name, *ns;
     unsigned av_line, root_line;
-    range *items;
-    size_t n, cap;
     int items_seen, other;
+    int deferred; /* items were judged before the root's kind was known */
+    int typeless; /* ... one of them without apiVersion and kind (a typed list's shorthand) */
 } root_facts;
 
 static char *scalar_dup(const yaml_event_t *e)
@@ -49,13 +47,50 @@ static void root_free(root_facts *r)
     free(r->kind);
     free(r->name);
     free(r->ns);
-    free(r->items);
 }
 
-/* Pass 1. Returns 0, or -1 with err filled (invalid YAML), or 1 (not modelled: anchors, several
- * documents, too deep). */
-static int pass1(const unsigned char *p, size_t n, unsigned line0, root_facts *r, char *err,
-                 size_t errsize)
+static mf_span span_of(const char *s)
+{
+    mf_span sp = {s, s ? strlen(s) : 0};
+    return sp;
+}
+
+/* One item, composed from the events that follow its start event e. 0, or as pass(). */
+static int item(mf_file *f, const vet_manifest_opts *o, yaml_parser_t *parser, yaml_event_t *e,
+                unsigned line0, vet_mf_source src, root_facts *r, char *err, size_t errsize)
+{
+    yaml_document_t doc;
+    yaml_node_t *root;
+    mf_span none = {NULL, 0}, kind = span_of(r->kind);
+    int typeless;
+    if (!vet_yaml_compose_node(parser, e, &doc)) {
+        if (parser->error == YAML_COMPOSER_ERROR || parser->error == YAML_MEMORY_ERROR)
+            return 1; /* an alias across items, a bound: the whole-document path */
+        snprintf(err, errsize, "%u:%zu: %s%s%s", line0 + (unsigned)parser->problem_mark.line,
+                 parser->problem_mark.column + 1,
+                 parser->problem ? parser->problem : "invalid YAML", parser->context ? " " : "",
+                 parser->context ? parser->context : "");
+        return -1;
+    }
+    root = yaml_document_get_root_node(&doc);
+    typeless = !mf_map_get(&doc, root, "apiVersion", NULL) && !mf_map_get(&doc, root, "kind", NULL);
+    if (r->kind && (r->av || !typeless)) {
+        mf_yaml_tree_item(f, o, &doc, line0, src, span_of(r->av), kind);
+    } else {
+        /* judged now without the List's type; a typed list's typeless item needs it: then the
+         * whole-document path */
+        r->deferred = 1;
+        r->typeless |= typeless;
+        mf_yaml_tree_item(f, o, &doc, line0, src, none, none);
+    }
+    yaml_document_delete(&doc);
+    return 0;
+}
+
+/* The pass. Returns 0, or -1 with err filled (invalid YAML), or 1 (not modelled: anchors outside
+ * an item, several documents, too deep, a root that is not a List). */
+static int pass(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
+                unsigned line0, vet_mf_source src, root_facts *r, char *err, size_t errsize)
 {
     yaml_parser_t parser;
     yaml_event_t e;
@@ -63,7 +98,6 @@ static int pass1(const unsigned char *p, size_t n, unsigned line0, root_facts *r
     /* at depth 1 (root mapping) and 2 (metadata): is the next scalar a key? which key? */
     int root_key = 1, meta_key = 1, in_meta = 0, in_items = 0;
     enum { K_NONE, K_AV, K_KIND, K_META, K_ITEMS, K_NAME, K_NS } pending = K_NONE;
-    size_t item_depth_start = 0;
     if (!yaml_parser_initialize(&parser))
         return 1;
     yaml_parser_set_input_string(&parser, p, n);
@@ -148,20 +182,12 @@ static int pass1(const unsigned char *p, size_t n, unsigned line0, root_facts *r
                 pending = K_NONE;
                 root_key = 1;
             } else if (depth == 2 && in_items && e.type == YAML_MAPPING_START_EVENT) {
-                if (r->n == r->cap) {
-                    size_t cap = r->cap ? r->cap * 2 : 256;
-                    range *nr = realloc(r->items, cap * sizeof *nr);
-                    if (!nr) {
-                        rc = 1;
-                        break;
-                    }
-                    r->items = nr;
-                    r->cap = cap;
-                }
-                r->items[r->n].start = e.start_mark.index;
-                r->items[r->n].line = (unsigned)e.start_mark.line;
-                r->items[r->n].col = (unsigned)e.start_mark.column;
-                item_depth_start = 1;
+                /* the item whole, up to its end event: depth is back at 2 after it */
+                if (r->kind && !mf_is_list(span_of(r->kind)))
+                    rc = 1;
+                else
+                    rc = item(f, o, &parser, &e, line0, src, r, err, errsize);
+                break;
             } else if (depth == 2 && in_meta) {
                 meta_key = !meta_key; /* a collection as a metadata value */
                 pending = K_NONE;
@@ -171,10 +197,6 @@ static int pass1(const unsigned char *p, size_t n, unsigned line0, root_facts *r
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
             depth--;
-            if (depth == 2 && in_items && item_depth_start && e.type == YAML_MAPPING_END_EVENT) {
-                r->items[r->n++].end = e.end_mark.index;
-                item_depth_start = 0;
-            }
             if (depth == 1)
                 in_meta = in_items = 0;
             break;
@@ -194,50 +216,43 @@ int mf_stream_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p
 {
     root_facts r;
     mf_facts fx;
-    unsigned char *buf = NULL;
-    size_t bufcap = 0;
+    size_t base = f->n, before;
     int rc;
     memset(&r, 0, sizeof r);
-    rc = pass1(p, n, line0, &r, err, errsize);
+    f->st.yaml_bytes += n;
+    rc = pass(f, o, p, n, line0, src, &r, err, errsize);
     if (rc)
         goto done;
     memset(&fx, 0, sizeof fx);
-    fx.kind.p = r.kind;
-    fx.kind.n = r.kind ? strlen(r.kind) : 0;
-    if (r.other || !r.items_seen || !mf_is_list(fx.kind)) {
+    fx.kind = span_of(r.kind);
+    if (r.other || !r.items_seen || !mf_is_list(fx.kind) || (r.typeless && fx.kind.n > 4)) {
         rc = 1;
         goto done;
     }
-    fx.av.p = r.av;
-    fx.av.n = r.av ? strlen(r.av) : 0;
-    fx.name.p = r.name;
-    fx.name.n = r.name ? strlen(r.name) : 0;
-    fx.ns.p = r.ns;
-    fx.ns.n = r.ns ? strlen(r.ns) : 0;
+    fx.av = span_of(r.av);
+    fx.name = span_of(r.name);
+    fx.ns = span_of(r.ns);
     fx.line = r.av ? r.av_line : r.root_line;
     fx.source = src;
+    if (r.deferred) {
+        /* items judged before `kind:` came: theirs is this List (nested lists' items have their
+         * own already) */
+        const char *lk = NULL;
+        for (size_t i = base; i < f->n; i++)
+            if (!f->objs[i].list_kind && (lk || (lk = mf_span_dup(f, fx.kind))))
+                f->objs[i].list_kind = lk;
+    }
+    /* the List itself comes before its items, as in the whole-document path */
+    before = f->n;
     mf_emit(f, o, &fx);
-    for (size_t i = 0; i < r.n; i++) {
-        const range *it = &r.items[i];
-        size_t len = it->end - it->start, need = it->col + len;
-        if (it->end < it->start || it->end > n)
-            continue;
-        if (need > bufcap) {
-            unsigned char *nb = realloc(buf, need);
-            if (!nb) {
-                f->oom = 1;
-                break;
-            }
-            buf = nb;
-            bufcap = need;
-        }
-        /* the item's first key keeps its column: the lines after it are indented to match */
-        memset(buf, ' ', it->col);
-        memcpy(buf + it->col, p + it->start, len);
-        mf_yaml_item(f, o, buf, need, line0 + it->line, src, fx.av, fx.kind);
+    if (f->n > before && before > base) {
+        vet_manifest_obj list = f->objs[before];
+        memmove(&f->objs[base + 1], &f->objs[base], (before - base) * sizeof *f->objs);
+        f->objs[base] = list;
     }
 done:
-    free(buf);
+    if (rc)
+        f->n = base; /* what the items produced is taken back: the caller decides again */
     root_free(&r);
     return rc;
 }

@@ -213,6 +213,7 @@ int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, 
         return 0;
     }
     yaml_parser_set_input_string(&parser, p, n);
+    f->st.yaml_bytes += n;
     for (;;) {
         yaml_document_t doc;
         yaml_node_t *root;
@@ -238,26 +239,11 @@ int mf_yaml_doc(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, 
     return rc;
 }
 
-int mf_yaml_item(mf_file *f, const vet_manifest_opts *o, const unsigned char *p, size_t n,
-                 unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind)
+void mf_yaml_tree_item(mf_file *f, const vet_manifest_opts *o, yaml_document_t *doc,
+                       unsigned line0, vet_mf_source src, mf_span list_av, mf_span list_kind)
 {
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    yctx c = {f, o, NULL, line0, src};
-    int rc = -1;
-    if (!yaml_parser_initialize(&parser)) {
-        f->oom = 1;
-        return -1;
-    }
-    yaml_parser_set_input_string(&parser, p, n);
-    if (yaml_parser_load(&parser, &doc)) {
-        yaml_node_t *root = yaml_document_get_root_node(&doc);
-        c.doc = &doc;
-        if (root)
-            object(&c, root, list_av, list_kind, 1);
-        yaml_document_delete(&doc);
-        rc = 0;
-    }
-    yaml_parser_delete(&parser);
-    return rc;
+    yctx c = {f, o, doc, line0, src};
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+    if (root)
+        object(&c, root, list_av, list_kind, 1);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonx.h"
 #include "buf.h"
 #include "error.h"
 #include "kubevet/report.h"
@@ -132,7 +133,7 @@ int vet_report_render_sarif(const vet_report *r, FILE *out)
     json_object_set_new(root, "version", json_string("2.1.0"));
     json_object_set_new(root, "runs", json_pack("[o]", run));
     run = NULL;
-    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII))
+    if (vet_json_dumpf(root, out))
         rc = vet_error_set(VET_EIO, "cannot write output");
     fputc('\n', out);
 done:
