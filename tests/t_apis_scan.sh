@@ -25,7 +25,7 @@ ids() { # json-file id...
 import json, sys
 d = json.load(open(sys.argv[1]))
 want = set(sys.argv[2:])
-rows = sorted(f"{f['id']} {f['file']}:{f['line']} {f['api_version']} {f['kind']} {f['name']}"
+rows = sorted(f"{f['id']} {f['file']}:{f['line']} {f['api_version']} {f['kind']} {f['object_name']}"
               for f in d['findings'] if f['id'] in want)
 print('\n'.join(rows))
 PY
@@ -311,6 +311,12 @@ EOF2
 else
     echo "skip peers (kube-no-trouble): $P/kube-no-trouble absent (a clone without ../shared)"
 fi
+# A finding's "name" is its check's (CHECKS.md), never the object's: that is "object_name".
+printf 'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: web\nspec: {}\n' >"$tmp/name.yaml"
+"$KUBEVET" apis scan -f "$tmp/name.yaml" --target 1.22 -o json >"$tmp/name.json"
+[ "$(jq -c '[.findings[] | select(.id == "KV401") | [.name, .object_name]]' "$tmp/name.json")" = '[["api-removed","web"]]' ] &&
+    ok "JSON: name is the check's, object_name the object's" || bad "JSON finding name: $(jq -c '.findings[0]' "$tmp/name.json")"
+
 if [ -d "$P/pluto" ]; then
     A=$P/pluto/e2e-assets
     "$KUBEVET" apis scan "$A" --target 1.15 -o json >"$tmp/p15.json" 2>/dev/null
@@ -318,7 +324,7 @@ if [ -d "$P/pluto" ]; then
     python3 - "$tmp/p15.json" <<'PY' && ok "pluto e2e static files at 1.15: utilities deprecated, not removed" || bad "pluto 1.15"
 import json, sys
 d = json.load(open(sys.argv[1]))
-f = [x for x in d['findings'] if x['name'] == 'utilities']
+f = [x for x in d['findings'] if x['object_name'] == 'utilities']
 assert f and all(x['id'] == 'KV402' and x['api_version'] == 'extensions/v1beta1' and x['replacement'] == 'apps/v1' for x in f)
 assert not d['errors']
 assert any(x['file'].endswith('deprecated116/deployment-extensions-v1beta1.yaml') for x in f)
@@ -330,7 +336,7 @@ PY
     n=$("$KUBEVET" apis scan "$A/chart" --target 1.16 -o json 2>/dev/null | grep -c '"source": "template"')
     [ "$n" -ge 1 ] && ok "pluto chart templates: found in the template source (#317)" || bad "pluto chart templates"
     "$KUBEVET" apis scan "$P/pluto/finder-testdata" --target v1.16.0 -o json 2>/dev/null |
-        python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(sorted((f['name'],f['namespace']) for f in d['findings'])!=[('utilities','json-namespace'),('utilities','yaml-namespace')])" &&
+        python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(sorted((f['object_name'],f['namespace']) for f in d['findings'])!=[('utilities','json-namespace'),('utilities','yaml-namespace')])" &&
         ok "pluto finder-testdata: yaml-namespace and json-namespace" || bad "pluto finder-testdata"
 else
     echo "skip peers (pluto): $P/pluto absent (a clone without ../shared)"

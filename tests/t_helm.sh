@@ -52,7 +52,7 @@ check scan-kv405-set '[.findings[] | select(.id == "KV405") | .subject] | sort =
      "release twice (namespace apps, revision 2, helm v3)"]'
 check scan-kv405-critical '[.findings[] | .severity] | unique == ["critical"]'
 check incident2-objects '.findings[] | select(.subject | startswith("release image-manager")) |
-    [.objects[] | select(.id == "KV401") | [.kind, .name, .api_version, .replacement, .file]] ==
+    [.objects[] | select(.id == "KV401") | [.kind, .object_name, .api_version, .replacement, .file]] ==
     [["DaemonSet", "image-puller", "extensions/v1beta1", "apps/v1", "manifest"],
      ["StatefulSet", "image-cache", "apps/v1beta1", "apps/v1", "manifest"],
      ["Ingress", "image-manager", "extensions/v1beta1", "networking.k8s.io/v1", "manifest"]]'
@@ -65,7 +65,7 @@ print(",".join(str(i + 1) for i, l in enumerate(m.split("\n")) if l.startswith("
 check incident2-lines ".findings[] | select(.subject | startswith(\"release image-manager\")) |
     ([.objects[] | select(.id == \"KV401\") | .line] | map(tostring) | join(\",\")) == \"$LINES\""
 check incident2-selectors '.findings[] | select(.subject | startswith("release image-manager")) |
-    [.objects[] | select(.id == "KV403") | .name] == ["image-puller", "image-cache"]'
+    [.objects[] | select(.id == "KV403") | .object_name] == ["image-puller", "image-cache"]'
 check incident2-storage '.findings[] | select(.subject | startswith("release image-manager")) |
     .helm == 2 and .storage == "configmap" and .storage_namespace == "kube-system" and .namespace == "imaging"'
 check nosel-kv403 '.findings[] | select(.subject | startswith("release nosel")) |

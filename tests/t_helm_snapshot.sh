@@ -66,7 +66,7 @@ apiserver_start A --version v1.24.17 "$FX" || { echo "FAIL stand-in did not star
 apiserver_kubeconfig A "$API_TMP/admin.conf" cert admin
 "$KUBEVET" helm scan -A --kubeconfig "$API_TMP/admin.conf" --target 1.25 -o json >"$API_TMP/live.json" 2>"$ERR"
 # same findings: id, subject, objects (id, kind, name, apiVersion, file, line), notes
-norm='[.findings[] | {id, subject, notes, objects: [.objects[] | {id, kind, name, api_version, file, line}]}]'
+norm='[.findings[] | {id, subject, notes, objects: [.objects[] | {id, kind, object_name, api_version, file, line}]}]'
 if [ "$(jq -S "$norm" "$API_TMP/snap.json")" = "$(jq -S "$norm" "$API_TMP/live.json")" ] &&
     [ "$(jq '.findings | length' "$API_TMP/live.json")" -ge 6 ]; then
     ok snapshot-equals-live

@@ -104,7 +104,7 @@ static int common_fields(vet_finding *f, const vet_manifest_obj *o, const vet_ap
     if ((rc = set_str(f, "file", o->file)) || (rc = vet_finding_set_int(f, "line", line)) ||
         (rc = set_str(f, "api_version", o->api_version ? o->api_version : "")) ||
         (rc = set_str(f, "kind", o->kind ? o->kind : "")) ||
-        (rc = set_str(f, "name", o->name ? o->name : "")) ||
+        (rc = set_str(f, "object_name", o->name ? o->name : "")) ||
         (rc = set_str(f, "namespace", o->namespace ? o->namespace : "")) ||
         (rc = set_str(f, "replacement", a ? a->replacement : "")) ||
         (rc = set_str(f, "deprecated_in", a ? a->deprecated_in : "")) ||

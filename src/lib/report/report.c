@@ -339,7 +339,7 @@ json_t *vet_report_to_json(const vet_report *r)
         if (f->cause)
             json_object_set_new(jf, "cause", json_string(f->cause));
         if (f->fields)
-            json_object_update(jf, f->fields);
+            json_object_update_missing(jf, f->fields);
         json_array_append_new(arr, jf);
         if ((unsigned)f->severity < 3)
             counts[f->severity]++;
@@ -356,9 +356,9 @@ json_t *vet_report_to_json(const vet_report *r)
     return o;
 }
 
-/* One finding as vet_report_to_json() has it: the fixed members, each replaced in place by a
- * field of the same name (json_object_update), then the other fields in order. A string
- * json_string() refuses (not UTF-8) leaves its member out there: here too. */
+/* One finding as vet_report_to_json() has it: the fixed members (a field never replaces one:
+ * json_object_update_missing), then the other fields in order. A string json_string() refuses
+ * (not UTF-8) leaves its member out there: here too. */
 static void finding_json(vet_json_writer *w, const vet_finding *f)
 {
     static const char *const keys[] = {"id",      "name", "severity", "subject",
@@ -371,14 +371,10 @@ static void finding_json(vet_json_writer *w, const vet_finding *f)
     json_t *v;
     vet_json_open(w, '{');
     for (size_t i = 0; i < nkeys; i++) {
-        json_t *o = f->fields ? json_object_get(f->fields, keys[i]) : NULL;
-        if (!o && (!vals[i] || !vet_json_utf8_ok(vals[i])))
+        if (!vals[i] || !vet_json_utf8_ok(vals[i]))
             continue;
         vet_json_key(w, keys[i]);
-        if (o)
-            vet_json_value(w, o);
-        else
-            vet_json_string(w, vals[i]);
+        vet_json_string(w, vals[i]);
     }
     if (f->fields)
         json_object_foreach(f->fields, k, v)

@@ -218,7 +218,7 @@ static void explain_identity(vet_report *r)
 /* One object of a KV405's list: the check (KV401 = removed API), and which object where. */
 static int same_object(const json_t *a, const json_t *b)
 {
-    static const char *const keys[] = {"id", "kind", "name", "api_version", "file"};
+    static const char *const keys[] = {"id", "kind", "object_name", "api_version", "file"};
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
         if (!json_equal(json_object_get(a, keys[k]), json_object_get(b, keys[k])))
             return 0;
