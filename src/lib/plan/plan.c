@@ -343,13 +343,6 @@ static char *read_current(const vet_plan *p, const char *rel, vet_buf *b)
     return b->ptr ? b->ptr : "";
 }
 
-static int api_diff(char **out, const vet_action *a)
-{
-    const char *b = a->diff_before, *n = a->diff_after;
-    return plan_diff(out, a->diff_label, (const unsigned char *)b, b ? strlen(b) : 0,
-                     (const unsigned char *)n, n ? strlen(n) : 0);
-}
-
 json_t *vet_plan_to_json(const vet_plan *p)
 {
     json_t *o = json_object(), *acts = json_array(), *alts = json_array();
@@ -399,15 +392,9 @@ json_t *vet_plan_to_json(const vet_plan *p)
             set_str(obj, "resourceVersion", a->api_resource_version);
             json_object_set_new(j, "object", obj);
             set_str(j, "body", a->api_body);
-            if (a->diff_label) {
-                if (!api_diff(&diff, a))
-                    set_str(j, "diff", diff);
-                free(diff);
-            } else if (a->api_body && a->api_current) {
-                if (!plan_api_diff(&diff, a))
-                    set_str(j, "diff", diff);
-                free(diff);
-            }
+            if ((a->diff_label || (a->api_body && a->api_current)) && !plan_api_diff(&diff, a))
+                set_str(j, "diff", diff);
+            free(diff);
         }
         set_str(j, "command", a->command);
         set_str(j, "op", a->op);
@@ -492,18 +479,15 @@ int vet_plan_render_text(const vet_plan *p, FILE *out)
             free(diff);
             vet_buf_free(&cur);
         }
-        if (a->diff_label) {
-            char *diff = NULL;
-            if (!api_diff(&diff, a))
-                fputs(diff, out);
-            free(diff);
-        } else if (a->kind == VET_ACT_API_UPDATE && a->api_body && a->api_current) {
-            /* kubevet makes this update itself with --apply: show what changes. */
+        if (a->diff_label || (a->kind == VET_ACT_API_UPDATE && a->api_body && a->api_current)) {
+            /* kubevet makes this change itself with --apply: show what changes, not the
+             * command an operator would type without it. */
             char *diff = NULL;
             if (!plan_api_diff(&diff, a))
                 fputs(diff, out);
             free(diff);
-            continue;
+            if (!a->diff_label)
+                continue;
         }
         if (a->command && a->kind != VET_ACT_WRITE && a->kind != VET_ACT_REMOVE) {
             fputs("   $ ", out);

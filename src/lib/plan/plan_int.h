@@ -23,9 +23,10 @@ char *plan_host_path(const vet_plan *p, const char *rel);
 int plan_diff(char **out, const char *label, const unsigned char *old, size_t oldlen,
               const unsigned char *neu, size_t newlen);
 
-/* The diff of an API update: the current object (a->api_current) against the body, per
- * changed key of `data` ("ConfigMap kube-system/kube-proxy data.kubeconfig.conf"), or of the
- * whole objects (indented JSON, resourceVersion aside) when they are not ConfigMap-like. */
+/* The diff of an API action: what the caller gave (vet_plan_set_diff), else the current object
+ * (a->api_current) against the body, per changed key of `data` ("ConfigMap
+ * kube-system/kube-proxy data.kubeconfig.conf"), or of the whole objects (indented JSON,
+ * resourceVersion aside) when they are not ConfigMap-like. */
 int plan_api_diff(char **out, const vet_action *a);
 
 #define PLAN_MANIFEST "MANIFEST"

@@ -247,6 +247,13 @@ static char *object_text(json_t *o)
 
 int plan_api_diff(char **out, const vet_action *a)
 {
+    if (a->diff_label) {
+        /* the caller said what to compare (helm map: the release manifests) */
+        const char *b = a->diff_before, *n = a->diff_after;
+        return plan_diff(out, a->diff_label, (const unsigned char *)b, b ? strlen(b) : 0,
+                         (const unsigned char *)n, n ? strlen(n) : 0);
+    }
+
     json_t *cur = json_loads(a->api_current, 0, NULL), *neu = json_loads(a->api_body, 0, NULL);
     json_t *cd = json_object_get(cur, "data"), *nd = json_object_get(neu, "data");
     vet_buf b = VET_BUF_INIT;
