@@ -424,6 +424,25 @@ static char *reflow(const char *text)
     return d;
 }
 
+/* A synopsis line indented past the usual two spaces continues the usage above it (sources
+ * keep them under 100 columns): joined, so that cli_wrap breaks the usage once, at the width. */
+static char *join_usages(const char *synopsis)
+{
+    char *d = strdup(synopsis), *w = d;
+    for (const char *p = synopsis; d && *p; p++) {
+        if (*p == '\n' && p[1] == ' ' && p[2] == ' ' && p[3] == ' ') {
+            while (p[1] == ' ')
+                p++;
+            *w++ = ' ';
+            continue;
+        }
+        *w++ = *p;
+    }
+    if (d)
+        *w = '\0';
+    return d;
+}
+
 void (*cli_usage_hook)(const char *synopsis, const char *description, const cli_opt *own);
 
 cli_opt cli_global_opt(size_t i)
@@ -443,7 +462,11 @@ void cli_usage(FILE *out, const char *synopsis, const char *description, const c
         return;
     }
     fprintf(out, "Usage:\n");
-    cli_wrap(out, synopsis, 6);
+    {
+        char *u = join_usages(synopsis);
+        cli_wrap(out, u ? u : synopsis, 6);
+        free(u);
+    }
     if (description) {
         char *d = reflow(description);
         fputc('\n', out);

@@ -19,8 +19,8 @@
 #include "kubevet/plan.h"
 
 static const char synopsis[] =
-    "  kubevet ha plan --endpoint HOST:PORT --control-plane NAME=IP... [--lb nginx|haproxy]\n"
-    "                  [--lb-bind ADDR] [--output-dir DIR] [--root DIR] [--apply]";
+    "  kubevet ha plan --endpoint HOST:PORT --control-plane NAME=IP... [--lb nginx|haproxy] "
+    "[--lb-bind ADDR] [--output-dir DIR] [--root DIR] [--apply]";
 
 static const char description[] =
     "Plans the move from one control-plane node to several behind an L4 load balancer:\n"

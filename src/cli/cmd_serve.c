@@ -13,8 +13,8 @@
 #include "vtime.h"
 
 static const char synopsis[] =
-    "  kubevet serve --listen ADDR:PORT [--interval 5m] [--min-gap 10s] [--root DIR]\n"
-    "                [--snapshot-dir DIR] [PATH...] [check options]";
+    "  kubevet serve --listen ADDR:PORT [--interval 5m] [--min-gap 10s] [--root DIR] "
+    "[--snapshot-dir DIR] [PATH...] [check options]";
 
 static const char description[] =
     "Runs the checks of 'kubevet check' every --interval and serves the results over HTTP:\n"
