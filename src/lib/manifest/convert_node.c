@@ -178,39 +178,33 @@ int cv_has_template(cv *c, size_t a, size_t b)
     return 0;
 }
 
-void cv_stop(cv *c, const char *fmt, ...)
+/* Append one "; "-separated note to b; out of memory is remembered in c->err. */
+static void note(cv *c, vet_buf *b, const char *fmt, va_list ap)
 {
-    va_list ap;
     char *s;
-    va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    c->stop = 1;
-    if (!s) {
+    if (vasprintf(&s, fmt, ap) < 0) {
         c->err = VET_ENOMEM;
         return;
     }
-    if (c->manual.size)
-        vet_buf_puts(&c->manual, "; ");
-    vet_buf_puts(&c->manual, s);
+    if (b->size)
+        vet_buf_puts(b, "; ");
+    vet_buf_puts(b, s);
     free(s);
+}
+
+void cv_stop(cv *c, const char *fmt, ...)
+{
+    va_list ap;
+    c->stop = 1;
+    va_start(ap, fmt);
+    note(c, &c->manual, fmt, ap);
+    va_end(ap);
 }
 
 void cv_did(cv *c, const char *fmt, ...)
 {
     va_list ap;
-    char *s;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    note(c, &c->did, fmt, ap);
     va_end(ap);
-    if (!s) {
-        c->err = VET_ENOMEM;
-        return;
-    }
-    if (c->did.size)
-        vet_buf_puts(&c->did, "; ");
-    vet_buf_puts(&c->did, s);
-    free(s);
 }
