@@ -491,25 +491,33 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
             have2 = b2 != NULL;
             have3 = b3 != NULL;
         }
-        if (!rc && have1)
-            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kubeadm-config", rv1,
-                                         b1, c1, "KV203", "ConfigMap/kube-system/kubeadm-config",
-                                         "controlPlaneEndpoint and certSANs, or the next kubeadm "
-                                         "upgrade re-issues the cert without them (KV204)");
-        if (!rc && b1)
-            rc = set_current(plan, lv.kubeadm);
-        if (!rc && have2)
-            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-system", "kube-proxy", rv2, b2,
-                                         c2, "KV205", "ConfigMap/kube-system/kube-proxy",
-                                         "kube-proxy dials the load balancer");
-        if (!rc && b2)
-            rc = set_current(plan, lv.proxy);
-        if (!rc && have3)
-            rc = vet_plan_add_api_update(plan, "ConfigMap", "kube-public", "cluster-info", rv3, b3,
-                                         c3, "KV206", "ConfigMap/kube-public/cluster-info",
-                                         "joining nodes discover the load balancer");
-        if (!rc && b3)
-            rc = set_current(plan, lv.info);
+        {
+            /* One API update each (the command is the fallback without the cluster), shown as
+             * a diff against the object read when there is one. */
+            const struct {
+                const char *ns, *name, *id, *subject, *why, *rv;
+                char *cmd, *body;
+                int have;
+                const json_t *cur;
+            } cm[] = {
+                {"kube-system", "kubeadm-config", "KV203", "ConfigMap/kube-system/kubeadm-config",
+                 "controlPlaneEndpoint and certSANs, or the next kubeadm upgrade re-issues the "
+                 "cert without them (KV204)",
+                 rv1, c1, b1, have1, lv.kubeadm},
+                {"kube-system", "kube-proxy", "KV205", "ConfigMap/kube-system/kube-proxy",
+                 "kube-proxy dials the load balancer", rv2, c2, b2, have2, lv.proxy},
+                {"kube-public", "cluster-info", "KV206", "ConfigMap/kube-public/cluster-info",
+                 "joining nodes discover the load balancer", rv3, c3, b3, have3, lv.info},
+            };
+            for (size_t i = 0; !rc && i < sizeof cm / sizeof cm[0]; i++) {
+                if (cm[i].have)
+                    rc = vet_plan_add_api_update(plan, "ConfigMap", cm[i].ns, cm[i].name, cm[i].rv,
+                                                 cm[i].body, cm[i].cmd, cm[i].id, cm[i].subject,
+                                                 cm[i].why);
+                if (!rc && cm[i].body)
+                    rc = set_current(plan, cm[i].cur);
+            }
+        }
         free(b1);
         free(b2);
         free(b3);
