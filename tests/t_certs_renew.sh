@@ -99,12 +99,30 @@ for l in $LEAVES; do
     check "$l key pairs with cert" test "$(pub_of_key "$P/$l.key")" = "$(pub_of_cert "$P/$l.crt")"
     check "$l new key" test "$(pub_of_key "$P/$l.key")" != "$(pub_of_key "$P0/$l.key")"
     check "$l key 0600" test "$(stat -c %a "$P/$l.key")" = 600
+    check "$l key: openssl rsa -check" bash -c "openssl rsa -check -noout -in '$P/$l.key' 2>&1 | grep -qx 'RSA key ok'"
     check "$l subject kept" test "$(openssl x509 -in "$P/$l.crt" -noout -subject)" = "$(openssl x509 -in "$P0/$l.crt" -noout -subject)"
     check "$l usages kept" test "$(openssl x509 -in "$P/$l.crt" -noout -ext keyUsage,extendedKeyUsage,basicConstraints)" = \
         "$(openssl x509 -in "$P0/$l.crt" -noout -ext keyUsage,extendedKeyUsage,basicConstraints)"
     check "$l valid for 364 days" openssl x509 -in "$P/$l.crt" -noout -checkend $((364 * 86400))
     check "$l not valid past 366 days" bash -c "! openssl x509 -in '$P/$l.crt' -noout -checkend $((366 * 86400))"
 done
+# The new keys are FIPS 186-4 B.3.3 keys (src/lib/pki/rsagen.c), judged by python3-cryptography:
+# 2048 bits, e = 65537, primes of 1024 bits each with their top two bits set (so p, q >=
+# sqrt(2) * 2^1023), |p - q| > 2^(1024 - 100), 2^1024 < d < lcm(p - 1, q - 1).
+keys=$(for l in $LEAVES; do printf '%s ' "$P/$l.key"; done)
+check "new keys: FIPS 186-4 B.3.3 properties" /usr/bin/python3 - $keys <<'PY'
+import math, sys
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+for path in sys.argv[1:]:
+    k = load_pem_private_key(open(path, "rb").read(), None).private_numbers()
+    p, q, d, e = k.p, k.q, k.d, k.public_numbers.e
+    lcm = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
+    ok = (e == 65537 and (p * q).bit_length() == 2048 and p.bit_length() == q.bit_length() == 1024
+          and p >> 1022 == 3 and q >> 1022 == 3 and abs(p - q) > 2 ** 924
+          and 2 ** 1024 < d < lcm and d * e % lcm == 1)
+    if not ok:
+        sys.exit("%s: not a B.3.3 key" % path)
+PY
 s=$(sans "$P/apiserver.crt")
 for want in DNS:lb.example.com IPAddress:10.0.0.100 DNS:cp.example.com DNS:master-1 DNS:kubernetes.default.svc.cluster.local IPAddress:10.96.0.1 IPAddress:10.0.0.11; do
     case ",$s," in *",$want,"*) ok "apiserver SAN $want" ;; *) bad "apiserver SAN $want" "$s" ;; esac

@@ -323,19 +323,23 @@ static int wants_add_san(const renew_run *run, const renew_target *t)
 
 typedef struct {
     renew_target *v;
-    size_t n;
-    int *rc;
+    int64_t not_before, not_after;
+    int *rc; /* in: 1 = make a new key, 0 = keep the old one; out: 0 or an error */
     char (*err)[256];
-} keygen_job;
+} issue_job;
 
-static void keygen_one(size_t i, void *arg)
+/* One certificate: its new key (RSA generation dominates a renewal), then the signature. */
+static void issue_one(size_t i, void *arg)
 {
-    keygen_job *j = arg;
+    issue_job *j = arg;
     renew_target *t = &j->v[i];
-    if (j->rc[i] != 1)
-        return;
-    j->rc[i] = vet_key_generate(&t->new_key, vet_cert_key_type(t->old));
-    if (j->rc[i])
+    vet_issue_req req = {t->old, NULL, t->ca, t->ca_key, t->cn, &t->orgs, &t->dns, &t->ips,
+                         j->not_before, j->not_after};
+    int rc = j->rc[i] ? vet_key_generate(&t->new_key, vet_cert_key_type(t->old)) : 0;
+    req.key = t->new_key ? t->new_key : t->old_key;
+    if (!rc)
+        rc = vet_cert_issue(&t->issued, &req);
+    if ((j->rc[i] = rc))
         snprintf(j->err[i], sizeof j->err[i], "%s: %s", t->label, vet_error_last());
 }
 
@@ -445,7 +449,7 @@ int renew_prepare(renew_run *run, const char *const *names, size_t n,
                                      "kubevet signs only with the CA's own key; nothing written",
                                      run->v[i].label, run->v[i].ca_label);
     }
-    /* New keys (RSA generation dominates a renewal), on every core. */
+    /* Keys and signatures, on every core. */
     if (!(krc = calloc(run->n ? run->n : 1, sizeof *krc)) ||
         !(kerr = calloc(run->n ? run->n : 1, sizeof *kerr)))
         rc = vet_error_set(VET_ENOMEM, "out of memory");
@@ -459,21 +463,11 @@ int renew_prepare(renew_run *run, const char *const *names, size_t n,
                                                    t->label));
     }
     if (!rc) {
-        keygen_job job = {run->v, run->n, krc, kerr};
-        vet_parallel_for(run->n, 0, keygen_one, &job);
+        issue_job job = {run->v, nb, na, krc, kerr};
+        vet_parallel_for(run->n, 0, issue_one, &job);
         for (size_t i = 0; i < run->n && !rc; i++)
-            if (krc[i] && krc[i] != 1)
+            if (krc[i])
                 rc = vet_error_set(krc[i], "%s", kerr[i]);
-    }
-    for (size_t i = 0; i < run->n && !rc; i++) {
-        renew_target *t = &run->v[i];
-        vet_issue_req req = {t->old,  t->new_key ? t->new_key : t->old_key,
-                             t->ca,   t->ca_key,
-                             t->cn,   &t->orgs,
-                             &t->dns, &t->ips,
-                             nb,      na};
-        if ((rc = vet_cert_issue(&t->issued, &req)))
-            vet_error_prefix(t->label);
     }
     /* kubeadm copies the CA's NotBefore into its leaves; kubevet starts 5 minutes back, which
      * covers the same clock skew without a lifetime that looks decades long. */

@@ -12,10 +12,13 @@
  * the provider they need (see pkey_same in key.c for the one place that needs a fallback). */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
 #include <openssl/provider.h>
 
 #include "pki_int.h"
@@ -42,6 +45,25 @@ static pthread_once_t fallback_once = PTHREAD_ONCE_INIT;
 
 static _Thread_local const pki_ctx *mine;
 
+/* This thread's private-key decoders, one per key type (see pki_ctx_decode_key). */
+typedef struct {
+    OSSL_DECODER_CTX *d;
+    EVP_PKEY *out; /* where d puts what it decoded */
+    int failed;    /* creation failed: decode without a cached context */
+} kdec;
+
+static const char *const kdec_types[] = {"RSA", "EC"};
+static _Thread_local kdec kdecs[sizeof kdec_types / sizeof kdec_types[0]];
+
+static void kdecs_free(void)
+{
+    for (size_t i = 0; i < sizeof kdecs / sizeof kdecs[0]; i++) {
+        OSSL_DECODER_CTX_free(kdecs[i].d);
+        EVP_PKEY_free(kdecs[i].out);
+        memset(&kdecs[i], 0, sizeof kdecs[i]);
+    }
+}
+
 static void fallback_init(void)
 {
     fallback.lib = NULL;
@@ -62,6 +84,7 @@ const EVP_MD *pki_ctx_sha256(const pki_ctx *c)
 static void release(void *v)
 {
     uintptr_t i = (uintptr_t)v;
+    kdecs_free(); /* runs in the exiting thread: its own decoders, made in its slot's context */
     if (!i || i > POOL)
         return;
     pthread_mutex_lock(&pool_mu);
@@ -80,6 +103,7 @@ static void make_key(void)
 static void pool_free(void)
 {
     atomic_store(&closed, 1);
+    kdecs_free(); /* the exiting thread's (other threads have been joined) */
     pthread_mutex_lock(&pool_mu);
     for (int i = 0; i < POOL; i++) {
         slot *s = &pool[i];
@@ -140,4 +164,36 @@ const pki_ctx *pki_ctx_get(void)
     }
     mine = &pool[best].c;
     return mine;
+}
+
+/* OpenSSL 3.0 builds a decoder chain for every d2i_PrivateKey_ex call (0.2 ms: most of loading
+ * a key); a context made once per thread and key type decodes a key in 20 us. */
+EVP_PKEY *pki_ctx_decode_key(const char *type, const unsigned char *der, size_t len)
+{
+    const pki_ctx *c = pki_ctx_get();
+    size_t i = 0;
+    kdec *k;
+    EVP_PKEY *pk;
+    while (i < sizeof kdec_types / sizeof kdec_types[0] && strcmp(kdec_types[i], type))
+        i++;
+    k = i < sizeof kdecs / sizeof kdecs[0] ? &kdecs[i] : NULL;
+    if (k && !k->d && !k->failed && mine == c)
+        k->failed = !(k->d = OSSL_DECODER_CTX_new_for_pkey(&k->out, "DER", "type-specific", type,
+                                                           EVP_PKEY_KEYPAIR, c->lib, NULL));
+    if (!k || !k->d || mine != c) {
+        const unsigned char *p = der;
+        return len > LONG_MAX ? NULL
+                              : d2i_PrivateKey_ex(strcmp(type, "EC") ? EVP_PKEY_RSA : EVP_PKEY_EC,
+                                                  NULL, &p, (long)len, c->lib, NULL);
+    }
+    EVP_PKEY_free(k->out);
+    k->out = NULL;
+    if (!OSSL_DECODER_from_data(k->d, &der, &len)) {
+        EVP_PKEY_free(k->out);
+        k->out = NULL;
+        return NULL;
+    }
+    pk = k->out;
+    k->out = NULL;
+    return pk;
 }

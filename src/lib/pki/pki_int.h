@@ -46,6 +46,10 @@ typedef struct {
 } pki_ctx;
 
 const pki_ctx *pki_ctx_get(void);
+
+/* A DER private key of `type` ("RSA": PKCS#1, "EC": SEC1) decoded in this thread's context by a
+ * decoder the thread keeps (ctx.c); NULL when the bytes are not such a key. */
+EVP_PKEY *pki_ctx_decode_key(const char *type, const unsigned char *der, size_t len);
 const EVP_MD *pki_ctx_sha256(const pki_ctx *c);
 
 /* Decode one DER certificate from *pp (advancing it), len bytes available. `aux` selects the
@@ -65,6 +69,10 @@ int pki_pkey_same(const EVP_PKEY *a, const EVP_PKEY *b);
 
 /* Wrap pkey (ownership taken, also on failure). */
 int pki_key_new(vet_key **out, EVP_PKEY *pkey, int is_private);
+
+/* A new RSA key of `bits` bits (even, >= 1024), e = 65537, made by FIPS 186-4 B.3.3 and checked
+ * by a sign/verify round (rsagen.c); NULL on failure, with OpenSSL's error queue. */
+EVP_PKEY *pki_rsa_generate(OSSL_LIB_CTX *lib, int bits);
 
 /* "RSA-2048", "EC-P256", "Ed25519", ... and the size in bits; pkey may be NULL. */
 void pki_key_describe(const EVP_PKEY *pkey, char type[PKI_TYPE_MAX], int *bits);
