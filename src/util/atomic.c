@@ -34,6 +34,7 @@ static char *dir_of(const char *path)
 int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
 {
     vet_atomic *w = calloc(1, sizeof *w);
+    const char *slash = strrchr(path, '/');
     int rc = 0;
     *out = NULL;
     if (!w)
@@ -42,7 +43,11 @@ int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
     w->path = vet_strdupf("%s", path);
     for (int i = 0; w->path && i < 100; i++) {
         free(w->tmp);
-        w->tmp = vet_strdupf("%s.kubevet-tmp-%ld-%d", path, (long)getpid(), i);
+        /* A dot name: the kubelet reads every other file in its manifest folder as a pod,
+         * and a plan may hold a staged file there while earlier steps run. */
+        w->tmp = slash ? vet_strdupf("%.*s.%s.kubevet-tmp-%ld-%d", (int)(slash + 1 - path), path,
+                                     slash + 1, (long)getpid(), i)
+                       : vet_strdupf(".%s.kubevet-tmp-%ld-%d", path, (long)getpid(), i);
         if (!w->tmp)
             break;
         w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
@@ -162,16 +167,38 @@ int vet_atomic_sync_dir_of(const char *path)
     return rc;
 }
 
+static int sync_one(vet_atomic *w)
+{
+    if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(w->fd) != 0)
+        return vet_error_set(VET_EIO, "could not write %s: fsync: %s", w->path, strerror(errno));
+    return 0;
+}
+
+int vet_atomic_sync_all(vet_atomic *const *w, size_t n, size_t *failed)
+{
+    int rc = 0;
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* Start every file's writeback first: the fsyncs below then wait on one queue of writes
+     * instead of a write and a cache flush per file in turn (half the time for a dozen small
+     * files). Only a hint: its failure leaves the fsync to do all the work. */
+    for (size_t i = 0; i < n; i++)
+        if (w[i])
+            (void)sync_file_range(w[i]->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+    for (size_t i = 0; i < n && !rc; i++)
+        if (w[i] && (rc = sync_one(w[i])) && failed)
+            *failed = i;
+    return rc;
+}
+
 int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
 {
     int rc = 0;
     char *bak = NULL;
     if (backup_out)
         *backup_out = NULL;
-    if (vet_fault_hit(VET_FAULT_FSYNC) ? (errno = EIO, 1) : fsync(w->fd) != 0) {
-        rc = vet_error_set(VET_EIO, "could not write %s: fsync: %s", w->path, strerror(errno));
+    if (!(flags & VET_ATOMIC_SYNCED) && (rc = sync_one(w)))
         goto done;
-    }
     if (close(w->fd) != 0) {
         w->fd = -1;
         rc = vet_error_set(VET_EIO, "could not write %s: close: %s", w->path, strerror(errno));

@@ -168,7 +168,8 @@ static int sync_dirs(const vet_strv *dirs)
 static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
 {
     vet_strv dirs = VET_STRV_INIT;
-    char stamp[32], *parent = NULL, *dir = NULL;
+    char stamp[32], *parent = NULL, *dir = NULL, *made = NULL;
+    vet_atomic **w = NULL;
     vet_buf man = VET_BUF_INIT;
     int rc = 0;
     *out = NULL;
@@ -198,6 +199,12 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
                    "# Put it back with: kubevet restore <this folder> --apply\n"
                    "backup-parent %s\ncreated %s\n",
                    p->title, p->backup_parent, stamp);
+    /* Every copy is written first, then all are made durable together (vet_atomic_sync_all),
+     * then renamed into place. */
+    if (!(w = calloc(o->n ? o->n : 1, sizeof *w))) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+        goto done;
+    }
     for (size_t i = 0; i < o->n && !rc; i++) {
         orig *g = &o->v[i];
         char *b, *slash;
@@ -213,17 +220,34 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
         }
         slash = strrchr(b, '/');
         *slash = '\0';
-        rc = mkdirs(b);
+        if (!made || strcmp(made, b)) {
+            free(made);
+            made = (rc = mkdirs(b)) ? NULL : strdup(b);
+        }
         *slash = '/';
+        if (!rc && !(rc = vet_atomic_open(&w[i], b, g->mode)))
+            rc = vet_atomic_write(w[i], g->data.ptr ? g->data.ptr : "", g->data.size);
+        free(b);
+        vet_buf_printf(&man, "saved %04o %ld %ld %s\n", g->mode, g->uid, g->gid, g->rel);
+    }
+    if (!rc)
+        rc = vet_atomic_sync_all(w, o->n, NULL);
+    for (size_t i = 0; i < o->n; i++) {
+        orig *g = &o->v[i];
+        char *b;
+        if (!w[i])
+            continue;
+        if (rc) {
+            vet_atomic_abort(w[i]);
+            continue;
+        }
+        b = vet_strdupf("%s/%s", dir, g->rel);
+        rc = vet_atomic_commit(w[i], VET_ATOMIC_NO_DIRSYNC | VET_ATOMIC_SYNCED, NULL);
         if (!rc)
-            rc = vet_atomic_write_file(b, g->data.ptr ? g->data.ptr : "", g->data.size, g->mode,
-                                       VET_ATOMIC_NO_DIRSYNC, NULL);
-        if (!rc)
-            rc = note_dir(&dirs, b);
+            rc = b ? note_dir(&dirs, b) : vet_error_set(VET_ENOMEM, "out of memory");
         if (!rc)
             rc = set_owner(b, g->uid, g->gid);
         free(b);
-        vet_buf_printf(&man, "saved %04o %ld %ld %s\n", g->mode, g->uid, g->gid, g->rel);
     }
     /* Every saved file is on disk before the manifest says the backup is complete. */
     if (!rc)
@@ -244,6 +268,8 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
         dir = NULL;
     }
 done:
+    free(w);
+    free(made);
     vet_strv_free(&dirs);
     vet_buf_free(&man);
     free(parent);
@@ -268,7 +294,8 @@ static int verify_write(const vet_action *a, const char *host)
 }
 
 static int run_step(const vet_plan *p, const vet_action *a, origs *o,
-                    const vet_plan_apply_opts *opts, char **undo, vet_strv *dirs)
+                    const vet_plan_apply_opts *opts, char **undo, vet_strv *dirs,
+                    vet_atomic **staged)
 {
     orig *g =
         (a->kind == VET_ACT_WRITE || a->kind == VET_ACT_REMOVE) ? find_orig(o, a->path) : NULL;
@@ -277,9 +304,9 @@ static int run_step(const vet_plan *p, const vet_action *a, origs *o,
         g->touched = 1;
     switch (a->kind) {
     case VET_ACT_WRITE:
-        if ((rc = vet_atomic_write_file(g->host, a->data, a->len, a->mode, VET_ATOMIC_NO_DIRSYNC,
-                                        NULL)) ||
-            (rc = note_dir(dirs, g->host)))
+        rc = vet_atomic_commit(*staged, VET_ATOMIC_NO_DIRSYNC | VET_ATOMIC_SYNCED, NULL);
+        *staged = NULL;
+        if (rc || (rc = note_dir(dirs, g->host)))
             return rc;
         if ((rc = set_owner(g->host, a->uid >= 0 ? a->uid : (g->existed ? g->uid : -1),
                             a->gid >= 0 ? a->gid : (g->existed ? g->gid : -1))))
@@ -364,22 +391,43 @@ static int rollback(origs *o, const vet_plan *p, char **undo, const vet_plan_app
     return rc;
 }
 
+/* Every file the plan writes goes to its temporary name first, and all are made durable
+ * together; a step then only renames. A write that fails here changes nothing. *at is the
+ * step of the failing file. */
+static int stage_writes(vet_atomic **staged, const vet_plan *p, origs *o, size_t *at)
+{
+    int rc = 0;
+    for (size_t i = 0; i < p->n && !rc; i++) {
+        const vet_action *a = &p->v[i];
+        *at = i;
+        if (a->kind == VET_ACT_WRITE &&
+            !(rc = vet_atomic_open(&staged[i], find_orig(o, a->path)->host, a->mode)))
+            rc = vet_atomic_write(staged[i], a->data, a->len);
+    }
+    return rc ? rc : vet_atomic_sync_all(staged, p->n, at);
+}
+
 int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result *res)
 {
     origs o = {0};
     vet_strv dirs = VET_STRV_INIT;
+    vet_atomic **staged = NULL;
     char **undo = NULL;
     int rc;
     size_t i = 0, saved = 0;
     memset(res, 0, sizeof *res);
     if (p->refused)
         return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
-    if (!(undo = calloc(p->n ? p->n : 1, sizeof *undo)))
+    if (!(undo = calloc(p->n ? p->n : 1, sizeof *undo)) ||
+        !(staged = calloc(p->n ? p->n : 1, sizeof *staged))) {
+        free(undo);
         return vet_error_set(VET_ENOMEM, "out of memory");
+    }
     /* An operation only a hook can perform: without the hook, nothing may start. */
     for (size_t k = 0; k < p->n; k++)
         if (p->v[k].kind == VET_ACT_CALL && !(opts && opts->call)) {
             free(undo);
+            free(staged);
             return vet_error_set(VET_EINPUT, "%s: step %zu (%s) needs a caller that performs it",
                                  p->title, k + 1, p->v[k].op);
         }
@@ -390,8 +438,9 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
     if (saved && (rc = make_backup(&res->backup_dir, p, &o,
                                    opts && opts->now ? opts->now : (int64_t)time(NULL))))
         goto done;
-    for (i = 0; i < p->n; i++) {
-        if ((rc = run_step(p, &p->v[i], &o, opts, &undo[i], &dirs)) ||
+    rc = stage_writes(staged, p, &o, &i);
+    for (i = rc ? i : 0; !rc && i < p->n; i++) {
+        if ((rc = run_step(p, &p->v[i], &o, opts, &undo[i], &dirs, &staged[i])) ||
             (opts && opts->verify && (rc = opts->verify(p, i, opts->arg))))
             break;
     }
@@ -423,8 +472,11 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
     }
     res->applied = p->n;
 done:
-    for (size_t k = 0; k < p->n; k++)
+    for (size_t k = 0; k < p->n; k++) {
+        vet_atomic_abort(staged[k]); /* a step not reached: its temporary file goes */
         free(undo[k]);
+    }
+    free(staged);
     free(undo);
     vet_strv_free(&dirs);
     origs_free(&o);
