@@ -321,6 +321,45 @@ static void test_keys(void **state)
     }
 }
 
+/* Keys kubevet makes (rsagen.c for RSA): the type and size asked for, PKCS#1 / SEC1 PEM that
+ * decodes to the same type; an odd or oversized RSA size is refused, not made. The keys' numbers
+ * are judged by openssl rsa -check and python3-cryptography in t_certs_renew. */
+static void test_generate(void **state)
+{
+    static const struct {
+        const char *type, *label;
+        int bits;
+    } cases[] = {
+        {"RSA-2048", "-----BEGIN RSA PRIVATE KEY-----", 2048},
+        {"RSA-3072", "-----BEGIN RSA PRIVATE KEY-----", 3072},
+        {"RSA-1024", "-----BEGIN RSA PRIVATE KEY-----", 2048}, /* never weaker than kubeadm's */
+        {"EC-P256", "-----BEGIN EC PRIVATE KEY-----", 256},
+    };
+    vet_key *k = NULL;
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vet_pem p = {0};
+        char *pem = NULL;
+        size_t len = 0;
+        print_message("%s\n", cases[i].type);
+        assert_int_equal(vet_key_generate(&k, cases[i].type), 0);
+        assert_int_equal(vet_key_bits(k), cases[i].bits);
+        assert_int_equal(vet_key_to_pem(&pem, &len, k), 0);
+        assert_true(!strncmp(pem, cases[i].label, strlen(cases[i].label)));
+        assert_int_equal(vet_pki_parse(&p, (const unsigned char *)pem, len, "gen.key"), 0);
+        assert_int_equal(p.nkeys, 1);
+        assert_string_equal(vet_key_type(p.keys[0]), vet_key_type(k));
+        vet_pem_clear(&p);
+        free(pem);
+        vet_key_free(k);
+        k = NULL;
+    }
+    assert_int_not_equal(vet_key_generate(&k, "RSA-2049"), 0);
+    assert_null(k);
+    assert_int_not_equal(vet_key_generate(&k, "RSA-16384"), 0);
+    assert_null(k);
+}
+
 static void test_key_matches_cert(void **state)
 {
     static const struct {
@@ -880,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_sans),
         cmocka_unit_test(test_covers),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_generate),
         cmocka_unit_test(test_key_matches_cert),
         cmocka_unit_test(test_sa_pair),
         cmocka_unit_test(test_compare),

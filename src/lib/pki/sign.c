@@ -23,8 +23,10 @@ int vet_key_generate(vet_key **out, const char *type)
         /* Never weaker than kubeadm's default: a renewal must not add a KV111 finding. */
         if (bits < 2048)
             bits = 2048;
-        if (bits > 8192)
-            return vet_error_set(VET_EINPUT, "key type %s: RSA keys over 8192 bits are refused",
+        if (bits > 8192 || bits % 2)
+            return vet_error_set(VET_EINPUT,
+                                 "key type %s: kubevet makes RSA keys of an even number of bits "
+                                 "up to 8192",
                                  type);
         pk = pki_rsa_generate(ctx->lib, (int)bits); /* rsagen.c: why not EVP_PKEY_keygen */
     } else if (!strcmp(type, "EC-P256")) {
@@ -39,9 +41,11 @@ int vet_key_generate(vet_key **out, const char *type)
                              "Ed25519 keys only",
                              type);
     }
-    if (!pk)
+    if (!pk) {
+        const char *why = ERR_reason_error_string(ERR_get_error());
         return vet_error_set(VET_EIO, "key generation (%s) failed: %s", type,
-                             ERR_reason_error_string(ERR_get_error()));
+                             why ? why : "no reason given by OpenSSL");
+    }
     return pki_key_new(out, pk, 1);
 }
 
@@ -248,7 +252,8 @@ int vet_cert_issue(vet_cert **out, const vet_issue_req *r)
         !X509_set_issuer_name(x, X509_get_subject_name(r->ca->x509)) || !set_subject(x, r) ||
         !ASN1_TIME_set(X509_getm_notBefore(x), (time_t)r->not_before) ||
         !ASN1_TIME_set(X509_getm_notAfter(x), (time_t)r->not_after) ||
-        !X509_set_pubkey(x, subject_key(r, &pub_tmp)) || !copy_ext(x, r->tmpl->x509, NID_basic_constraints) ||
+        !X509_set_pubkey(x, subject_key(r, &pub_tmp)) ||
+        !copy_ext(x, r->tmpl->x509, NID_basic_constraints) ||
         !copy_ext(x, r->tmpl->x509, NID_key_usage) ||
         !copy_ext(x, r->tmpl->x509, NID_ext_key_usage)) {
         rc = vet_error_set(VET_EIO, "cannot build the certificate: %s",
