@@ -18,12 +18,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <microhttpd.h>
 #include <zlib.h>
 
 #include "buf.h"
 #include "error.h"
 #include "kubevet/serve.h"
+#include "mhd_dl.h"
 #include "vtime.h"
 
 typedef struct blob {
@@ -411,10 +411,13 @@ int vet_serve_main(const vet_serve_opts *o)
         handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, 2U,
         MHD_OPTION_CONNECTION_LIMIT, 512U, MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
     if (!d) {
-        rc = vet_error_set(VET_EINPUT,
-                           "--listen %s: cannot listen there (in use, or not an "
-                           "address of this host?)",
-                           o->listen);
+        rc = vet_mhd()->loaded
+                 ? vet_error_set(VET_EINPUT,
+                                 "--listen %s: cannot listen there (in use, or not an "
+                                 "address of this host?)",
+                                 o->listen)
+                 : vet_error_set(VET_EIO, "cannot load libmicrohttpd.so.12 (Debian: apt-get "
+                                          "install libmicrohttpd12)");
         goto done;
     }
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
