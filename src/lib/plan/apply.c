@@ -113,25 +113,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
-static int mkdirs(const char *path)
-{
-    char *d = strdup(path);
-    int rc = 0;
-    if (!d)
-        return vet_error_set(VET_ENOMEM, "out of memory");
-    for (char *s = d + 1; *s && !rc; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(d, 0700) != 0 && errno != EEXIST)
-                rc = vet_error_set(VET_EIO, "%s: cannot create folder: %s", d, strerror(errno));
-            *s = '/';
-        }
-    if (!rc && mkdir(d, 0700) != 0 && errno != EEXIST)
-        rc = vet_error_set(VET_EIO, "%s: cannot create folder: %s", d, strerror(errno));
-    free(d);
-    return rc;
-}
-
 /* Owners are kept where the writer may set them; an unprivileged run (tests, a copy of a node
  * owned by the user) keeps its own. */
 static int set_owner(const char *host, long uid, long gid)
@@ -155,6 +136,31 @@ static int note_dir(vet_strv *dirs, const char *file)
         if (!strncmp(dirs->v[i], file, dl) && strrchr(dirs->v[i], '/') == dirs->v[i] + dl)
             return 0;
     return vet_strv_push(dirs, file);
+}
+
+/* mkdir -p inside the backup folder; each folder made is noted in `dirs`, so that the entry
+ * naming it (in its parent) is made durable with the files. */
+static int mkdirs(const char *path, vet_strv *dirs)
+{
+    char *d = strdup(path);
+    int rc = 0;
+    if (!d)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    for (char *s = d + 1; !rc; s++) {
+        int last = !*s;
+        if (!last && *s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(d, 0700) == 0)
+            rc = note_dir(dirs, d);
+        else if (errno != EEXIST)
+            rc = vet_error_set(VET_EIO, "%s: cannot create folder: %s", d, strerror(errno));
+        if (last)
+            break;
+        *s = '/';
+    }
+    free(d);
+    return rc;
 }
 
 static int sync_dirs(const vet_strv *dirs)
@@ -199,12 +205,12 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
                    "# Put it back with: kubevet restore <this folder> --apply\n"
                    "backup-parent %s\ncreated %s\n",
                    p->title, p->backup_parent, stamp);
+    /* The backup folder's own entry is made durable with the copies (its parent is synced). */
+    rc = note_dir(&dirs, dir);
     /* Every copy is written first, then all are made durable together (vet_atomic_sync_all),
      * then renamed into place. */
-    if (!(w = calloc(o->n ? o->n : 1, sizeof *w))) {
+    if (!rc && !(w = calloc(o->n ? o->n : 1, sizeof *w)))
         rc = vet_error_set(VET_ENOMEM, "out of memory");
-        goto done;
-    }
     for (size_t i = 0; i < o->n && !rc; i++) {
         orig *g = &o->v[i];
         char *b, *slash;
@@ -222,7 +228,7 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
         *slash = '\0';
         if (!made || strcmp(made, b)) {
             free(made);
-            made = (rc = mkdirs(b)) ? NULL : strdup(b);
+            made = (rc = mkdirs(b, &dirs)) ? NULL : strdup(b);
         }
         *slash = '/';
         if (!rc && !(rc = vet_atomic_open(&w[i], b, g->mode)))
@@ -232,7 +238,7 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
     }
     if (!rc)
         rc = vet_atomic_sync_all(w, o->n, NULL);
-    for (size_t i = 0; i < o->n; i++) {
+    for (size_t i = 0; w && i < o->n; i++) {
         orig *g = &o->v[i];
         char *b;
         if (!w[i])
