@@ -184,6 +184,9 @@ for c in "check" "certs list" "certs check" "apis list" "apis scan" "apis conver
     own=$(sed -n '/^Examples:/,/^$/p' "$tmp/h" | grep -c "kubevet $c")
     if grep -q '^Examples:' "$tmp/h" && [ "$long" = 0 ] && [ "$own" -gt 0 ]; then ok "$c --help: examples, 80 columns"
     else bad "$c --help: examples $(grep -c '^Examples:' "$tmp/h"), $long lines over 80"; fi
+    # a usage line never ends inside a bracket ("[--lb" / "nginx|haproxy]")
+    split=$(awk '/^Usage:/ {u = 1; next} /^$/ {u = 0} u {o = gsub(/\[/, "["); c = gsub(/\]/, "]"); if (o != c) print}' "$tmp/h")
+    [ -z "$split" ] && ok "$c --help: no option split across usage lines" || bad "$c --help: split option" "$split"
 done
 COLUMNS=80 "$KUBEVET" --help | awk 'length > 80 {n++} END {exit n > 0}' && ok "kubevet --help fits 80 columns" || bad "kubevet --help over 80 columns"
 printf "$ing" >"$tmp/i.yaml"

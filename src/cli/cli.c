@@ -221,6 +221,23 @@ size_t cli_width(void)
     return w < 40 ? 40 : w > 200 ? 200 : w;
 }
 
+/* Where to break p within `room` columns: the last space outside brackets, so that a synopsis
+ * keeps "[--lb nginx|haproxy]" on one line; else the last space; 0 if there is none. */
+static size_t break_at(const char *p, size_t room)
+{
+    size_t any = 0, outside = 0;
+    int depth = 0;
+    for (size_t i = 1; i <= room && p[i]; i++) {
+        depth += p[i - 1] == '[' ? 1 : p[i - 1] == ']' && depth > 0 ? -1 : 0;
+        if (p[i] == ' ') {
+            any = i;
+            if (!depth)
+                outside = i;
+        }
+    }
+    return outside ? outside : any;
+}
+
 /* One output line of at most width columns from s (continuation lines get `indent` spaces). */
 void cli_wrap(FILE *out, const char *text, size_t indent)
 {
@@ -232,9 +249,7 @@ void cli_wrap(FILE *out, const char *text, size_t indent)
         while (n) {
             size_t room = width > col ? width - col : 0, cut = n;
             if (n > room) {
-                cut = room;
-                while (cut > 0 && p[cut] != ' ')
-                    cut--;
+                cut = break_at(p, room);
                 if (!cut) /* one word longer than the line: keep it whole */
                     for (cut = room; cut < n && p[cut] != ' '; cut++)
                         ;
