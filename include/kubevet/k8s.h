@@ -79,17 +79,26 @@ int vet_k8s_get(json_t **out, vet_k8s *c, const char *path);
  * borrowed: json_incref it to keep it. */
 typedef int (*vet_k8s_item_fn)(void *ud, json_t *item);
 
-/* LIST path with optional selectors (NULL = none), 500 items per page following `continue`;
- * a 410 Expired continue token restarts the list once (items may then repeat: callers key on
- * names). Memory holds one page of text and one decoded item at a time. */
+/* Called when a list starts over: forget every item given so far, the next item is the first of
+ * a new full list (items may then come again, changed, or not at all when deleted meanwhile).
+ * A negative return stops the list with that code. */
+typedef int (*vet_k8s_reset_fn)(void *ud);
+
+/* LIST path with optional selectors (NULL = none), 500 items per page following `continue`.
+ * A continue token that expired (410 Expired: etcd compacted past the list) restarts the list
+ * from the top once, as client-go's pager falls back to a full list that replaces the pages read:
+ * reset is called first, so what the caller keeps is one full list. A second 410, or any 410
+ * when reset is NULL, is an error naming the server. Memory holds one page of text and one
+ * decoded item at a time. */
 int vet_k8s_list(vet_k8s *c, const char *path, const char *label_selector,
-                 const char *field_selector, vet_k8s_item_fn fn, void *ud);
+                 const char *field_selector, vet_k8s_item_fn fn, vet_k8s_reset_fn reset, void *ud);
 
 /* The same, each item as its JSON text (borrowed, [item, item+len), valid during the call), for
  * callers that read a few fields of large items in place (helm's release Secrets). */
 typedef int (*vet_k8s_raw_fn)(void *ud, const char *item, size_t len);
 int vet_k8s_list_raw(vet_k8s *c, const char *path, const char *label_selector,
-                     const char *field_selector, vet_k8s_raw_fn fn, void *ud);
+                     const char *field_selector, vet_k8s_raw_fn fn, vet_k8s_reset_fn reset,
+                     void *ud);
 
 /* Writes, never retried. POST (create) to a collection path, PUT (replace) the object at path
  * (its metadata.resourceVersion makes it conditional: a moved object is VET_K8S_ECONFLICT),

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "helm/helm_gather.h"
 #include "helm/helm_int.h"
 #include "kubevet/helm.h"
 #include "kubevet/kubeconfig.h"
@@ -211,13 +212,126 @@ static void test_v3_decode(void **state)
     assert_non_null(strstr(vet_error_last(), "byte"));
 }
 
+/* ---- the accumulator: one per LIST, merged (a LIST that starts over drops its own) ---- */
+
+typedef struct {
+    int helm;
+    const char *storage_ns, *record, *name;
+    int revision;
+    const char *status;
+    const char *body_ns;  /* the namespace the decoded record names */
+    const char *manifest; /* NULL: the record does not decode */
+} acc_rec;
+
+/* In the order a cluster's LISTs give them (revisions ascending, as the record names sort). */
+static const acc_rec acc_recs[] = {
+    {3, "apps", "sh.helm.release.v1.web.v1", "web", 1, "deployed", "apps", "a: 1\n"},
+    {3, "apps", "sh.helm.release.v1.web.v2", "web", 2, "deployed", "apps", "a: 22\n"},
+    {3, "apps", "sh.helm.release.v1.web.v3", "web", 3, "failed", "apps", "a: 333\n"},
+    {3, "apps", "sh.helm.release.v1.db.v1", "db", 1, "deployed", "apps", NULL},
+    {3, "apps", "sh.helm.release.v1.db.v2", "db", 2, "superseded", "apps", "b: 1\n"},
+    {3, "web", "sh.helm.release.v1.web.v1", "web", 1, "pending-install", "web", "c: 1\n"},
+    {2, "kube-system", "tool.v1", "tool", 1, "deployed", "old", "d: 1\n"},
+    {2, "kube-system", "tool.v2", "tool", 2, "deployed", "new", "d: 4444\n"},
+    {3, "apps", "sh.helm.release.v1.web.v4", "web", 4, "deployed", "apps", "a: 55555\n"},
+    {3, "apps", "sh.helm.release.v1.db.v3", "db", 3, "deployed", "apps", "b: 666666\n"},
+};
+#define NACC (sizeof acc_recs / sizeof acc_recs[0])
+
+static int acc_decode(vet_helm_release **out, void *ud)
+{
+    const acc_rec *r = ud;
+    vet_helm_release *d;
+    if (!r->manifest)
+        return vet_error_set(VET_EINPUT, "%s: not gzip", r->record);
+    assert_non_null(d = calloc(1, sizeof *d));
+    d->helm = r->helm;
+    d->revision = r->revision;
+    assert_non_null(d->name = strdup(r->name));
+    assert_non_null(d->namespace = strdup(r->body_ns));
+    assert_non_null(d->status = strdup(r->status));
+    assert_non_null(d->manifest = strdup(r->manifest));
+    d->manifest_len = strlen(r->manifest);
+    *out = d;
+    return 0;
+}
+
+static void acc_feed(helm_acc *a, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        const acc_rec *r = &acc_recs[i];
+        helm_record rec = {r->helm, VET_HELM_SECRET, r->storage_ns, r->record,
+                           r->name, r->revision,     r->status,     NULL};
+        assert_int_equal(helm_acc_add(a, &rec, acc_decode, (void *)r), 0);
+    }
+}
+
+static void test_acc_merge(void **state)
+{
+    vet_helm_facts *one = NULL;
+    helm_acc a;
+    (void)state;
+    assert_int_equal(helm_acc_init(&a, NULL), 0);
+    acc_feed(&a, 0, NACC);
+    assert_int_equal(helm_acc_finish(&one, &a), 0);
+    assert_int_equal(one->nrels, 4);
+    /* each split: records [0, k) in one LIST's accumulator, [k, n) in the next one's */
+    for (size_t k = 0; k <= NACC; k++) {
+        vet_helm_facts *two = NULL;
+        helm_acc b;
+        assert_int_equal(helm_acc_init(&a, NULL), 0);
+        assert_int_equal(helm_acc_init(&b, NULL), 0);
+        acc_feed(&a, 0, k);
+        acc_feed(&b, k, NACC);
+        assert_int_equal(helm_acc_merge(&a, &b), 0);
+        assert_int_equal(helm_acc_finish(&two, &a), 0);
+        assert_int_equal(two->nrels, one->nrels);
+        assert_int_equal(two->records, one->records);
+        assert_int_equal(two->decoded, one->decoded);
+        for (size_t i = 0; i < one->nrels; i++) {
+            const vet_helm_rel *x = &one->rels[i], *y = &two->rels[i];
+            assert_int_equal(y->helm, x->helm);
+            assert_string_equal(y->name, x->name);
+            assert_string_equal(y->namespace, x->namespace);
+            assert_string_equal(y->storage_ns, x->storage_ns);
+            assert_int_equal(y->acted_on, x->acted_on);
+            assert_int_equal(y->latest, x->latest);
+            assert_string_equal(y->latest_status, x->latest_status);
+            assert_int_equal(y->ndeployed, x->ndeployed);
+            assert_int_equal(y->notes.n, x->notes.n);
+            for (size_t j = 0; j < x->notes.n; j++)
+                assert_string_equal(y->notes.v[j], x->notes.v[j]);
+            assert_int_equal(!y->error, !x->error);
+            if (x->error)
+                assert_string_equal(y->error, x->error);
+            assert_int_equal(!y->scan, !x->scan);
+            assert_int_equal(y->manifest_bytes, x->manifest_bytes);
+        }
+        vet_helm_facts_free(two);
+    }
+    /* what the whole list says (sorted: v2 first, then by namespace and name) */
+    assert_string_equal(one->rels[0].name, "tool");
+    assert_string_equal(one->rels[0].namespace, "new"); /* v2: the acted-on record's */
+    assert_int_equal(one->rels[0].ndeployed, 2);
+    assert_string_equal(one->rels[1].name, "db");
+    assert_int_equal(one->rels[1].acted_on, 3);
+    assert_null(one->rels[1].error); /* revision 1 did not decode; 3 did */
+    assert_int_equal(one->rels[1].manifest_bytes, strlen("b: 666666\n"));
+    assert_string_equal(one->rels[2].name, "web");
+    assert_int_equal(one->rels[2].acted_on, 4);
+    assert_int_equal(one->rels[2].ndeployed, 3);
+    assert_int_equal(one->rels[2].manifest_bytes, strlen("a: 55555\n"));
+    assert_string_equal(one->rels[3].storage_ns, "web");
+    assert_int_equal(one->rels[3].acted_on, 0);
+    vet_helm_facts_free(one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unpack),
-        cmocka_unit_test(test_v2_decode),
-        cmocka_unit_test(test_v2_rewrite),
-        cmocka_unit_test(test_v3_decode),
+        cmocka_unit_test(test_unpack),     cmocka_unit_test(test_v2_decode),
+        cmocka_unit_test(test_v2_rewrite), cmocka_unit_test(test_v3_decode),
+        cmocka_unit_test(test_acc_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

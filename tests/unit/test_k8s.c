@@ -559,12 +559,12 @@ static void test_online(void **state)
                         "patched");
     json_decref(out);
     /* Selectors. */
-    assert_int_equal(vet_k8s_list(c, path, "app=kubevet", NULL, count_item, &n), 0);
+    assert_int_equal(vet_k8s_list(c, path, "app=kubevet", NULL, count_item, NULL, &n), 0);
     assert_int_equal(n, 1);
     n = 0;
-    assert_int_equal(vet_k8s_list(c, path, "app in (other,none)", NULL, count_item, &n), 0);
+    assert_int_equal(vet_k8s_list(c, path, "app in (other,none)", NULL, count_item, NULL, &n), 0);
     assert_int_equal(n, 0);
-    assert_int_equal(vet_k8s_list(c, path, NULL, "metadata.name=kv-test", count_item, &n), 0);
+    assert_int_equal(vet_k8s_list(c, path, NULL, "metadata.name=kv-test", count_item, NULL, &n), 0);
     assert_int_equal(n, 1);
     /* 404 is VET_ENOTFOUND, naming the object. */
     assert_int_equal(vet_k8s_get(&out, c, "/api/v1/namespaces/default/configmaps/nope"),
@@ -573,6 +573,155 @@ static void test_online(void **state)
     json_decref(obj);
     json_decref(stale);
     vet_k8s_free(c);
+}
+
+/* ---- a LIST restarted after 410 Expired (t_api_relist.sh: KV_K8S_TEST_RELIST_KUBECONFIG names
+ * a stand-in holding more than 500 Nodes, KV_K8S_TEST_RELIST_ADMIN a kubeconfig with the token of
+ * its admin endpoint, through which the faults are armed here) ---- */
+
+typedef struct {
+    vet_strv names; /* what the caller keeps: the names given since the last reset */
+    int resets;
+    vet_k8s *deleter; /* when set, the first item's Node is deleted through it (another client) */
+    char deleted[256];
+} relist;
+
+static int relist_item(void *ud, json_t *item)
+{
+    relist *r = ud;
+    const char *name =
+        json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
+    if (!name)
+        return -1;
+    if (r->deleter && !r->deleted[0]) {
+        char path[320];
+        snprintf(r->deleted, sizeof r->deleted, "%s", name);
+        snprintf(path, sizeof path, "/api/v1/nodes/%s", name);
+        if (vet_k8s_delete(r->deleter, path))
+            return -1;
+    }
+    return vet_strv_push(&r->names, name);
+}
+
+static int relist_raw(void *ud, const char *item, size_t len)
+{
+    json_t *o = json_loadb(item, len, 0, NULL);
+    int rc = o ? relist_item(ud, o) : -1;
+    json_decref(o);
+    return rc;
+}
+
+static int relist_reset(void *ud)
+{
+    relist *r = ud;
+    r->resets++;
+    vet_strv_free(&r->names);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* No name twice. */
+static int unique(const vet_strv *v)
+{
+    char **s = malloc((v->n ? v->n : 1) * sizeof *s);
+    int ok = 1;
+    assert_non_null(s);
+    memcpy(s, v->v, v->n * sizeof *s);
+    qsort(s, v->n, sizeof *s, cmp_str);
+    for (size_t i = 1; i < v->n; i++)
+        if (!strcmp(s[i - 1], s[i]))
+            ok = 0;
+    free(s);
+    return ok;
+}
+
+static void arm(vet_k8s *admin, const char *path, const char *faults)
+{
+    json_t *body = json_loads(faults, 0, NULL);
+    assert_non_null(body);
+    assert_int_equal(vet_k8s_create(NULL, admin, path, body), 0);
+    json_decref(body);
+}
+
+static int list_nodes(vet_k8s *c, int raw, int with_reset, relist *r)
+{
+    vet_strv_free(&r->names);
+    r->resets = 0;
+    r->deleted[0] = '\0';
+    return raw ? vet_k8s_list_raw(c, "/api/v1/nodes", NULL, NULL, relist_raw,
+                                  with_reset ? relist_reset : NULL, r)
+               : vet_k8s_list(c, "/api/v1/nodes", NULL, NULL, relist_item,
+                              with_reset ? relist_reset : NULL, r);
+}
+
+static void test_relist(void **state)
+{
+    const char *kc = getenv("KV_K8S_TEST_RELIST_KUBECONFIG"),
+               *akc = getenv("KV_K8S_TEST_RELIST_ADMIN");
+    vet_k8s *c = NULL, *other = NULL, *admin = NULL;
+    vet_k8s_opts o;
+    relist r;
+    (void)state;
+    if (!kc || !akc) {
+        skip();
+        return;
+    }
+    memset(&o, 0, sizeof o);
+    memset(&r, 0, sizeof r);
+    o.timeout_ms = 30000;
+    o.kubeconfig = kc;
+    assert_int_equal(vet_k8s_connect(&c, &o), 0);
+    assert_int_equal(vet_k8s_connect(&other, &o), 0);
+    o.kubeconfig = akc;
+    assert_int_equal(vet_k8s_connect(&admin, &o), 0);
+    for (int raw = 0; raw < 2; raw++) {
+        size_t n0, page = raw ? 250 : 500; /* RAW_PAGE_LIMIT, PAGE_LIMIT */
+        arm(admin, "/_standin/reset", "{}");
+        /* the full list, pages followed */
+        assert_int_equal(list_nodes(c, raw, 1, &r), 0);
+        n0 = r.names.n;
+        assert_true(n0 > 2 * page);
+        assert_int_equal(r.resets, 0);
+        assert_true(unique(&r.names));
+        /* page 2's token expires, and a Node listed on page 1 is deleted meanwhile: the caller is
+         * told to forget page 1, and what it keeps is the list made after the deletion */
+        arm(admin, "/_standin/faults", "{\"expire_continue\": true}");
+        r.deleter = other;
+        assert_int_equal(list_nodes(c, raw, 1, &r), 0);
+        r.deleter = NULL;
+        assert_int_equal(r.resets, 1);
+        assert_int_equal(r.names.n, n0 - 1);
+        assert_true(unique(&r.names));
+        assert_true(r.deleted[0]);
+        assert_int_equal(vet_strv_find(&r.names, r.deleted, 0), -1);
+        /* a second 410 in the same list: an error naming the server, after one restart */
+        arm(admin, "/_standin/faults",
+            "{\"rules\": [{\"method\": \"GET\", \"path\": \"^/api/v1/nodes$\", \"nth\": 2, "
+            "\"code\": 410}, {\"method\": \"GET\", \"path\": \"^/api/v1/nodes$\", \"nth\": 4, "
+            "\"code\": 410}]}");
+        assert_int_equal(list_nodes(c, raw, 1, &r), VET_ENET);
+        assert_int_equal(r.resets, 1);
+        assert_non_null(strstr(vet_error_last(), vet_k8s_cfg(c)->server));
+        assert_non_null(strstr(vet_error_last(), "410"));
+        assert_int_equal(r.names.n, page);
+        vet_error_clear();
+        /* no reset callback: no restart, the expired token is the error */
+        arm(admin, "/_standin/reset", "{}");
+        arm(admin, "/_standin/faults", "{\"expire_continue\": true}");
+        assert_int_equal(list_nodes(c, raw, 0, &r), VET_ENET);
+        assert_int_equal(r.resets, 0);
+        assert_int_equal(r.names.n, page);
+        assert_non_null(strstr(vet_error_last(), "410"));
+        vet_error_clear();
+    }
+    vet_strv_free(&r.names);
+    vet_k8s_free(c);
+    vet_k8s_free(other);
+    vet_k8s_free(admin);
 }
 
 int main(void)
@@ -589,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_kv207),
         cmocka_unit_test(test_kv304_nodes),
         cmocka_unit_test(test_online),
+        cmocka_unit_test(test_relist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

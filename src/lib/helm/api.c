@@ -144,30 +144,49 @@ static int on_item(void *ud, const char *p, size_t len)
     return rc;
 }
 
+/* The list starts over (its continue token expired, 410): the records of its first pages come
+ * again, so what they added is dropped; the releases of the lists before are in another
+ * accumulator and stay. */
+static int on_reset(void *ud)
+{
+    list_ctx *c = ud;
+    vet_helm_opts o = c->acc->o;
+    helm_acc_free(c->acc);
+    return helm_acc_init(c->acc, &o);
+}
+
 static int list_one(helm_acc *a, vet_k8s *k, int helm, vet_helm_driver driver, const char *ns)
 {
     list_ctx c;
+    helm_acc part; /* this list's releases, merged into a at the end */
     char *path;
     const char *res = driver == VET_HELM_SECRET ? "secrets" : "configmaps";
     int rc;
     memset(&c, 0, sizeof c);
-    c.acc = a;
+    c.acc = &part;
     c.helm = helm;
     c.driver = driver;
     path = ns ? vet_strdupf("/api/v1/namespaces/%s/%s", ns, res) : vet_strdupf("/api/v1/%s", res);
     if (!path)
         return vet_error_set(VET_ENOMEM, "out of memory");
-    rc = vet_k8s_list_raw(k, path, helm == 2 ? "OWNER=TILLER" : "owner=helm", NULL, on_item, &c);
-    free(path);
-    if (rc == VET_ENOMEM)
+    if ((rc = helm_acc_init(&part, &a->o))) {
+        free(path);
         return rc;
-    if (rc) {
+    }
+    rc = vet_k8s_list_raw(k, path, helm == 2 ? "OWNER=TILLER" : "owner=helm", NULL, on_item,
+                          on_reset, &c);
+    free(path);
+    if (rc && rc != VET_ENOMEM) {
+        /* what the pages before the failure gave is kept, with the error */
         char *e = vet_strdupf("helm %d %s in %s: %s", helm, res, ns ? ns : "all namespaces",
                               vet_error_last());
-        if (!e || vet_strv_take(&a->f->errors, e))
-            return vet_error_set(VET_ENOMEM, "out of memory");
+        rc = !e || vet_strv_take(&a->f->errors, e) ? vet_error_set(VET_ENOMEM, "out of memory") : 0;
     }
-    return 0;
+    if (rc) {
+        helm_acc_free(&part);
+        return rc;
+    }
+    return helm_acc_merge(a, &part);
 }
 
 int vet_helm_gather_api(vet_helm_facts **out, vet_k8s *c, const vet_helm_opts *o)

@@ -243,6 +243,60 @@ done:
     return rc;
 }
 
+static void take_str(char **dst, char **src)
+{
+    free(*dst);
+    *dst = *src;
+    *src = NULL;
+}
+
+int helm_acc_merge(helm_acc *a, helm_acc *src)
+{
+    int rc = 0;
+    a->f->records += src->f->records;
+    a->f->decoded += src->f->decoded;
+    for (size_t i = 0; i < src->f->nrels; i++) {
+        vet_helm_rel *s = &src->f->rels[i], *r;
+        size_t had = a->f->nrels;
+        int newer;
+        if ((rc = find_rel(&r, a, s->helm, s->storage_ns, s->name, s->driver)))
+            goto done;
+        if (a->f->nrels > had) { /* a new release: taken whole (same name and storage_ns) */
+            free(r->name);
+            free(r->storage_ns);
+            *r = *s;
+            memset(s, 0, sizeof *s);
+            continue;
+        }
+        /* what helm_acc_add would have made of src's records arriving after a's */
+        if (s->latest > r->latest) {
+            r->latest = s->latest;
+            take_str(&r->latest_status, &s->latest_status);
+        }
+        if (!r->encrypted && s->encrypted)
+            take_str(&r->encrypted, &s->encrypted);
+        r->ndeployed += s->ndeployed;
+        for (size_t k = 0; k < s->notes.n && r->notes.n < HELM_MAX_DEPLOYED; k++)
+            if ((rc = vet_strv_push(&r->notes, s->notes.v[k])))
+                goto done;
+        newer = s->acted_on > r->acted_on;
+        if (newer) {
+            vet_manifest_scan *scan = r->scan;
+            r->acted_on = s->acted_on;
+            take_str(&r->error, &s->error);
+            r->scan = s->scan;
+            s->scan = scan;
+            r->manifest_bytes = s->manifest_bytes;
+        }
+        /* v2 takes the namespace from the acted-on record, v3 from the first decoded */
+        if (s->namespace && (!r->namespace || (newer && s->helm == 2)))
+            take_str(&r->namespace, &s->namespace);
+    }
+done:
+    helm_acc_free(src);
+    return rc;
+}
+
 static int cmp_rel(const void *pa, const void *pb)
 {
     const vet_helm_rel *x = pa, *y = pb;

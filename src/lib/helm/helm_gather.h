@@ -31,6 +31,10 @@ typedef int (*helm_decode_fn)(vet_helm_release **out, void *ud);
 
 int helm_acc_init(helm_acc *a, const vet_helm_opts *o);
 int helm_acc_add(helm_acc *a, const helm_record *rec, helm_decode_fn decode, void *ud);
+/* Move the releases of src into a, a release both hold combined as if src's records had come
+ * after a's (one accumulator per LIST, so that a LIST that starts over can drop its own); frees
+ * src, also on failure. */
+int helm_acc_merge(helm_acc *a, helm_acc *src);
 /* Hands the facts over (and frees the accumulator, also on failure). */
 int helm_acc_finish(vet_helm_facts **out, helm_acc *a);
 void helm_acc_free(helm_acc *a);

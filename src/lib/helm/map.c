@@ -50,6 +50,14 @@ static int collect(void *ud, json_t *item)
     return json_array_append(ud, item) ? vet_error_set(VET_ENOMEM, "out of memory") : 0;
 }
 
+/* The list starts over (410 Expired): the records it gave so far come again. The array holds
+ * this list's records only (each caller lists into an empty one). */
+static int collect_reset(void *ud)
+{
+    json_array_clear(ud);
+    return 0;
+}
+
 static const char *resource(vet_helm_driver d)
 {
     return d == VET_HELM_SECRET ? "secrets" : "configmaps";
@@ -100,8 +108,9 @@ static int list_release(vet_helm_map *m, vet_k8s *c, const vet_helm_map_opts *o)
         char *path = vet_strdupf("/api/v1/namespaces/%s/%s", ns, resource(d));
         char *sel =
             vet_strdupf(helm == 3 ? "owner=helm,name=%s" : "OWNER=TILLER,NAME=%s", o->release);
-        int rc = path && sel ? vet_k8s_list(c, path, sel, NULL, collect, m->originals)
-                             : vet_error_set(VET_ENOMEM, "out of memory");
+        int rc = path && sel
+                     ? vet_k8s_list(c, path, sel, NULL, collect, collect_reset, m->originals)
+                     : vet_error_set(VET_ENOMEM, "out of memory");
         free(path);
         free(sel);
         if (rc)
@@ -658,7 +667,7 @@ int vet_helm_restore(vet_k8s *c, const char *backup_path, int apply, vet_strv *w
         rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = vet_k8s_list(c, coll, sel, NULL, collect, live)))
+    if ((rc = vet_k8s_list(c, coll, sel, NULL, collect, collect_reset, live)))
         goto done;
     /* records created since (revision N+1): deleted */
     json_array_foreach(live, i, item)

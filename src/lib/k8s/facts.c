@@ -50,12 +50,11 @@ static int skip(vet_api_facts *f, const char *what)
     return vet_strv_take(&f->skipped, line);
 }
 
-void vet_api_facts_free(vet_api_facts *f)
+/* The reset callbacks: a list that starts over (410 Expired) gives every item again, and
+ * deleted ones not at all, so what its first pages gave is dropped. */
+static int reset_nodes(void *ud)
 {
-    if (!f)
-        return;
-    free(f->server);
-    free(f->git_version);
+    vet_api_facts *f = ud;
     for (size_t i = 0; i < f->nnodes; i++) {
         free(f->nodes[i].name);
         free(f->nodes[i].kubelet_version);
@@ -63,22 +62,59 @@ void vet_api_facts_free(vet_api_facts *f)
         free(f->nodes[i].runtime);
     }
     free(f->nodes);
-    free(f->control_plane_endpoint);
-    free(f->kubernetes_version);
-    vet_strv_free(&f->cert_sans);
-    vet_strv_free(&f->api_endpoint_nodes);
-    free(f->cluster_info_server);
-    free(f->cluster_info_ca.data);
+    f->nodes = NULL;
+    f->nnodes = 0;
+    return 0;
+}
+
+static int reset_tokens(void *ud)
+{
+    vet_api_facts *f = ud;
     for (size_t i = 0; i < f->ntokens; i++)
         free(f->tokens[i].id);
     free(f->tokens);
-    free(f->kubeadm_certs_owner);
+    f->tokens = NULL;
+    f->ntokens = 0;
+    return 0;
+}
+
+static int reset_csrs(void *ud)
+{
+    vet_api_facts *f = ud;
     for (size_t i = 0; i < f->ncsrs; i++) {
         free(f->csrs[i].name);
         free(f->csrs[i].username);
         free(f->csrs[i].signer);
     }
     free(f->csrs);
+    f->csrs = NULL;
+    f->ncsrs = 0;
+    return 0;
+}
+
+static int reset_crbs(void *ud)
+{
+    vet_api_facts *f = ud;
+    f->selfnode_binding = f->nodeclient_binding = f->rotation_binding = 0;
+    return 0;
+}
+
+void vet_api_facts_free(vet_api_facts *f)
+{
+    if (!f)
+        return;
+    free(f->server);
+    free(f->git_version);
+    reset_nodes(f);
+    free(f->control_plane_endpoint);
+    free(f->kubernetes_version);
+    vet_strv_free(&f->cert_sans);
+    vet_strv_free(&f->api_endpoint_nodes);
+    free(f->cluster_info_server);
+    free(f->cluster_info_ca.data);
+    reset_tokens(f);
+    free(f->kubeadm_certs_owner);
+    reset_csrs(f);
     vet_strv_free(&f->skipped);
     free(f);
 }
@@ -106,20 +142,14 @@ static int on_node(void *ud, json_t *item)
     json_t *a;
     if (!name)
         return 0;
-    /* A 410 restart may replay items: key on the name. */
-    for (i = 0; i < f->nnodes; i++)
-        if (!strcmp(f->nodes[i].name, name))
-            break;
-    if (i == f->nnodes) {
-        if (!(nv = realloc(f->nodes, (f->nnodes + 1) * sizeof *nv)))
-            return OOM();
-        f->nodes = nv;
-        memset(&nv[f->nnodes], 0, sizeof *nv);
-        if (!(nv[f->nnodes].name = strdup(name)))
-            return OOM();
-        f->nnodes++;
-    }
-    n = &f->nodes[i];
+    if (!(nv = realloc(f->nodes, (f->nnodes + 1) * sizeof *nv)))
+        return OOM();
+    f->nodes = nv;
+    n = &nv[f->nnodes];
+    memset(n, 0, sizeof *n);
+    if (!(n->name = strdup(name)))
+        return OOM();
+    f->nnodes++;
     /* kubeadm labels masters node-role.kubernetes.io/master up to 1.19, control-plane from 1.20
      * (both 1.20-1.23). */
     n->control_plane = json_object_get(labels, "node-role.kubernetes.io/control-plane") ||
@@ -237,9 +267,6 @@ static int on_token(void *ud, json_t *item)
     vet_api_token *nv;
     if (!type || strcmp(type, "bootstrap.kubernetes.io/token") || !name)
         return 0;
-    for (size_t i = 0; i < f->ntokens; i++)
-        if (!strcmp(name + (strncmp(name, "bootstrap-token-", 16) ? 0 : 16), f->tokens[i].id))
-            return 0;
     if (!(id = b64_field(data, "token-id")) &&
         !(id = strdup(strncmp(name, "bootstrap-token-", 16) ? name : name + 16)))
         return OOM();
@@ -286,9 +313,6 @@ static int on_csr(void *ud, json_t *item)
     size_t i;
     if (!name)
         return 0;
-    for (i = 0; i < f->ncsrs; i++)
-        if (!strcmp(f->csrs[i].name, name))
-            return 0;
     if (!(nv = realloc(f->csrs, (f->ncsrs + 1) * sizeof *nv)))
         return OOM();
     f->csrs = nv;
@@ -372,7 +396,7 @@ int vet_api_gather(vet_api_facts **out, vet_k8s *c)
 
     /* Nodes are what most API checks judge: a user that may not list them cannot check this
      * cluster (403 names the user), so this read is not optional. */
-    if ((rc = vet_k8s_list(c, "/api/v1/nodes", NULL, NULL, on_node, f)))
+    if ((rc = vet_k8s_list(c, "/api/v1/nodes", NULL, NULL, on_node, reset_nodes, f)))
         goto done;
     OPTIONAL(vet_k8s_get(&o, c, "/api/v1/namespaces/kube-system/configmaps/kubeadm-config"),
              "ConfigMap/kube-system/kubeadm-config");
@@ -388,7 +412,7 @@ int vet_api_gather(vet_api_facts **out, vet_k8s *c)
     o = NULL;
     /* Only kube-system's token Secrets: the field selector keeps the other thousands away. */
     OPTIONAL(vet_k8s_list(c, "/api/v1/namespaces/kube-system/secrets", NULL,
-                          "type=bootstrap.kubernetes.io/token", on_token, f),
+                          "type=bootstrap.kubernetes.io/token", on_token, reset_tokens, f),
              "bootstrap token Secrets");
     OPTIONAL(vet_k8s_get(&o, c, "/api/v1/namespaces/kube-system/secrets/kubeadm-certs"),
              "Secret/kube-system/kubeadm-certs");
@@ -397,15 +421,15 @@ int vet_api_gather(vet_api_facts **out, vet_k8s *c)
     json_decref(o);
     o = NULL;
     OPTIONAL(vet_k8s_list(c, "/apis/certificates.k8s.io/v1/certificatesigningrequests", NULL, NULL,
-                          on_csr, f),
+                          on_csr, reset_csrs, f),
              "CertificateSigningRequests");
     if (!ok_ && !f->ncsrs) /* clusters before 1.19 serve v1beta1 only */
         OPTIONAL(vet_k8s_list(c, "/apis/certificates.k8s.io/v1beta1/certificatesigningrequests",
-                              NULL, NULL, on_csr, f),
+                              NULL, NULL, on_csr, reset_csrs, f),
                  "CertificateSigningRequests (v1beta1)");
     f->have_csrs = ok_;
     OPTIONAL(vet_k8s_list(c, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", NULL, NULL,
-                          on_crb, f),
+                          on_crb, reset_crbs, f),
              "ClusterRoleBindings");
     f->have_crbs = ok_;
     *out = f;

@@ -258,7 +258,7 @@ static int page_url(vet_buf *q, const char *path, const char *label_selector,
 }
 
 static int list(vet_k8s *c, const char *path, const char *label_selector,
-                const char *field_selector, vet_k8s_item_fn fn, void *ud)
+                const char *field_selector, vet_k8s_item_fn fn, vet_k8s_reset_fn reset, void *ud)
 {
     vet_buf q = VET_BUF_INIT, body = VET_BUF_INIT;
     char *cont = NULL;
@@ -268,13 +268,17 @@ static int list(vet_k8s *c, const char *path, const char *label_selector,
         if ((rc = page_url(&q, path, label_selector, field_selector, cont, PAGE_LIMIT)))
             goto done;
         rc = k8s_request(c, "GET", q.ptr, NULL, NULL, &body, &status, path);
-        if (rc && status == 410 && cont && !restarted) {
-            /* The continue token expired (etcd compacted past it): kubectl restarts the list
-             * from the top once; items may repeat, callers key on names. */
+        if (rc && status == 410 && cont && !restarted && reset) {
+            /* The continue token expired: etcd compacted past the resourceVersion the first
+             * page was read at. client-go's pager then lists again from the top and that list
+             * replaces the pages it had read (tools/pager, FullListIfExpired): the caller
+             * forgets what it was given, and the list starts over, once. */
             restarted = 1;
             free(cont);
             cont = NULL;
             vet_error_clear();
+            if ((rc = reset(ud)))
+                goto done;
             continue;
         }
         if (rc)
@@ -357,12 +361,13 @@ static int page_continue(const char *p, size_t len, char **out)
 #define RAW_PAGE_LIMIT (PAGE_LIMIT / 2)
 
 static int list_raw(vet_k8s *c, const char *path, const char *label_selector,
-                    const char *field_selector, vet_k8s_raw_fn raw, void *ud)
+                    const char *field_selector, vet_k8s_raw_fn raw, vet_k8s_reset_fn reset,
+                    void *ud)
 {
     fetch f[2];
     fetch *cur = &f[0], *next = &f[1];
     char *cont = NULL;
-    int rc = 0, restarted = 0, running = 0;
+    int rc = 0, restarted = 0, running = 0, continued = 0; /* cur was asked with a token */
     pthread_t t;
     memset(f, 0, sizeof f);
     for (int k = 0; k < 2; k++) {
@@ -373,11 +378,13 @@ static int list_raw(vet_k8s *c, const char *path, const char *label_selector,
         goto done;
     fetch_run(cur);
     for (;;) {
-        if (cur->rc && cur->status == 410 && !restarted) {
-            /* as in list(): an expired continue token restarts the list once */
+        if (cur->rc && cur->status == 410 && continued && !restarted && reset) {
+            /* as in list(): an expired continue token restarts the list once, the caller
+             * having forgotten the pages before */
             restarted = 1;
-            if ((rc = page_url(&cur->url, path, label_selector, field_selector, NULL,
-                               RAW_PAGE_LIMIT)))
+            continued = 0;
+            if ((rc = reset(ud)) || (rc = page_url(&cur->url, path, label_selector, field_selector,
+                                                   NULL, RAW_PAGE_LIMIT)))
                 goto done;
             fetch_run(cur);
             continue;
@@ -413,6 +420,7 @@ static int list_raw(vet_k8s *c, const char *path, const char *label_selector,
             fetch *x = cur;
             cur = next;
             next = x;
+            continued = 1;
         }
     }
 done:
@@ -427,15 +435,16 @@ done:
 }
 
 int vet_k8s_list(vet_k8s *c, const char *path, const char *label_selector,
-                 const char *field_selector, vet_k8s_item_fn fn, void *ud)
+                 const char *field_selector, vet_k8s_item_fn fn, vet_k8s_reset_fn reset, void *ud)
 {
-    return list(c, path, label_selector, field_selector, fn, ud);
+    return list(c, path, label_selector, field_selector, fn, reset, ud);
 }
 
 int vet_k8s_list_raw(vet_k8s *c, const char *path, const char *label_selector,
-                     const char *field_selector, vet_k8s_raw_fn fn, void *ud)
+                     const char *field_selector, vet_k8s_raw_fn fn, vet_k8s_reset_fn reset,
+                     void *ud)
 {
-    return list_raw(c, path, label_selector, field_selector, fn, ud);
+    return list_raw(c, path, label_selector, field_selector, fn, reset, ud);
 }
 
 static int write_obj(json_t **out, vet_k8s *c, const char *method, const char *path,
