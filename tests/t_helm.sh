@@ -29,6 +29,22 @@ fail() {
 check() {
     if [ "$(jq -r "$2" "$OUT" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1" "jq: $2"; fi
 }
+# pycheck NAME FILE EXPR [EXTRA]: FILE is exactly one JSON document, an object (python's
+# json.loads of the whole text: nothing before or after it), and EXPR holds for it (d; R maps
+# release name -> row of "releases"; KEYS are the keys every row has; x is the JSON of EXTRA)
+pycheck() {
+    if /usr/bin/python3 - "$2" "$3" "${4:-}" >"$API_TMP/pyerr" 2>&1 <<'PY'; then ok "$1"; else
+import json, os, re, sys
+d = json.loads(open(sys.argv[1]).read())
+assert isinstance(d, dict), "not an object"
+R = {r["release"]: r for r in d.get("releases", [])}
+KEYS = {"release", "namespace", "helm_version", "from_revision", "to_revision", "status",
+        "changes", "needs_person", "superseded", "plan", "applied"}
+x = json.loads(open(sys.argv[3]).read()) if sys.argv[3] else None
+sys.exit(0 if eval("(" + sys.argv[2] + "\n)") else 1)
+PY
+        cat "$API_TMP/pyerr" >>"$ERR"; fail "$1" "python: $3"; fi
+}
 
 FX=$API_TMP/helmfx
 /usr/bin/python3 "$KV_SRC/tests/lib/helmrec.py" "$KV_SRC/tests/data/helm/releases.yaml" "$FX" ||
@@ -135,6 +151,7 @@ if [ -n "${CLIENTS:-}" ]; then
     H() { "$HELM" --kubeconfig "$API_TMP/admin.conf" "$@"; }
     KC() { "$CLIENTS/kubectl" --kubeconfig "$API_TMP/admin.conf" "$@"; }
     # records NS RES SELECTOR: name, labels and data of every record, by name (kubectl + jq)
+    export API_TMP
     records() { KC get "$2" -n "$1" -l "$3" -o json | jq -S '[.items[] | {name: .metadata.name,
         labels: .metadata.labels, data: .data, type}] | sort_by(.name)'; }
     ndeployed() { H history "$1" -n "$2" -o json | jq '[.[] | select(.status == "deployed")] | length'; }
@@ -151,6 +168,32 @@ if [ -n "${CLIENTS:-}" ]; then
         grep -q '^2\. create Secret apps/sh.helm.release.v1.nosel.v2  # revision 2, deployed' "$OUT" &&
         grep -q '^3\. update Secret apps/sh.helm.release.v1.nosel.v1 at resourceVersion [0-9]*  # revision 1: superseded by 2$' "$OUT" &&
         ! ls kubevet-helm-backup-* >/dev/null 2>&1 && ok map-dry-run || fail map-dry-run "exit $rc or changed"
+    cp "$OUT" "$API_TMP/nosel.txt"
+
+    # -o json: one report; the row says what the text says, the plan is the same plan (a
+    # Secret's body only by its size: the record's data never appears), nothing is written
+    kv helm map nosel -n apps --target 1.25 -o json >"$OUT" 2>"$ERR"
+    rc=$?
+    records apps secrets owner=helm,name=nosel >"$API_TMP/nosel.after"
+    [ $rc = 0 ] && [ ! -s "$ERR" ] && cmp -s "$API_TMP/nosel.before" "$API_TMP/nosel.after" &&
+        ! ls kubevet-helm-backup-* >/dev/null 2>&1 && ok map-json-dry-run-writes-nothing ||
+        fail map-json-dry-run-writes-nothing "exit $rc or changed"
+    pycheck map-json-dry-run "$OUT" 'd["command"] == "helm map" and d["dry_run"] is True and
+        d["target"] == "1.25" and d["findings"] == [] and list(R) == ["nosel"] and
+        KEYS <= set(R["nosel"]) and R["nosel"]["namespace"] == "apps" and
+        R["nosel"]["helm_version"] == 3 and R["nosel"]["from_revision"] == 1 and
+        R["nosel"]["to_revision"] == 2 and R["nosel"]["status"] == "would-map" and
+        R["nosel"]["applied"] is False and "backup" not in R["nosel"] and
+        R["nosel"]["superseded"] == [1] and R["nosel"]["needs_person"] == [] and
+        R["nosel"]["changes"] == [l[len("  change: "):] for l in
+            open(os.environ["API_TMP"] + "/nosel.txt").read().splitlines() if l.startswith("  change: ")] and
+        [(a["kind"], a.get("object", {}).get("name")) for a in R["nosel"]["plan"]["actions"]] ==
+            [("write", None), ("api-create", "sh.helm.release.v1.nosel.v2"),
+             ("api-update", "sh.helm.release.v1.nosel.v1")] and
+        all("body" not in a and a["body_bytes"] > 0 for a in R["nosel"]["plan"]["actions"][1:]) and
+        "+apiVersion: apps/v1" in R["nosel"]["plan"]["actions"][1]["diff"] and
+        all(r["data"]["release"][:64] not in open(sys.argv[1]).read() for r in x)' \
+        "$API_TMP/nosel.before"
 
     # v3 apply: helm 3 sees one deployed revision 2 with the converted manifest
     kv helm map nosel -n apps --target 1.25 --apply --backup nosel.json >"$OUT" 2>"$ERR"
@@ -180,6 +223,14 @@ if [ -n "${CLIENTS:-}" ]; then
     # v2 (incident 2): helm 3 cannot read Tiller records; decode them with kubevet's scan and
     # check the stored protobuf with python (fields 5 and 7, and the chart field kept)
     records kube-system configmaps OWNER=TILLER,NAME=image-manager >"$API_TMP/im.before"
+    kv helm map image-manager -n imaging --target 1.25 -o json >"$OUT" 2>"$ERR"
+    rc=$?
+    [ $rc = 0 ] && pycheck map-json-v2-dry-run "$OUT" 'list(R) == ["image-manager"] and
+        KEYS <= set(R["image-manager"]) and
+        [R["image-manager"][k] for k in ("namespace", "storage_namespace", "storage",
+            "helm_version", "from_revision", "to_revision", "status", "superseded", "applied")] ==
+            ["imaging", "kube-system", "configmap", 2, 2, 3, "would-map", [2], False] and
+        len(R["image-manager"]["changes"]) == 3' || fail map-json-v2-dry-run "exit $rc"
     kv helm map image-manager -n imaging --target 1.25 --apply --backup im.json >"$OUT" 2>"$ERR"
     rc=$?
     kv helm scan -n imaging --target 1.25 -o json >"$OUT" 2>"$ERR"
@@ -331,11 +382,21 @@ YAML
         grep -q '^4\. update Secret apps/sh.helm.release.v1.twice.v1 at resourceVersion [0-9]*  # revision 1 is marked deployed too' "$OUT" &&
         ok map-several-deployed-plan || fail map-several-deployed-plan "plan text"
     records apps secrets owner=helm,name=twice >"$API_TMP/twice.before"
-    kv helm map twice -n apps --target 1.25 --apply --backup twice.json >"$OUT" 2>"$ERR"
+    kv helm map twice -n apps --target 1.25 --apply --backup twice.json -o json >"$OUT" 2>"$ERR"
     rc=$?
+    cp "$OUT" "$API_TMP/twice.map.json"
     H history twice -n apps -o json >"$OUT" 2>"$ERR"
+    cp "$OUT" "$API_TMP/twice.history.json"
     [ $rc = 0 ] && check map-several-deployed '[.[] | [.revision, .status]] ==
         [[1, "superseded"], [2, "superseded"], [3, "deployed"]]' || fail map-several-deployed "exit $rc"
+    # the JSON's revisions are the ones helm itself reports after the map
+    pycheck map-json-apply-matches-helm-history "$API_TMP/twice.map.json" 'd["dry_run"] is False and
+        list(R) == ["twice"] and KEYS <= set(R["twice"]) and R["twice"]["status"] == "mapped" and
+        R["twice"]["applied"] is True and R["twice"]["backup"] == "twice.json" and
+        os.path.isfile("twice.json") and
+        [h["revision"] for h in x if h["status"] == "deployed"] == [R["twice"]["to_revision"]] and
+        sorted(R["twice"]["superseded"]) == [h["revision"] for h in x if h["status"] == "superseded"] and
+        R["twice"]["superseded"][0] == R["twice"]["from_revision"] == 2' "$API_TMP/twice.history.json"
     # a failure on the last update undoes the first one and the create
     kv helm restore twice.json --apply >"$OUT" 2>"$ERR"
     apiserver_admin A POST /_standin/faults '{"fail_write":[3]}' >/dev/null
@@ -346,6 +407,20 @@ YAML
     [ $rc = 3 ] && [ "$(wc -l <"$ERR")" = 1 ] && grep -q 'every change was undone' "$ERR" &&
         cmp -s "$API_TMP/twice.before" "$API_TMP/twice.after" && ok map-several-deployed-undo ||
         fail map-several-deployed-undo "exit $rc or records differ"
+    # the same with -o json: exit 3, the error on stderr, and the row says failed and undone
+    apiserver_admin A POST /_standin/faults '{"fail_write":[3]}' >/dev/null
+    kv helm map twice -n apps --target 1.25 --apply --backup twice3.json -o json >"$OUT" 2>"$ERR"
+    rc=$?
+    apiserver_admin A POST /_standin/reset >/dev/null
+    records apps secrets owner=helm,name=twice >"$API_TMP/twice.after"
+    cp "$ERR" "$API_TMP/twice3.err"
+    [ $rc = 3 ] && [ "$(wc -l <"$ERR")" = 1 ] &&
+        cmp -s "$API_TMP/twice.before" "$API_TMP/twice.after" &&
+        pycheck map-json-apply-failed "$OUT" 'd["dry_run"] is False and list(R) == ["twice"] and
+            KEYS <= set(R["twice"]) and R["twice"]["status"] == "failed" and
+            R["twice"]["applied"] is False and R["twice"]["rolled_back"] is True and
+            "kubevet: " + R["twice"]["error"] + "\n" == open(os.environ["API_TMP"] + "/twice3.err").read()' ||
+        fail map-json-apply-failed "exit $rc or records differ"
 
     # fault injection: afterwards exactly one deployed revision, and restore gives the bytes back
     n=0
@@ -427,6 +502,17 @@ YAML
     [ $rc = 1 ] && grep -q 'needs a person: manifest line 2: PodSecurityPolicy/restricted' "$OUT" &&
         cmp -s "$API_TMP/psp.before" "$API_TMP/psp.after" && [ ! -e psp.json ] &&
         ok map-needs-a-person || fail map-needs-a-person "exit $rc"
+    kv helm map psp -n sec --target 1.25 --apply --backup psp.json -o json >"$OUT" 2>"$ERR"
+    rc=$?
+    records sec secrets owner=helm,name=psp >"$API_TMP/psp.after"
+    [ $rc = 1 ] && [ ! -s "$ERR" ] && cmp -s "$API_TMP/psp.before" "$API_TMP/psp.after" &&
+        [ ! -e psp.json ] && pycheck map-json-needs-a-person "$OUT" 'list(R) == ["psp"] and
+            KEYS <= set(R["psp"]) and R["psp"]["status"] == "needs-a-person" and
+            R["psp"]["to_revision"] is None and R["psp"]["plan"] is None and
+            R["psp"]["applied"] is False and len(R["psp"]["changes"]) == 1 and
+            [n.split(":")[0:2] for n in R["psp"]["needs_person"]] ==
+                [["manifest line 2", " PodSecurityPolicy/restricted policy/v1beta1"]]' ||
+        fail map-json-needs-a-person "exit $rc"
     kv helm map psp -n sec --target 1.25 --apply --force --backup psp.json >"$OUT" 2>"$ERR"
     rc=$?
     H get manifest psp -n sec >"$OUT" 2>"$ERR"
@@ -442,6 +528,31 @@ YAML
             { fail map-all "$r missing"; r=x; break; }
     done
     [ "$r" != x ] && ! grep -q '^release clean' "$OUT" && ok map-all-dry-run
+    cp "$OUT" "$API_TMP/all.txt"
+    rc_text=$rc
+    # (--at: the same backup names in the JSON and the YAML run)
+    kv helm map --all -A --target 1.25 --at 2026-11-30T10:15:00Z -o json >"$OUT" 2>"$ERR"
+    rc=$?
+    # the same releases, revisions and verdicts as the text's "release ..." lines
+    [ $rc = "$rc_text" ] && ! ls kubevet-helm-backup-* >/dev/null 2>&1 &&
+        pycheck map-json-all-dry-run "$OUT" 'd["dry_run"] is True and len(R) >= 5 and
+            all(KEYS <= set(r) and r["applied"] is False for r in d["releases"]) and
+            [(r["release"], r["namespace"], r["from_revision"], r["helm_version"], r["status"],
+              r["to_revision"]) for r in d["releases"]] ==
+            [(m[1], m[2], int(m[3]), int(m[4]),
+              "would-map" if m[6] else "needs-a-person" if m[7] else "nothing-to-map",
+              int(m[6]) if m[6] else None)
+             for m in (re.match(r"release (\S+) \(namespace (\S+), revision (\d+), helm v(\d)\): "
+                                r"(map to revision (\d+)|NOT mapped: a person must decide first; "
+                                r"no revision (\d+)|nothing to map at target .*)$", l)
+                       for l in open(os.environ["API_TMP"] + "/all.txt").read().splitlines()
+                       if l.startswith("release "))]' ||
+        fail map-json-all-dry-run "exit $rc, text exit $rc_text"
+    kv helm map --all -A --target 1.25 --at 2026-11-30T10:15:00Z -o yaml >"$API_TMP/all.yaml" 2>"$ERR"
+    /usr/bin/python3 -c 'import sys, yaml, json
+y = yaml.safe_load(open(sys.argv[1])); j = json.load(open(sys.argv[2]))
+sys.exit(0 if y["releases"] == j["releases"] and y["command"] == "helm map" else 1)' \
+        "$API_TMP/all.yaml" "$OUT" && ok map-yaml-all || fail map-yaml-all "yaml differs from json"
     cd - >/dev/null
 else
     echo "skip helm map cases: kubectl/helm unavailable"

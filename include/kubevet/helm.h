@@ -152,6 +152,9 @@ typedef struct {
  * revision of it) does not exist. */
 int vet_helm_map_prepare(vet_helm_map **out, struct vet_k8s *c, const vet_helm_map_opts *o);
 void vet_helm_map_free(vet_helm_map *m);
+/* The revision of m->supersede's record i (N first, then the older ones still marked deployed):
+ * what the map marks superseded. 0 past the end. */
+int vet_helm_map_superseded(const vet_helm_map *m, size_t i);
 
 /* The map as a plan for the one executor (vet_plan_render_text shows it as the dry run):
  * 1. write the original records to backup_path (0600; a file that exists already is refused;

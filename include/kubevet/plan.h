@@ -114,7 +114,8 @@ const char *vet_plan_refused(const vet_plan *p);
  * (PEM blocks and long base64 values shown as one line each; private keys never shown, only
  * "new private key (0600)"). A refused plan prints the reason and the alternatives only. */
 int vet_plan_render_text(const vet_plan *p, FILE *out);
-/* {"title","root","refused","alternatives","actions":[{kind,path,mode,reason,diff,...}]} */
+/* {"title","root","refused","alternatives","actions":[{kind,path,mode,reason,diff,...}]}; an API
+ * action carries the object's "body", except a Secret's: "body_bytes" (its length) instead. */
 json_t *vet_plan_to_json(const vet_plan *p);
 
 /* Called after each applied step (step index) and once after the last one (step ==

@@ -346,7 +346,8 @@ static const struct {
                   "  kubevet helm scan --snapshot /var/backups/etcd.db --target 1.22"},
     {"helm map", "  kubevet helm map my-release -n web --target 1.22   # the diff, no writes\n"
                  "  kubevet helm map my-release -n web --target 1.22 --apply\n"
-                 "  kubevet helm map --all -A --target 1.22 --apply"},
+                 "  kubevet helm map --all -A --target 1.22 --apply\n"
+                 "  kubevet helm map --all -A --target 1.22 -o json   # one report, no writes"},
     {"helm restore", "  kubevet helm restore kubevet-helm-backup-web-app-20261130T101500Z.json\n"
                      "  kubevet helm restore kubevet-helm-backup-web-app-20261130T101500Z.json \\\n"
                      "      --apply"},

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "cmd_certs_renew.h" /* cli_plan_emit_json */
 #include "error.h"
 #include "kubevet/catalog.h"
 #include "kubevet/helm.h"
@@ -22,40 +23,87 @@ static int load_catalog(vet_catalog **out)
     return vet_catalog_load_builtin(out);
 }
 
+static void put_strv(json_t *o, const char *key, const vet_strv *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < v->n; i++)
+        json_array_append_new(a, json_string(v->v[i]));
+    json_object_set_new(o, key, a);
+}
+
+/* One row of "releases" as prepared: the outcome (status, plan, applied) is filled in as the
+ * text would print it. A map with nothing to write has no to_revision. */
+static json_t *release_json(const vet_helm_map *m)
+{
+    json_t *o = json_object(), *sup = json_array();
+    json_object_set_new(o, "release", json_string(m->release));
+    json_object_set_new(o, "namespace", json_string(m->ns));
+    json_object_set_new(o, "storage_namespace", json_string(m->storage_ns));
+    json_object_set_new(o, "storage",
+                        json_string(m->driver == VET_HELM_SECRET ? "secret" : "configmap"));
+    json_object_set_new(o, "helm_version", json_integer(m->helm));
+    json_object_set_new(o, "from_revision", json_integer(m->from_rev));
+    json_object_set_new(o, "to_revision", json_null());
+    json_object_set_new(o, "status", json_string("nothing-to-map"));
+    put_strv(o, "changes", &m->changes);
+    put_strv(o, "needs_person", &m->manual);
+    for (size_t i = 0; sup && i < json_array_size(m->supersede); i++)
+        json_array_append_new(sup, json_integer(vet_helm_map_superseded(m, i)));
+    json_object_set_new(o, "superseded", sup);
+    json_object_set_new(o, "plan", json_null());
+    json_object_set_new(o, "applied", json_false());
+    return o;
+}
+
+/* Map one release. rels NULL: text on stdout as it goes; else one row appended to rels and
+ * nothing printed (a release that fails is a row too: status "failed" and the error). */
 static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const char *backup,
-                   int64_t now, int *blocked)
+                   int64_t now, int *blocked, json_t *rels)
 {
     vet_helm_map *m = NULL;
     vet_plan *p = NULL;
     vet_plan_result res;
     char *bpath = NULL;
+    json_t *row = NULL; /* borrowed: rels holds it */
     int rc = vet_helm_map_prepare(&m, k, mo);
     memset(&res, 0, sizeof res);
     if (rc)
-        return rc;
-    printf("release %s (namespace %s, revision %d, helm v%d): ", m->release, m->ns, m->from_rev,
-           m->helm);
-    if (!m->changed && !m->manual.n) {
-        printf("nothing to map at target %s\n", mo->target);
+        goto done;
+    if (rels && json_array_append_new(rels, row = release_json(m))) {
+        row = NULL;
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
-    printf("%s revision %d\n", m->blocked ? "NOT mapped: a person must decide first; no" : "map to",
-           m->to_rev);
-    for (size_t i = 0; i < m->changes.n; i++)
-        printf("  change: %s\n", m->changes.v[i]);
-    for (size_t i = 0; i < m->manual.n; i++)
-        printf("  needs a person: %s\n", m->manual.v[i]);
-    if (json_array_size(m->supersede) > 1)
-        printf("  note: %zu revisions are marked deployed; every one becomes superseded, only "
-               "revision %d stays deployed\n",
-               json_array_size(m->supersede), m->to_rev);
+    if (!rels)
+        printf("release %s (namespace %s, revision %d, helm v%d): ", m->release, m->ns, m->from_rev,
+               m->helm);
+    if (!m->changed && !m->manual.n) {
+        if (!rels)
+            printf("nothing to map at target %s\n", mo->target);
+        goto done;
+    }
+    if (!rels) {
+        printf("%s revision %d\n",
+               m->blocked ? "NOT mapped: a person must decide first; no" : "map to", m->to_rev);
+        for (size_t i = 0; i < m->changes.n; i++)
+            printf("  change: %s\n", m->changes.v[i]);
+        for (size_t i = 0; i < m->manual.n; i++)
+            printf("  needs a person: %s\n", m->manual.v[i]);
+        if (json_array_size(m->supersede) > 1)
+            printf("  note: %zu revisions are marked deployed; every one becomes superseded, only "
+                   "revision %d stays deployed\n",
+                   json_array_size(m->supersede), m->to_rev);
+    }
     if (m->blocked) {
-        printf("  (--force maps the rest and leaves these objects as they are)\n");
+        if (row)
+            json_object_set_new(row, "status", json_string("needs-a-person"));
+        else
+            printf("  (--force maps the rest and leaves these objects as they are)\n");
         *blocked = 1;
         goto done;
     }
     if (!m->changed)
-        goto done;
+        goto done; /* --force, and nothing but what a person must decide */
     if (!backup) {
         char stamp[32];
         time_t t = (time_t)now;
@@ -71,25 +119,60 @@ static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const cha
     }
     if ((rc = vet_helm_map_plan(&p, m, backup)))
         goto done;
-    vet_plan_render_text(p, stdout);
+    if (row) {
+        json_object_set_new(row, "to_revision", json_integer(m->to_rev));
+        json_object_set_new(row, "status", json_string("would-map"));
+        json_object_set_new(row, "plan", vet_plan_to_json(p));
+    } else {
+        vet_plan_render_text(p, stdout);
+    }
     if (!apply) {
-        printf("dry run: nothing written; run again with --apply\n");
+        if (!rels)
+            printf("dry run: nothing written; run again with --apply\n");
         goto done;
     }
     fflush(stdout);
     if ((rc = vet_helm_map_apply(p, m, k, &res))) {
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", vet_error_last());
-        if (res.rollback_failed)
+        if (row)
+            json_object_set_new(row, "rolled_back", json_boolean(res.rolled_back));
+        if (res.rollback_failed) {
+            /* the records are as the failure left them: the backup is the way back */
+            if (row)
+                json_object_set_new(row, "backup", json_string(backup));
             rc = vet_error_set(rc, "%s: run kubevet helm restore %s --apply", keep, backup);
-        else if (res.rolled_back)
+        } else if (res.rolled_back) {
             rc = vet_error_set(rc, "%s: the release is as before", keep);
+        }
         goto done;
     }
-    printf("mapped: revision %d is deployed, revision %d superseded; undo with: kubevet helm "
-           "restore %s --apply\n",
-           m->to_rev, m->from_rev, backup);
+    if (row) {
+        json_object_set_new(row, "status", json_string("mapped"));
+        json_object_set_new(row, "applied", json_true());
+        json_object_set_new(row, "backup", json_string(backup));
+    } else {
+        printf("mapped: revision %d is deployed, revision %d superseded; undo with: kubevet helm "
+               "restore %s --apply\n",
+               m->to_rev, m->from_rev, backup);
+    }
 done:
+    if (rc && rels) {
+        /* a release that could not be read has no row yet */
+        if (!row) {
+            json_t *o = json_object();
+            json_object_set_new(o, "release", json_string(mo->release));
+            if (mo->ns)
+                json_object_set_new(o, "namespace", json_string(mo->ns));
+            json_object_set_new(o, "applied", json_false());
+            if (!json_array_append_new(rels, o))
+                row = o;
+        }
+        if (row) {
+            json_object_set_new(row, "status", json_string("failed"));
+            json_object_set_new(row, "error", json_string(vet_error_last()));
+        }
+    }
     fflush(stdout);
     free(bpath);
     vet_plan_result_clear(&res);
@@ -121,6 +204,7 @@ int cmd_helm_map(int argc, char **argv, cli_globals *g)
     vet_version tv;
     char minor[32];
     const char *t;
+    json_t *rels = NULL; /* -o json: the rows of "releases" */
 
     memset(&mo, 0, sizeof mo);
     if ((rc = cli_parse(argc, argv, own, g, &pos))) {
@@ -167,10 +251,14 @@ int cmd_helm_map(int argc, char **argv, cli_globals *g)
     mo.target = minor;
     mo.catalog = c;
     mo.force = force;
+    if (g->output && !strcmp(g->output, "json") && !(rels = json_array())) {
+        ret = cli_fail(vet_error_set(VET_ENOMEM, "out of memory"));
+        goto done;
+    }
     if (!all) {
         mo.release = pos.v[0];
         mo.ns = vet_k8s_cfg(k)->ns;
-        rc = map_one(k, &mo, apply, backup, g->at, &blocked);
+        rc = map_one(k, &mo, apply, backup, g->at, &blocked, rels);
     } else {
         vet_helm_opts ho;
         memset(&ho, 0, sizeof ho);
@@ -186,7 +274,7 @@ int cmd_helm_map(int argc, char **argv, cli_globals *g)
                 continue; /* nothing deprecated or removed in it */
             mo.release = r->name;
             mo.ns = r->helm == 3 ? r->storage_ns : r->namespace;
-            rc = map_one(k, &mo, apply, NULL, g->at, &blocked);
+            rc = map_one(k, &mo, apply, NULL, g->at, &blocked, rels);
         }
     }
 fail:
@@ -194,7 +282,17 @@ fail:
         ret = cli_fail(rc);
     else if (blocked)
         ret = 1;
+    /* Once releases were looked at, the report says what happened to each, the one that failed
+     * included (--all --apply may have mapped some before it: their backups are named there). */
+    if (rels && (!rc || json_array_size(rels))) {
+        json_t *keys = json_object();
+        json_object_set_new(keys, "target", json_string(minor));
+        json_object_set_new(keys, "dry_run", json_boolean(!apply));
+        json_object_set_new(keys, "releases", json_incref(rels));
+        cli_plan_emit_json(g, "helm map", keys);
+    }
 done:
+    json_decref(rels);
     vet_helm_facts_free(h);
     vet_k8s_free(k);
     vet_catalog_free(c);

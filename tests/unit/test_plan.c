@@ -1,5 +1,6 @@
 /* The plan engine in-process: a verify callback that fails rolls every step back, a refused
- * plan applies nothing, paths leaving the root are refused, the diff never shows key bytes. */
+ * plan applies nothing, paths leaving the root are refused, the diff never shows key bytes nor
+ * a Secret's data. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +131,41 @@ static void test_json_hides_keys(void **state)
     j = vet_plan_to_json(p);
     s = json_dumps(j, 0);
     assert_non_null(strstr(s, "new private key, not shown"));
+    assert_null(strstr(s, "c2VjcmV0"));
+    free(s);
+    json_decref(j);
+    vet_plan_free(p);
+}
+
+/* A Secret's body (helm map: a release record, chart values and all) is shown by its size only;
+ * a ConfigMap's is shown. */
+static void test_json_hides_secret_bodies(void **state)
+{
+    static const char sec[] = "{\"kind\":\"Secret\",\"data\":{\"release\":\"c2VjcmV0\"}}";
+    static const char cm[] = "{\"kind\":\"ConfigMap\",\"data\":{\"release\":\"cGxhaW4=\"}}";
+    vet_plan *p = NULL;
+    json_t *j, *acts;
+    char *s;
+    (void)state;
+    assert_int_equal(vet_plan_new(&p, root, "test", NULL), 0);
+    assert_int_equal(vet_plan_add_api_create(p, "Secret", "apps", "r.v2", sec, NULL, NULL, "new"),
+                     0);
+    assert_int_equal(vet_plan_add_api_update(p, "Secret", "apps", "r.v1", "7", sec, NULL, NULL,
+                                             NULL, "superseded"),
+                     0);
+    assert_int_equal(vet_plan_add_api_update(p, "ConfigMap", "kube-system", "r.v1", "8", cm, NULL,
+                                             NULL, NULL, "superseded"),
+                     0);
+    j = vet_plan_to_json(p);
+    acts = json_object_get(j, "actions");
+    assert_int_equal(json_array_size(acts), 3);
+    for (size_t i = 0; i < 2; i++) {
+        assert_null(json_object_get(json_array_get(acts, i), "body"));
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(acts, i), "body_bytes")),
+                         sizeof sec - 1);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(acts, 2), "body")), cm);
+    s = json_dumps(j, 0);
     assert_null(strstr(s, "c2VjcmV0"));
     free(s);
     json_decref(j);
@@ -288,6 +324,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_on_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_and_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_hides_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_hides_secret_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_api, setup, teardown),
         cmocka_unit_test_setup_teardown(test_call_needs_hook, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_keep, setup, teardown),

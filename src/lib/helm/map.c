@@ -341,6 +341,12 @@ static int rev_of(const vet_helm_map *m, const json_t *rec)
     return vs ? atoi(vs) : 0;
 }
 
+int vet_helm_map_superseded(const vet_helm_map *m, size_t i)
+{
+    const json_t *rec = m ? json_array_get(m->supersede, i) : NULL;
+    return rec ? rev_of(m, rec) : 0;
+}
+
 int vet_helm_map_prepare(vet_helm_map **out, vet_k8s *c, const vet_helm_map_opts *o)
 {
     vet_helm_map *m = calloc(1, sizeof *m);

@@ -391,7 +391,14 @@ json_t *vet_plan_to_json(const vet_plan *p)
             set_str(obj, "name", a->api_name);
             set_str(obj, "resourceVersion", a->api_resource_version);
             json_object_set_new(j, "object", obj);
-            set_str(j, "body", a->api_body);
+            /* A Secret's data is shown by no renderer (helm map's release records hold the
+             * chart's values, passwords included): its size only, as for a private key. */
+            if (a->api_kind && !strcmp(a->api_kind, "Secret"))
+                json_object_set_new(
+                    j, "body_bytes",
+                    json_integer(a->api_body ? (json_int_t)strlen(a->api_body) : 0));
+            else
+                set_str(j, "body", a->api_body);
             if ((a->diff_label || (a->api_body && a->api_current)) && !plan_api_diff(&diff, a))
                 set_str(j, "diff", diff);
             free(diff);
