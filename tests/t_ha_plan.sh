@@ -43,6 +43,24 @@ check "port 6443: nothing written" diff -r --no-dereference "$W/base" "$W/r"
 check "port 6443: the safe alternative is printed" grep -q -- '--endpoint api.k8s.local:8443' "$W/r.out"
 check "port 6443: no refused step printed" bash -c "! grep -q 'kubeadm join' '$W/r.out'"
 
+# ---- --apply -o json offline: one report, what was done and what is left -------------------------
+cp -a "$W/base" "$W/j"; mkdir -p "$W/j/lb"
+"$KUBEVET" ha plan --root "$W/j" --endpoint api.k8s.local:8443 "${CP[@]}" --output-dir "$W/j/lb" --apply -o json >"$W/j.json" 2>"$W/j.err"
+rc=$?
+[ $rc = 0 ] && ok "--apply -o json: exit 0" || bad "--apply -o json" "rc=$rc $(cat "$W/j.err")"
+check "--apply -o json: stdout is one report (applied, backup, no update, ConfigMap steps left)" /usr/bin/python3 - "$W/j.json" "$W/j" <<'PY'
+import json, os, sys
+r = json.load(open(sys.argv[1]))
+assert r["command"] == "ha plan" and r["applied"] is True, r
+assert os.path.isfile(os.path.join(r["backup"], "MANIFEST")), r["backup"]
+assert r["updated"] == [] and r["restart"] == ["kube-apiserver", "kubelet"], r
+left = "\n".join(r["steps_left"])
+for cm in ("kubeadm-config", "kube-proxy", "cluster-info"):
+    assert cm in left, (cm, left)
+assert any(a.get("path") == "etc/kubernetes/admin.conf" for a in r["plan"]["actions"]), r["plan"]
+PY
+check "--apply -o json: admin.conf dials the endpoint" grep -qx "    server: https://api.k8s.local:8443" "$W/j/etc/kubernetes/admin.conf"
+
 # ---- dry run, then apply (nginx) --------------------------------------------------------------
 cp -a "$W/base" "$W/n"
 mkdir -p "$W/n/lb"

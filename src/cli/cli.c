@@ -533,6 +533,21 @@ void cli_render_json(const vet_report *r, const cli_globals *g, FILE *out)
     free(buf);
 }
 
+void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys)
+{
+    vet_report r;
+    const char *k;
+    json_t *v;
+    if (vet_report_init(&r, command, g->at)) {
+        json_decref(keys);
+        return;
+    }
+    json_object_foreach(keys, k, v) vet_report_set(&r, k, json_incref(v));
+    json_decref(keys);
+    vet_report_render_json(&r, stdout);
+    vet_report_free(&r);
+}
+
 int cli_emit(const vet_report *r, cli_globals *g)
 {
     const char *o = g->output ? g->output : "text";

@@ -100,6 +100,10 @@ int cli_catalog_load(struct vet_catalog **out, const vet_strv *files);
 int cli_target_version(vet_version *out, char *minor, size_t size, const char *target,
                        const struct vet_catalog *c);
 
+/* Print the CLI.md JSON report of a plan command (kubevet, command, evaluated_at, findings,
+ * summary) with every key of `keys` added (the reference is stolen). */
+void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys);
+
 /* Render a report per -o and return the exit code (0/1/3 per CLI.md). */
 int cli_emit(const vet_report *r, cli_globals *g);
 

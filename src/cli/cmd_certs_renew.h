@@ -80,8 +80,4 @@ int renew_restart_pods(cli_globals *g, const renew_run *run, const vet_strv *pod
 
 int cmd_certs_renew(int argc, char **argv, cli_globals *g);
 
-/* Print the CLI.md JSON report of a plan command (kubevet, command, evaluated_at, findings,
- * summary) with every key of `keys` added (the reference is stolen). */
-void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys);
-
 #endif

@@ -579,6 +579,27 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
             goto out;
         }
     }
+    if (json) {
+        /* What was done and what is left to the operator, as the text says it. */
+        json_t *o = json_pack("{s:o,s:b,s:s?}", "plan", vet_plan_to_json(plan), "applied", 1,
+                              "backup", res.backup_dir);
+        json_t *upd = json_array(), *left = json_array();
+        for (size_t i = 0; i < vet_plan_count(plan); i++) {
+            const vet_action *a = vet_plan_action(plan, i);
+            if (a->kind == VET_ACT_API_UPDATE && lv.c)
+                json_array_append_new(upd,
+                                      json_pack("{s:s,s:s,s:s,s:s}", "kind", a->api_kind,
+                                                "namespace", a->api_namespace, "name", a->api_name,
+                                                "server", vet_k8s_cfg(lv.c)->server));
+            else if (a->kind == VET_ACT_API_UPDATE || a->kind == VET_ACT_COMMAND)
+                json_array_append_new(left, json_string(a->command));
+        }
+        json_object_set_new(o, "updated", upd);
+        json_object_set_new(o, "restart", json_pack("[s,s]", "kube-apiserver", "kubelet"));
+        json_object_set_new(o, "steps_left", left);
+        cli_plan_emit_json(g, "ha plan", o);
+        goto out;
+    }
     printf("Wrote the node's part (backup: %s).\n", res.backup_dir ? res.backup_dir : "-");
     for (size_t i = 0; lv.c && i < vet_plan_count(plan); i++) {
         const vet_action *a = vet_plan_action(plan, i);

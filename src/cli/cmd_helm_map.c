@@ -7,7 +7,6 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "cmd_certs_renew.h" /* cli_plan_emit_json */
 #include "error.h"
 #include "kubevet/catalog.h"
 #include "kubevet/helm.h"

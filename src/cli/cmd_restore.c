@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cmd_certs_renew.h"
 #include "error.h"
 #include "kubevet/plan.h"
 
@@ -17,21 +16,6 @@ static const char description[] =
     "would change; with --apply, writes the saved bytes back and removes the files that did\n"
     "not exist. The node root is the folder the backup lies in (<root>/etc/kubernetes/...)\n"
     "unless --root says otherwise.";
-
-void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys)
-{
-    vet_report r;
-    const char *k;
-    json_t *v;
-    if (vet_report_init(&r, command, g->at)) {
-        json_decref(keys);
-        return;
-    }
-    json_object_foreach(keys, k, v) vet_report_set(&r, k, json_incref(v));
-    json_decref(keys);
-    vet_report_render_json(&r, stdout);
-    vet_report_free(&r);
-}
 
 int cmd_restore(int argc, char **argv, cli_globals *g)
 {
