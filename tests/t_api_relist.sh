@@ -17,25 +17,10 @@ KV_SRC=$(cd "$KV_SRC" && pwd)
 KUBEVET=${KUBEVET:-$KV_SRC/build/kubevet}
 KUBEVET=$(cd "$(dirname "$KUBEVET")" && pwd)/$(basename "$KUBEVET")
 . "$KV_SRC/tests/lib/apiserver.sh"
-for t in openssl curl jq; do
-    command -v $t >/dev/null || { echo "skip: $t not installed"; exit 0; }
-done
-/usr/bin/python3 -c 'import yaml' 2>/dev/null || { echo "skip: python3-yaml missing"; exit 0; }
-
-apiserver_setup
+apiserver_begin
 T=$API_TMP
-export HOME=$T/home
-mkdir -p "$HOME" "$T/empty"
+mkdir -p "$T/empty"
 unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT KUBEVET_SA_DIR
-FAILS=0
-OUT=$T/out
-ERR=$T/err
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -30
-    FAILS=$((FAILS + 1))
-}
 # requests NAME JQ: the stand-in's request log (one JSON object a line) as an array
 requests() { jq -rs "$2" "$T/$1.requests"; }
 

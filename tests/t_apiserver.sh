@@ -12,29 +12,9 @@ set -u
 KV_SRC=${KV_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$KV_SRC/tests/lib/apiserver.sh"
 
-for t in openssl curl jq; do
-    command -v $t >/dev/null || { echo "skip: $t not installed"; exit 0; }
-done
-/usr/bin/python3 -c 'import yaml' 2>/dev/null || { echo "skip: python3-yaml missing"; exit 0; }
-
-apiserver_setup
-export HOME=$API_TMP/home # kubectl's discovery cache and helm's config stay in the temp dir
-mkdir -p "$HOME"
-FAILS=0
-OUT=$API_TMP/out
-ERR=$API_TMP/err
+apiserver_begin
 CL=$KV_SRC/tests/data/clusters
 
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -30
-    FAILS=$((FAILS + 1))
-}
-# check NAME JQ-FILTER: the filter must print true for $OUT
-check() {
-    if [ "$(jq -r "$2" "$OUT" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1" "jq: $2"; fi
-}
 # api METHOD PATH [curl args]: admin-token request to server A; body in $OUT, status in $CODE
 api() {
     local m=$1 p=$2

@@ -9,26 +9,7 @@ KV_SRC=${KV_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 KV_SRC=$(cd "$KV_SRC" && pwd)
 KUBEVET=${KUBEVET:-$KV_SRC/build/kubevet}
 . "$KV_SRC/tests/lib/apiserver.sh"
-for t in openssl curl jq; do
-    command -v $t >/dev/null || { echo "skip: $t not installed"; exit 0; }
-done
-/usr/bin/python3 -c 'import yaml' 2>/dev/null || { echo "skip: python3-yaml missing"; exit 0; }
-
-apiserver_setup
-export HOME=$API_TMP/home
-mkdir -p "$HOME"
-FAILS=0
-OUT=$API_TMP/out
-ERR=$API_TMP/err
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -40
-    FAILS=$((FAILS + 1))
-}
-check() {
-    if [ "$(jq -r "$2" "$OUT" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1" "jq: $2"; fi
-}
+apiserver_begin
 # pycheck NAME FILE EXPR [EXTRA]: FILE is exactly one JSON document, an object (python's
 # json.loads of the whole text: nothing before or after it), and EXPR holds for it (d; R maps
 # release name -> row of "releases"; KEYS are the keys every row has; x is the JSON of EXTRA)

@@ -8,27 +8,13 @@
 set -u
 KV_SRC=${KV_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 KUBEVET=${KUBEVET:-$KV_SRC/build/kubevet}
-for t in etcd etcdctl jq openssl curl; do
-    command -v $t >/dev/null || { echo "skip: $t not installed"; exit 0; }
-done
-/usr/bin/python3 -c 'import yaml' 2>/dev/null || { echo "skip: python3-yaml missing"; exit 0; }
 . "$KV_SRC/tests/lib/etcd.sh"
 . "$KV_SRC/tests/lib/apiserver.sh"
+apiserver_need etcd etcdctl
 etcd_setup
 apiserver_setup
 trap 'apiserver_cleanup; etcd_cleanup' EXIT
-FAILS=0
-OUT=$API_TMP/out
-ERR=$API_TMP/err
-ok() { echo "ok $1"; }
-fail() {
-    echo "FAIL $1: $2"
-    sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -30
-    FAILS=$((FAILS + 1))
-}
-check() {
-    if [ "$(jq -r "$2" "$OUT" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1" "jq: $2"; fi
-}
+apiserver_report
 
 FX=$API_TMP/helmfx
 /usr/bin/python3 "$KV_SRC/tests/lib/helmrec.py" "$KV_SRC/tests/data/helm/releases.yaml" "$FX" ||

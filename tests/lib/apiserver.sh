@@ -17,6 +17,11 @@
 #                                   admin) inline or as paths, token USER-token inline or in a file
 #   apiserver_admin NAME METHOD PATH [JSON]            call /_standin/... (faults, requests)
 #   apiserver_stop NAME             stop one stand-in
+#   apiserver_need [TOOL...]        skip the test (exit 0) without openssl, curl, jq, PyYAML or TOOL
+#   apiserver_begin                 apiserver_need + apiserver_setup + a private HOME (kubectl's
+#                                   discovery cache, helm's config) + apiserver_report
+#   apiserver_report                FAILS=0, OUT and ERR in $API_TMP, for ok / fail / check:
+#     ok NAME; fail NAME WHY (shows the last $OUT and $ERR); check NAME JQ (JQ prints true for $OUT)
 # Every server listens on 127.0.0.1 on a free port; each is killed by its pid on exit.
 
 API_KV_SRC=${KV_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -247,4 +252,41 @@ apiserver_admin()
     [ -n "$data" ] && args+=(-H "Content-Type: application/json" --data "$data")
     curl -s -m 10 "${args[@]}" -X "$method" -H "Authorization: Bearer $API_ADMIN_TOKEN" \
         "${!v}$path"
+}
+
+apiserver_need()
+{
+    local t
+    for t in openssl curl jq "$@"; do
+        command -v "$t" >/dev/null || { echo "skip: $t not installed"; exit 0; }
+    done
+    $API_PY -c 'import yaml' 2>/dev/null || { echo "skip: python3-yaml missing"; exit 0; }
+}
+
+apiserver_report()
+{
+    FAILS=0
+    OUT=$API_TMP/out
+    ERR=$API_TMP/err
+    # defined here, not when sourced: other tests that source this file keep their own
+    ok() { echo "ok $1"; }
+    fail()
+    {
+        echo "FAIL $1: $2"
+        sed 's/^/    | /' "$OUT" "$ERR" 2>/dev/null | head -40
+        FAILS=$((FAILS + 1))
+    }
+    check()
+    {
+        if [ "$(jq -r "$2" "$OUT" 2>/dev/null)" = true ]; then ok "$1"; else fail "$1" "jq: $2"; fi
+    }
+}
+
+apiserver_begin()
+{
+    apiserver_need
+    apiserver_setup
+    export HOME=$API_TMP/home
+    mkdir -p "$HOME"
+    apiserver_report
 }
