@@ -500,6 +500,35 @@ YAML
     [ $rc = 0 ] && grep -qx 'apiVersion: networking.k8s.io/v1' "$OUT" &&
         grep -qx 'apiVersion: policy/v1beta1' "$OUT" && [ "$(ndeployed psp sec)" = 1 ] &&
         ok map-force || fail map-force "exit $rc"
+    # --force on a release whose one problem needs a person: nothing to write, and said so
+    cat >"$API_TMP/psponly.yaml" <<'YAML'
+- name: psponly
+  namespace: sec
+  chart: {name: psponly, version: 0.1.0}
+  revisions:
+    - status: deployed
+      manifest: |
+        ---
+        apiVersion: policy/v1beta1
+        kind: PodSecurityPolicy
+        metadata:
+          name: baseline
+        spec:
+          seLinux: {rule: RunAsAny}
+          runAsUser: {rule: RunAsAny}
+          supplementalGroups: {rule: RunAsAny}
+          fsGroup: {rule: RunAsAny}
+YAML
+    /usr/bin/python3 "$KV_SRC/tests/lib/helmrec.py" "$API_TMP/psponly.yaml" "$API_TMP/pspofx" &&
+        apiserver_admin A POST /_standin/objects "$(cat "$API_TMP/pspofx"/*.yaml)" >/dev/null
+    records sec secrets owner=helm,name=psponly >"$API_TMP/pspo.before"
+    kv helm map psponly -n sec --target 1.25 --apply --force --backup pspo.json >"$OUT" 2>"$ERR"
+    rc=$?
+    records sec secrets owner=helm,name=psponly >"$API_TMP/pspo.after"
+    [ $rc = 0 ] && grep -q '): nothing to map at target 1.25; left as it is (--force):$' "$OUT" &&
+        ! grep -q 'map to revision' "$OUT" && cmp -s "$API_TMP/pspo.before" "$API_TMP/pspo.after" &&
+        [ -s "$API_TMP/pspo.before" ] && [ ! -e pspo.json ] && ok map-force-nothing-left ||
+        fail map-force-nothing-left "exit $rc"
 
     # --all: every release with something to convert, dry run (twice, failing, hooked, legacy, ...)
     kv helm map --all -A --target 1.25 >"$OUT" 2>"$ERR"

@@ -82,13 +82,17 @@ static int map_one(vet_k8s *k, const vet_helm_map_opts *mo, int apply, const cha
         goto done;
     }
     if (!rels) {
-        printf("%s revision %d\n",
-               m->blocked ? "NOT mapped: a person must decide first; no" : "map to", m->to_rev);
+        if (m->blocked)
+            printf("NOT mapped: a person must decide first; no revision %d\n", m->to_rev);
+        else if (!m->changed) /* --force, and nothing but what a person must decide */
+            printf("nothing to map at target %s; left as it is (--force):\n", mo->target);
+        else
+            printf("map to revision %d\n", m->to_rev);
         for (size_t i = 0; i < m->changes.n; i++)
             printf("  change: %s\n", m->changes.v[i]);
         for (size_t i = 0; i < m->manual.n; i++)
             printf("  needs a person: %s\n", m->manual.v[i]);
-        if (json_array_size(m->supersede) > 1)
+        if (json_array_size(m->supersede) > 1 && (m->changed || m->blocked))
             printf("  note: %zu revisions are marked deployed; every one becomes superseded, only "
                    "revision %d stays deployed\n",
                    json_array_size(m->supersede), m->to_rev);
