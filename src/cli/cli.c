@@ -341,9 +341,10 @@ static const struct {
      "  kubevet certs renew /etc/kubernetes/pki/etcd/server.pem --apply  # cfssl pair"},
     {"helm", "  kubevet helm scan -A --target 1.22\n"
              "  kubevet helm map my-release -n web --target 1.22"},
-    {"helm scan", "  kubevet helm scan -A --target 1.22\n"
-                  "  kubevet helm scan -n web --tiller-namespace kube-system --target 1.16 -o json\n"
-                  "  kubevet helm scan --snapshot /var/backups/etcd.db --target 1.22"},
+    {"helm scan",
+     "  kubevet helm scan -A --target 1.22\n"
+     "  kubevet helm scan -n web --tiller-namespace kube-system --target 1.16 -o json\n"
+     "  kubevet helm scan --snapshot /var/backups/etcd.db --target 1.22"},
     {"helm map", "  kubevet helm map my-release -n web --target 1.22   # the diff, no writes\n"
                  "  kubevet helm map my-release -n web --target 1.22 --apply\n"
                  "  kubevet helm map --all -A --target 1.22 --apply\n"
@@ -359,11 +360,12 @@ static const struct {
     {"restore", "  kubevet restore /etc/kubernetes/kubevet-backup-20261130T101500Z\n"
                 "  kubevet restore /etc/kubernetes/kubevet-backup-20261130T101500Z --apply"},
     {"upgrade", "  kubevet upgrade plan --to 1.31.9"},
-    {"upgrade plan", "  kubevet upgrade plan --to 1.31.9              # this node and its cluster\n"
-                     "  kubevet upgrade plan --from 1.16.7 --to 1.19.3 \\\n"
-                     "      --snapshot /var/backups/etcd.db ./manifests\n"
-                     "  kubevet upgrade plan --to 1.13.4 --kubeconfig /etc/kubernetes/admin.conf \\\n"
-                     "      -o json"},
+    {"upgrade plan",
+     "  kubevet upgrade plan --to 1.31.9              # this node and its cluster\n"
+     "  kubevet upgrade plan --from 1.16.7 --to 1.19.3 \\\n"
+     "      --snapshot /var/backups/etcd.db ./manifests\n"
+     "  kubevet upgrade plan --to 1.13.4 --kubeconfig /etc/kubernetes/admin.conf \\\n"
+     "      -o json"},
     {"join", "  kubevet join plan --control-plane --name cp-2 --address 10.0.0.12"},
     {"join plan", "  kubevet join plan                   # a worker: token and discovery\n"
                   "  kubevet join plan --control-plane --name cp-2 --address 10.0.0.12 \\\n"
@@ -533,7 +535,7 @@ void cli_render_json(const vet_report *r, const cli_globals *g, FILE *out)
     free(buf);
 }
 
-void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys)
+void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys, const vet_strv *errors)
 {
     vet_report r;
     const char *k;
@@ -544,6 +546,8 @@ void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys)
     }
     json_object_foreach(keys, k, v) vet_report_set(&r, k, json_incref(v));
     json_decref(keys);
+    for (size_t i = 0; errors && i < errors->n; i++)
+        vet_report_error(&r, errors->v[i]);
     vet_report_render_json(&r, stdout);
     vet_report_free(&r);
 }

@@ -101,8 +101,9 @@ int cli_target_version(vet_version *out, char *minor, size_t size, const char *t
                        const struct vet_catalog *c);
 
 /* Print the CLI.md JSON report of a plan command (kubevet, command, evaluated_at, findings,
- * summary) with every key of `keys` added (the reference is stolen). */
-void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys);
+ * summary) with every key of `keys` added (the reference is stolen) and `errors` (may be NULL)
+ * as its input errors. */
+void cli_plan_emit_json(cli_globals *g, const char *command, json_t *keys, const vet_strv *errors);
 
 /* Render a report per -o and return the exit code (0/1/3 per CLI.md). */
 int cli_emit(const vet_report *r, cli_globals *g);

@@ -393,7 +393,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
             json_t *o = json_pack("{s:s,s:b}", "root", run.root, "applied", 0);
             json_object_set_new(o, "renewals", renewals_json(&run));
             json_object_set_new(o, "plan", vet_plan_to_json(plan));
-            cli_plan_emit_json(g, "certs renew", o);
+            cli_plan_emit_json(g, "certs renew", o, NULL);
         } else {
             if (run.node_name)
                 printf("node %s, root %s\n\n", run.node_name, run.root);
@@ -431,7 +431,7 @@ int cmd_certs_renew(int argc, char **argv, cli_globals *g)
         json_object_set_new(o, "renewals", renewals_json(&run));
         json_object_set_new(o, "restart_static_pods", pj);
         json_object_set_new(o, "restart_kubelet", json_boolean(kubelet));
-        cli_plan_emit_json(g, "certs renew", o);
+        cli_plan_emit_json(g, "certs renew", o, NULL);
     } else {
         print_table(&run);
         printf("\nRenewed %zu certificate(s). Backup: %s\n(undo with: kubevet restore %s "

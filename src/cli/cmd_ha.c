@@ -559,8 +559,9 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
     }
     if (!apply) {
         if (json) {
-            cli_plan_emit_json(
-                g, "ha plan", json_pack("{s:o,s:b}", "plan", vet_plan_to_json(plan), "applied", 0));
+            cli_plan_emit_json(g, "ha plan",
+                               json_pack("{s:o,s:b}", "plan", vet_plan_to_json(plan), "applied", 0),
+                               NULL);
         } else {
             printf("HA plan for endpoint %s (%s), root %s (dry run: nothing is written without "
                    "--apply):\n",
@@ -597,7 +598,7 @@ static int ha_plan(int argc, char **argv, cli_globals *g)
         json_object_set_new(o, "updated", upd);
         json_object_set_new(o, "restart", json_pack("[s,s]", "kube-apiserver", "kubelet"));
         json_object_set_new(o, "steps_left", left);
-        cli_plan_emit_json(g, "ha plan", o);
+        cli_plan_emit_json(g, "ha plan", o, NULL);
         goto out;
     }
     printf("Wrote the node's part (backup: %s).\n", res.backup_dir ? res.backup_dir : "-");

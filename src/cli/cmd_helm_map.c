@@ -283,7 +283,13 @@ int cmd_helm_map(int argc, char **argv, cli_globals *g)
 fail:
     if (rc)
         ret = cli_fail(rc);
-    else if (blocked)
+    else if (h && h->errors.n) {
+        /* A list that failed (a forbidden namespace) hides releases that may need mapping: the
+         * run is incomplete, not clean (exit 3, each list named on stderr). */
+        for (size_t i = 0; i < h->errors.n; i++)
+            fprintf(stderr, "kubevet: %s\n", h->errors.v[i]);
+        ret = 3;
+    } else if (blocked)
         ret = 1;
     /* Once releases were looked at, the report says what happened to each, the one that failed
      * included (--all --apply may have mapped some before it: their backups are named there). */
@@ -292,7 +298,7 @@ fail:
         json_object_set_new(keys, "target", json_string(minor));
         json_object_set_new(keys, "dry_run", json_boolean(!apply));
         json_object_set_new(keys, "releases", json_incref(rels));
-        cli_plan_emit_json(g, "helm map", keys);
+        cli_plan_emit_json(g, "helm map", keys, h ? &h->errors : NULL);
     }
 done:
     json_decref(rels);

@@ -44,7 +44,8 @@ int cmd_restore(int argc, char **argv, cli_globals *g)
     if (!apply) {
         if (json) {
             cli_plan_emit_json(g, "restore",
-                               json_pack("{s:o,s:b}", "plan", vet_plan_to_json(p), "applied", 0));
+                               json_pack("{s:o,s:b}", "plan", vet_plan_to_json(p), "applied", 0),
+                               NULL);
         } else {
             printf("Restore %s into %s (dry run: nothing is written without --apply):\n", pos.v[0],
                    vet_plan_root(p));
@@ -60,7 +61,8 @@ int cmd_restore(int argc, char **argv, cli_globals *g)
         cli_plan_emit_json(g, "restore",
                            json_pack("{s:b,s:I,s:s}", "applied", 1, "restored",
                                      (json_int_t)res.applied, "backup",
-                                     res.backup_dir ? res.backup_dir : ""));
+                                     res.backup_dir ? res.backup_dir : ""),
+                           NULL);
     } else
         printf("Restored %zu file(s) from %s. The state before the restore is in %s\n", res.applied,
                pos.v[0], res.backup_dir ? res.backup_dir : "-");
