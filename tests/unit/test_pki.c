@@ -354,6 +354,27 @@ static void test_generate(void **state)
         vet_key_free(k);
         k = NULL;
     }
+    /* The key decoder a thread keeps (ctx.c) still decodes after bytes that are not a key. */
+    {
+        vet_pem p = {0};
+        char *pem = NULL, *bad;
+        size_t len = 0;
+        assert_int_equal(vet_key_generate(&k, "RSA-2048"), 0);
+        assert_int_equal(vet_key_to_pem(&pem, &len, k), 0);
+        bad = strdup(pem);
+        assert_non_null(bad);
+        /* the DER's first byte: 0x30 (SEQUENCE) becomes 0x34 */
+        bad[strlen("-----BEGIN RSA PRIVATE KEY-----\n")] = 'N';
+        assert_int_not_equal(vet_pki_parse(&p, (const unsigned char *)bad, len, "bad.key"), 0);
+        vet_pem_clear(&p);
+        assert_int_equal(vet_pki_parse(&p, (const unsigned char *)pem, len, "good.key"), 0);
+        assert_int_equal(p.nkeys, 1);
+        vet_pem_clear(&p);
+        free(bad);
+        free(pem);
+        vet_key_free(k);
+        k = NULL;
+    }
     assert_int_not_equal(vet_key_generate(&k, "RSA-2049"), 0);
     assert_null(k);
     assert_int_not_equal(vet_key_generate(&k, "RSA-16384"), 0);
