@@ -388,6 +388,30 @@ static int emit_refusal(vet_report *r, const vet_etcd_plan *p, const char *subje
     return 0;
 }
 
+/* The report of a membership plan: the checks of the cluster as it is, then KV301 when the plan
+ * is refused. Once the report is made, *have_r says it must be freed. */
+static int judge(vet_report *r, int *have_r, const char *command, vet_etcd_facts *f,
+                 const vet_etcd_plan *p, const char *subject, const char *what, cli_globals *g)
+{
+    int rc = vet_report_init(r, command, g->at);
+    if (rc)
+        return rc;
+    *have_r = 1;
+    if ((rc = run_checks(f, g, r)) || (rc = emit_refusal(r, p, subject, what)))
+        return rc;
+    vet_report_sort(r);
+    return 0;
+}
+
+/* The plan and the cluster as read go into the report, printed per -o; the exit code. */
+static int finish(vet_report *r, const vet_etcd_plan *p, const vet_plan *ep,
+                  const vet_etcd_facts *f, cli_globals *g)
+{
+    vet_report_set(r, "plan", plan_json(p, ep));
+    vet_report_set(r, "etcd", vet_etcd_facts_to_json(f));
+    return cli_emit(r, g);
+}
+
 static int plan_add(int argc, char **argv, cli_globals *g)
 {
     const char *name = NULL, *peer = NULL;
@@ -431,20 +455,10 @@ static int plan_add(int argc, char **argv, cli_globals *g)
         goto done;
     }
     f->planned->is_learner = learner || apply;
-    if ((rc = vet_report_init(&r, "etcd plan add-member", g->at))) {
+    if ((rc = judge(&r, &have_r, "etcd plan add-member", f, p, name, "adding this member", g))) {
         code = cli_fail(rc);
         goto done;
     }
-    have_r = 1;
-    if ((rc = run_checks(f, g, &r))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if ((rc = emit_refusal(&r, p, name, "adding this member"))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    vet_report_sort(&r);
     if (is_text(g)) {
         char title[512];
         snprintf(title, sizeof title, "Plan: add %s (%s) as a %s to the etcd cluster via %s", name,
@@ -480,9 +494,7 @@ static int plan_add(int argc, char **argv, cli_globals *g)
             json_pack("{s:s,s:s}", "id", vet_etcd_id_hex(hex, id), "initial_cluster", ic));
         free(ic);
     }
-    vet_report_set(&r, "plan", plan_json(p, ep));
-    vet_report_set(&r, "etcd", vet_etcd_facts_to_json(f));
-    code = cli_emit(&r, g);
+    code = finish(&r, p, ep, f, g);
 done:
     if (have_r)
         vet_report_free(&r);
@@ -529,20 +541,11 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
         code = cli_fail(rc);
         goto done;
     }
-    if ((rc = vet_report_init(&r, "etcd plan remove-member", g->at))) {
+    if ((rc = judge(&r, &have_r, "etcd plan remove-member", f, p, name ? name : id,
+                    "removing this member", g))) {
         code = cli_fail(rc);
         goto done;
     }
-    have_r = 1;
-    if ((rc = run_checks(f, g, &r))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    if ((rc = emit_refusal(&r, p, name ? name : id, "removing this member"))) {
-        code = cli_fail(rc);
-        goto done;
-    }
-    vet_report_sort(&r);
     if (is_text(g)) {
         char title[256];
         snprintf(title, sizeof title, "Plan: remove %s from the etcd cluster via %s",
@@ -570,9 +573,7 @@ static int plan_remove(int argc, char **argv, cli_globals *g)
             printf(".\n\n");
         }
     }
-    vet_report_set(&r, "plan", plan_json(p, ep));
-    vet_report_set(&r, "etcd", vet_etcd_facts_to_json(f));
-    code = cli_emit(&r, g);
+    code = finish(&r, p, ep, f, g);
 done:
     if (have_r)
         vet_report_free(&r);
