@@ -35,14 +35,7 @@ trap cleanup EXIT
 export KV_KEY_POOL=$W/keypool
 POOL_PID=$(kv_keypool_start "$KV_KEY_POOL" 60)
 
-pass=0 fail=0 skipped=0
-ok() { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-skip() { echo "skip $1: $2"; skipped=$((skipped + 1)); }
-check() { # check NAME COMMAND...
-    local n=$1; shift
-    if "$@" >/dev/null 2>&1; then ok "$n"; else bad "$n"; fi
-}
+. "$KV_SRC/tests/lib/counts.sh"
 
 # Same bytes, same modes, same symlinks (backup folders aside: they are the undo record).
 same_tree() {

@@ -24,11 +24,7 @@ cleanup() {
     [ -n "${KV_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
-pass=0 fail=0 skipped=0
-ok() { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-skip() { echo "skip $1: $2"; skipped=$((skipped + 1)); }
-check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else bad "$n"; fi; }
+. "$KV_SRC/tests/lib/counts.sh"
 now() { date +%s.%N; }
 # Seconds between two `now` stamps, 2 decimals.
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }

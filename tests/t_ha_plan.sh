@@ -21,11 +21,7 @@ cleanup() {
     [ -n "${KV_KEEP:-}" ] && echo "kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
-pass=0 fail=0 skipped=0
-ok() { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-skip() { echo "skip $1: $2"; skipped=$((skipped + 1)); }
-check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else bad "$n"; fi; }
+. "$KV_SRC/tests/lib/counts.sh"
 free_port() { local p; while :; do p=$(( (RANDOM % 10000) + 20000 )); (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }; done; }
 wait_port() { local i; for i in $(seq 1 50); do (exec 3<>/dev/tcp/$1/$2) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 

@@ -10,10 +10,7 @@ KUBEVET=${KUBEVET:-${KV_BUILD:-$KV_SRC/build}/kubevet}
 [ -x "$KUBEVET" ] || { echo "FAIL setup: no kubevet at $KUBEVET"; echo "0 passed, 1 failed"; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/kv-plan.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
-ok() { echo "ok $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
-check() { local n=$1; shift; if "$@" >/dev/null 2>&1; then ok "$n"; else bad "$n"; fi; }
+. "$KV_SRC/tests/lib/counts.sh"
 
 R=$W/root
 mkdir -p "$R/etc/kubernetes/pki"
