@@ -48,6 +48,36 @@ check "second backup lists a.key as absent" grep -qx 'absent etc/kubernetes/pki/
 "$KUBEVET" restore "$B2" --apply >/dev/null 2>&1
 check "restoring the second backup gives the original tree back" diff -r -x 'kubevet-backup-*' "$W/before" "$R"
 
+# How the executor saves a file (judged with stat and cmp): the backup is the replaced file's own
+# inode (a hard link: bytes, mode and mtime kept), now linked from the backup alone; a file that
+# has another name too is copied instead (an in-place edit through that name must not change the
+# backup). The restore above wrote a.crt anew, so its backup B3 below is made by the next one.
+L=$W/links
+mkdir -p "$L/etc/kubernetes/pki"
+printf 'one\n' >"$L/etc/kubernetes/pki/a.crt"; chmod 640 "$L/etc/kubernetes/pki/a.crt"
+touch -d '2020-01-02 03:04:05' "$L/etc/kubernetes/pki/a.crt"
+printf 'two\n' >"$L/etc/kubernetes/pki/b.crt"
+ln "$L/etc/kubernetes/pki/b.crt" "$L/b-other-name"
+BL=$L/etc/kubernetes/kubevet-backup-20260101T000000Z
+mkdir -p "$BL/etc/kubernetes/pki"
+printf 'old one\n' >"$BL/etc/kubernetes/pki/a.crt"
+printf 'old two\n' >"$BL/etc/kubernetes/pki/b.crt"
+printf 'backup-parent etc/kubernetes\nsaved 0644 -1 -1 etc/kubernetes/pki/a.crt\nsaved 0644 -1 -1 etc/kubernetes/pki/b.crt\n' >"$BL/MANIFEST"
+ino_a=$(stat -c %i "$L/etc/kubernetes/pki/a.crt") ino_b=$(stat -c %i "$L/etc/kubernetes/pki/b.crt")
+"$KUBEVET" restore "$BL" --apply >/dev/null 2>"$W/links.err"
+check "restore over linked files exits 0" test $? = 0
+B3=$(find "$L/etc/kubernetes" -maxdepth 1 -name 'kubevet-backup-*' ! -path "$BL" | head -1)
+check "a.crt saved as its own inode, linked from the backup alone" \
+    test "$(stat -c '%i %h %a %Y' "$B3/etc/kubernetes/pki/a.crt")" = "$ino_a 1 640 $(date -d '2020-01-02 03:04:05' +%s)"
+check "a.crt's saved bytes are the old ones" test "$(cat "$B3/etc/kubernetes/pki/a.crt")" = one
+check "b.crt (two names) saved as a copy, not its inode" \
+    test "$(stat -c %i "$B3/etc/kubernetes/pki/b.crt")" != "$ino_b"
+printf 'edited in place\n' >>"$L/b-other-name"
+check "an in-place edit through the other name leaves the backup as it was" \
+    test "$(cat "$B3/etc/kubernetes/pki/b.crt")" = two
+check "the restored files hold the backup's bytes" \
+    test "$(cat "$L/etc/kubernetes/pki/a.crt" "$L/etc/kubernetes/pki/b.crt")" = "$(printf 'old one\nold two')"
+
 # Hostile or broken backups: exit 3, one line, nothing written.
 hostile() { # NAME MANIFEST-LINE [setup]
     local n=$1 line=$2

@@ -1,6 +1,7 @@
 /* The one executor: backup first, atomic writes, verification after each step, rollback. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ typedef struct {
     vet_buf data;
     unsigned mode;
     long uid, gid;
+    dev_t dev; /* the file as read: a backup links it only while it is still this one */
+    ino_t ino;
+    nlink_t nlink;
+    struct timespec mtime;
     int touched; /* a step has changed it (or may have: a failed step counts) */
     int keep;    /* VET_WRITE_KEEP: new, not saved, not rolled back */
 } orig;
@@ -83,6 +88,10 @@ static int snapshot(origs *o, const vet_plan *p)
             g->mode = st.st_mode & 07777;
             g->uid = (long)st.st_uid;
             g->gid = (long)st.st_gid;
+            g->dev = st.st_dev;
+            g->ino = st.st_ino;
+            g->nlink = st.st_nlink;
+            g->mtime = st.st_mtim;
             if (vet_fs_read(&g->data, g->host, (size_t)1 << 30))
                 return VET_EIO;
         } else if (errno != ENOENT) {
@@ -171,14 +180,71 @@ static int sync_dirs(const vet_strv *dirs)
     return rc;
 }
 
-static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
+/* The backup in the making. Each saved file is a hard link to the file as it is (the same
+ * inode: bytes, mode, owner and times kept at no cost; the rename that replaces the file then
+ * leaves the old inode to the backup alone), or a copy where no link can be made. The copies
+ * and the MANIFEST are staged (temporary names) and made durable in the same round as the
+ * plan's own writes; then they take their names and the backup's folders are synced, all
+ * before the first step. A plan of 11 files thus costs three rounds of flushes (data, the
+ * backup's folders, the steps' folders) instead of six. */
+typedef struct {
+    char *dir;          /* the backup folder (host path) */
+    vet_strv dirs;      /* folders whose entries must be durable before any step */
+    vet_atomic **w;     /* per orig: its copy when not linked; [o->n]: the MANIFEST */
+    char **names;       /* final path of each staged copy */
+    size_t n;           /* o->n + 1 */
+} backup;
+
+static void backup_drop(backup *b)
 {
-    vet_strv dirs = VET_STRV_INIT;
-    char stamp[32], *parent = NULL, *dir = NULL, *made = NULL;
-    vet_atomic **w = NULL;
+    for (size_t i = 0; b->w && i < b->n; i++)
+        vet_atomic_abort(b->w[i]);
+    for (size_t i = 0; b->names && i < b->n; i++)
+        free(b->names[i]);
+    free(b->w);
+    free(b->names);
+    vet_strv_free(&b->dirs);
+    if (b->dir) /* a half-made backup is no backup: remove it (the name is ours) */
+        nftw(b->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(b->dir);
+    memset(b, 0, sizeof *b);
+}
+
+/* Link `host` into the backup as `name` when it is still the file the snapshot read; its data
+ * is written out (if the page cache still held it dirty) before the folders' fsync commits the
+ * link. 0 when linked; -1 when the caller must copy instead. */
+static int link_saved(const orig *g, const char *name)
+{
+    struct stat st;
+    int fd;
+    if (g->nlink != 1 || link(g->host, name) != 0)
+        return -1; /* another name shares the inode (it could change in place), or no links */
+    if (lstat(name, &st) != 0 || st.st_ino != g->ino || st.st_dev != g->dev ||
+        (size_t)st.st_size != g->data.size || st.st_mtim.tv_sec != g->mtime.tv_sec ||
+        st.st_mtim.tv_nsec != g->mtime.tv_nsec) {
+        unlink(name); /* changed since it was read: the copy holds what was read */
+        return -1;
+    }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if ((fd = open(name, O_RDONLY | O_CLOEXEC)) >= 0) {
+        (void)sync_file_range(fd, 0, 0,
+                              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                  SYNC_FILE_RANGE_WAIT_AFTER);
+        close(fd);
+    }
+#else
+    (void)fd;
+#endif
+    return 0;
+}
+
+/* Make the folder, the links or staged copies, and the staged MANIFEST. */
+static int backup_stage(backup *b, const vet_plan *p, origs *o, int64_t now)
+{
+    char stamp[32], *parent = NULL, *made = NULL;
     vet_buf man = VET_BUF_INIT;
     int rc = 0;
-    *out = NULL;
+    memset(b, 0, sizeof *b);
     vet_time_format_compact(stamp, now);
     if (!(parent = plan_host_path(p, p->backup_parent)))
         return vet_error_set(VET_ENOMEM, "out of memory");
@@ -187,17 +253,22 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
         goto done;
     }
     for (int i = 0; i < 100; i++) {
-        free(dir);
-        dir = i ? vet_strdupf("%s/kubevet-backup-%s-%d", parent, stamp, i)
-                : vet_strdupf("%s/kubevet-backup-%s", parent, stamp);
-        if (!dir || mkdir(dir, 0700) == 0 || errno != EEXIST)
+        free(b->dir);
+        b->dir = i ? vet_strdupf("%s/kubevet-backup-%s-%d", parent, stamp, i)
+                   : vet_strdupf("%s/kubevet-backup-%s", parent, stamp);
+        if (!b->dir || mkdir(b->dir, 0700) == 0 || errno != EEXIST)
             break;
     }
-    if (!dir || !vet_fs_is_dir(dir)) {
+    if (!b->dir || !vet_fs_is_dir(b->dir)) {
         rc = vet_error_set(VET_EIO, "%s: cannot create backup folder: %s", parent,
-                           dir ? strerror(errno) : "out of memory");
-        free(dir);
-        dir = NULL;
+                           b->dir ? strerror(errno) : "out of memory");
+        free(b->dir);
+        b->dir = NULL;
+        goto done;
+    }
+    b->n = o->n + 1;
+    if (!(b->w = calloc(b->n, sizeof *b->w)) || !(b->names = calloc(b->n, sizeof *b->names))) {
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
         goto done;
     }
     vet_buf_printf(&man,
@@ -205,81 +276,73 @@ static int make_backup(char **out, const vet_plan *p, origs *o, int64_t now)
                    "# Put it back with: kubevet restore <this folder> --apply\n"
                    "backup-parent %s\ncreated %s\n",
                    p->title, p->backup_parent, stamp);
-    /* The backup folder's own entry is made durable with the copies (its parent is synced). */
-    rc = note_dir(&dirs, dir);
-    /* Every copy is written first, then all are made durable together (vet_atomic_sync_all),
-     * then renamed into place. */
-    if (!rc && !(w = calloc(o->n ? o->n : 1, sizeof *w)))
-        rc = vet_error_set(VET_ENOMEM, "out of memory");
+    /* The backup folder's own entry is made durable with the rest (its parent is synced). */
+    rc = note_dir(&b->dirs, b->dir);
     for (size_t i = 0; i < o->n && !rc; i++) {
         orig *g = &o->v[i];
-        char *b, *slash;
+        char *name, *slash;
         if (g->keep)
             continue;
         if (!g->existed) {
             vet_buf_printf(&man, "absent %s\n", g->rel);
             continue;
         }
-        if (!(b = vet_strdupf("%s/%s", dir, g->rel))) {
+        if (!(name = vet_strdupf("%s/%s", b->dir, g->rel))) {
             rc = vet_error_set(VET_ENOMEM, "out of memory");
             break;
         }
-        slash = strrchr(b, '/');
+        slash = strrchr(name, '/');
         *slash = '\0';
-        if (!made || strcmp(made, b)) {
+        if (!made || strcmp(made, name)) {
             free(made);
-            made = (rc = mkdirs(b, &dirs)) ? NULL : strdup(b);
+            made = (rc = mkdirs(name, &b->dirs)) ? NULL : strdup(name);
         }
         *slash = '/';
-        if (!rc && !(rc = vet_atomic_open(&w[i], b, g->mode)))
-            rc = vet_atomic_write(w[i], g->data.ptr ? g->data.ptr : "", g->data.size);
-        free(b);
+        b->names[i] = name;
+        if (!rc && !(rc = note_dir(&b->dirs, name)) && link_saved(g, name) != 0 &&
+            !(rc = vet_atomic_open(&b->w[i], name, g->mode)))
+            rc = vet_atomic_write(b->w[i], g->data.ptr ? g->data.ptr : "", g->data.size);
         vet_buf_printf(&man, "saved %04o %ld %ld %s\n", g->mode, g->uid, g->gid, g->rel);
     }
-    if (!rc)
-        rc = vet_atomic_sync_all(w, o->n, NULL);
-    for (size_t i = 0; w && i < o->n; i++) {
-        orig *g = &o->v[i];
-        char *b;
-        if (!w[i])
-            continue;
-        if (rc) {
-            vet_atomic_abort(w[i]);
-            continue;
-        }
-        b = vet_strdupf("%s/%s", dir, g->rel);
-        rc = vet_atomic_commit(w[i], VET_ATOMIC_NO_DIRSYNC | VET_ATOMIC_SYNCED, NULL);
-        if (!rc)
-            rc = b ? note_dir(&dirs, b) : vet_error_set(VET_ENOMEM, "out of memory");
-        if (!rc)
-            rc = set_owner(b, g->uid, g->gid);
-        free(b);
-    }
-    /* Every saved file is on disk before the manifest says the backup is complete. */
-    if (!rc)
-        rc = sync_dirs(&dirs);
-    if (!rc) {
-        char *m = vet_strdupf("%s/%s", dir, PLAN_MANIFEST);
-        rc = m ? vet_atomic_write_file(m, man.ptr, man.size, 0600, 0, NULL)
-               : vet_error_set(VET_ENOMEM, "out of memory");
-        free(m);
-    }
+    if (!rc && (b->names[o->n] = vet_strdupf("%s/%s", b->dir, PLAN_MANIFEST)) == NULL)
+        rc = vet_error_set(VET_ENOMEM, "out of memory");
+    if (!rc && !(rc = vet_atomic_open(&b->w[o->n], b->names[o->n], 0600)))
+        rc = vet_atomic_write(b->w[o->n], man.ptr, man.size);
+done:
     if (rc) {
-        /* A half-made backup is no backup: remove it (the name is ours, made above). */
         char keep[1024];
         snprintf(keep, sizeof keep, "%s", vet_error_last());
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        vet_error_set(rc, "backup to %s failed, nothing was changed: %s", dir, keep);
-        free(dir);
-        dir = NULL;
+        if (b->dir)
+            vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
+        backup_drop(b);
     }
-done:
-    free(w);
     free(made);
-    vet_strv_free(&dirs);
     vet_buf_free(&man);
     free(parent);
-    *out = dir;
+    return rc;
+}
+
+/* The staged copies and MANIFEST (their data durable already) take their names, owners are
+ * set, and every folder of the backup is synced: after this the backup is complete on disk.
+ * The MANIFEST is renamed last, so it never names a copy that is not in place. */
+static int backup_finish(backup *b, origs *o)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->n && !rc; i++) {
+        if (!b->w[i])
+            continue;
+        rc = vet_atomic_commit(b->w[i], VET_ATOMIC_NO_DIRSYNC | VET_ATOMIC_SYNCED, NULL);
+        b->w[i] = NULL;
+        if (!rc && i < o->n)
+            rc = set_owner(b->names[i], o->v[i].uid, o->v[i].gid);
+    }
+    if (!rc)
+        rc = sync_dirs(&b->dirs);
+    if (rc) {
+        char keep[1024];
+        snprintf(keep, sizeof keep, "%s", vet_error_last());
+        vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
+    }
     return rc;
 }
 
@@ -397,9 +460,9 @@ static int rollback(origs *o, const vet_plan *p, char **undo, const vet_plan_app
     return rc;
 }
 
-/* Every file the plan writes goes to its temporary name first, and all are made durable
- * together; a step then only renames. A write that fails here changes nothing. *at is the
- * step of the failing file. */
+/* Every file the plan writes goes to its temporary name first; they are made durable together
+ * (with the backup, see sync_staged) and a step then only renames. A write that fails here
+ * changes nothing. *at is the step of the failing file. */
 static int stage_writes(vet_atomic **staged, const vet_plan *p, origs *o, size_t *at)
 {
     int rc = 0;
@@ -410,18 +473,45 @@ static int stage_writes(vet_atomic **staged, const vet_plan *p, origs *o, size_t
             !(rc = vet_atomic_open(&staged[i], find_orig(o, a->path)->host, a->mode)))
             rc = vet_atomic_write(staged[i], a->data, a->len);
     }
-    return rc ? rc : vet_atomic_sync_all(staged, p->n, at);
+    return rc;
+}
+
+/* One round of flushes for the backup's staged files and the plan's: *at is the failing step
+ * (or p->n when the backup's part failed). */
+static int sync_staged(backup *b, vet_atomic **staged, size_t nsteps, size_t *at)
+{
+    vet_atomic **all = calloc(b->n + nsteps + 1, sizeof *all);
+    size_t failed = 0;
+    int rc;
+    if (!all)
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    if (b->n)
+        memcpy(all, b->w, b->n * sizeof *all);
+    if (nsteps)
+        memcpy(all + b->n, staged, nsteps * sizeof *all);
+    if ((rc = vet_atomic_sync_all(all, b->n + nsteps, &failed))) {
+        *at = failed >= b->n ? failed - b->n : nsteps;
+        if (failed < b->n) {
+            char keep[1024];
+            snprintf(keep, sizeof keep, "%s", vet_error_last());
+            vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
+        }
+    }
+    free(all);
+    return rc;
 }
 
 int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result *res)
 {
     origs o = {0};
+    backup bk;
     vet_strv dirs = VET_STRV_INIT;
     vet_atomic **staged = NULL;
     char **undo = NULL;
     int rc;
     size_t i = 0, saved = 0;
     memset(res, 0, sizeof *res);
+    memset(&bk, 0, sizeof bk);
     if (p->refused)
         return vet_error_set(VET_EINPUT, "%s: refused: %s", p->title, p->refused);
     if (!(undo = calloc(p->n ? p->n : 1, sizeof *undo)) ||
@@ -441,11 +531,28 @@ int vet_plan_apply(vet_plan *p, const vet_plan_apply_opts *opts, vet_plan_result
         goto done;
     for (size_t k = 0; k < o.n; k++)
         saved += !o.v[k].keep;
-    if (saved && (rc = make_backup(&res->backup_dir, p, &o,
-                                   opts && opts->now ? opts->now : (int64_t)time(NULL))))
+    if (saved && (rc = backup_stage(&bk, p, &o,
+                                    opts && opts->now ? opts->now : (int64_t)time(NULL))))
         goto done;
+    /* Until the backup is finished nothing has changed: a failure removes it and stops. */
     rc = stage_writes(staged, p, &o, &i);
-    for (i = rc ? i : 0; !rc && i < p->n; i++) {
+    if (!rc)
+        rc = sync_staged(&bk, staged, p->n, &i);
+    if (!rc && bk.dir) {
+        i = p->n;
+        rc = backup_finish(&bk, &o);
+    }
+    if (rc) {
+        if (i < p->n) {
+            char keep[1024];
+            snprintf(keep, sizeof keep, "%s", vet_error_last());
+            vet_error_set(rc, "%s (step %zu of %zu); nothing was changed", keep, i + 1, p->n);
+        }
+        goto done;
+    }
+    res->backup_dir = bk.dir;
+    bk.dir = NULL; /* kept */
+    for (i = 0; i < p->n; i++) {
         if ((rc = run_step(p, &p->v[i], &o, opts, &undo[i], &dirs, &staged[i])) ||
             (opts && opts->verify && (rc = opts->verify(p, i, opts->arg))))
             break;
@@ -484,6 +591,7 @@ done:
     }
     free(staged);
     free(undo);
+    backup_drop(&bk);
     vet_strv_free(&dirs);
     origs_free(&o);
     return rc;
