@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "buf.h"
 #include "error.h"
 #include "fs.h"
+#include "parallel.h"
 #include "vtime.h"
 
 static void test_time_parse(void **state)
@@ -188,9 +191,75 @@ static void test_atomic_write_backup(void **state)
     vet_buf_free(&b);
 }
 
+/* The pool: every item once, across calls that reuse the workers, with a call made from inside
+ * an item (it runs inline) and the degenerate sizes. */
+typedef struct {
+    atomic_int hits[1000];
+    atomic_int nested;
+} par_arg;
+
+static void par_inner(size_t i, void *arg)
+{
+    atomic_fetch_add(&((par_arg *)arg)->nested, (int)i + 1);
+}
+
+static void par_item(size_t i, void *arg)
+{
+    par_arg *a = arg;
+    atomic_fetch_add(&a->hits[i], 1);
+    if (i % 100 == 0)
+        vet_parallel_for(10, 0, par_inner, a); /* 1 + 2 + ... + 10 = 55 each time */
+}
+
+static void test_parallel_for(void **state)
+{
+    static par_arg a;
+    (void)state;
+    for (int round = 0; round < 50; round++) {
+        memset(&a, 0, sizeof a);
+        vet_parallel_for(1000, round % 2 ? 2 : 0, par_item, &a);
+        for (int i = 0; i < 1000; i++)
+            assert_int_equal(atomic_load(&a.hits[i]), 1);
+        assert_int_equal(atomic_load(&a.nested), 10 * 55);
+    }
+    memset(&a, 0, sizeof a);
+    vet_parallel_for(0, 0, par_item, &a);
+    assert_int_equal(atomic_load(&a.hits[0]), 0);
+    vet_parallel_for(1, 8, par_item, &a);
+    assert_int_equal(atomic_load(&a.hits[0]), 1);
+    assert_int_equal(atomic_load(&a.nested), 55);
+}
+
+/* Two threads calling at once: one gets the workers, the other runs inline; both complete. */
+static void *par_caller(void *arg)
+{
+    vet_parallel_for(1000, 0, par_item, arg);
+    return NULL;
+}
+
+static void test_parallel_for_concurrent(void **state)
+{
+    static par_arg a, b;
+    pthread_t t;
+    (void)state;
+    for (int round = 0; round < 20; round++) {
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        assert_int_equal(pthread_create(&t, NULL, par_caller, &a), 0);
+        par_caller(&b);
+        pthread_join(t, NULL);
+        for (int i = 0; i < 1000; i++) {
+            assert_int_equal(atomic_load(&a.hits[i]), 1);
+            assert_int_equal(atomic_load(&b.hits[i]), 1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parallel_for),
+        cmocka_unit_test(test_parallel_for_concurrent),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_time_format_and_days),
         cmocka_unit_test(test_duration),
