@@ -18,7 +18,8 @@
 struct vet_atomic {
     int fd;
     char *path;
-    char *tmp;
+    char *tmp; /* NULL for a file written under its own name (vet_atomic_open_new) */
+    int direct;
 };
 
 static char *dir_of(const char *path)
@@ -74,6 +75,32 @@ int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
     return 0;
 }
 
+int vet_atomic_open_new(vet_atomic **out, const char *path, unsigned mode)
+{
+    vet_atomic *w = calloc(1, sizeof *w);
+    int rc;
+    *out = NULL;
+    if (!w || !(w->path = strdup(path))) {
+        free(w);
+        return vet_error_set(VET_ENOMEM, "out of memory");
+    }
+    w->direct = 1;
+    if ((w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode)) < 0) {
+        rc = vet_error_set(VET_EIO, "could not write %s: %s", path, strerror(errno));
+        free(w->path);
+        free(w);
+        return rc;
+    }
+    if (fchmod(w->fd, (mode_t)mode) != 0) {
+        rc = vet_error_set(VET_EIO, "could not write %s: cannot set mode %04o: %s", path, mode,
+                           strerror(errno));
+        vet_atomic_abort(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
 int vet_atomic_write(vet_atomic *w, const void *data, size_t len)
 {
     const char *p = data;
@@ -98,6 +125,8 @@ void vet_atomic_abort(vet_atomic *w)
         close(w->fd);
     if (w->tmp)
         unlink(w->tmp);
+    else if (w->direct && w->path)
+        unlink(w->path); /* not committed: the new file goes */
     free(w->tmp);
     free(w->path);
     free(w);
@@ -205,6 +234,12 @@ int vet_atomic_commit(vet_atomic *w, int flags, char **backup_out)
         goto done;
     }
     w->fd = -1;
+    if (w->direct) {
+        w->direct = 0; /* committed: abort below only frees */
+        if (!(flags & VET_ATOMIC_NO_DIRSYNC))
+            rc = vet_atomic_sync_dir_of(w->path);
+        goto done;
+    }
     if ((flags & VET_ATOMIC_BACKUP) && (rc = backup(w->path, &bak)))
         goto done;
     if (vet_fault_hit(VET_FAULT_RENAME) ? (errno = EIO, 1) : rename(w->tmp, w->path) != 0) {

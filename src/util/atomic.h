@@ -17,6 +17,10 @@ enum {
 
 /* Start writing `path` with permission `mode` (e.g. 0600 for keys). */
 int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode);
+/* Write a new file under its own name (no temporary file; it must not exist): for a folder only
+ * this process writes, where a half-written file is harmless until the caller says otherwise.
+ * Commit then only makes it durable (unless VET_ATOMIC_SYNCED) and closes it; abort removes it. */
+int vet_atomic_open_new(vet_atomic **out, const char *path, unsigned mode);
 int vet_atomic_write(vet_atomic *w, const void *data, size_t len);
 /* Finish: fsync, optional backup, rename, fsync dir. Frees w whatever the outcome.
  * *backup_out (if not NULL) receives the backup path, or NULL when there was nothing to back up. */

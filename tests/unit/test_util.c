@@ -185,6 +185,29 @@ static void test_atomic_write_backup(void **state)
         vet_atomic_abort(w);
         assert_int_equal(access(p, F_OK), -1);
     }
+    /* A new file under its own name: written in place, kept on commit, removed on abort, and
+     * refused when the name exists. */
+    {
+        vet_atomic *w = NULL;
+        snprintf(p, sizeof p, "%s/direct", tmpdir);
+        assert_int_equal(vet_atomic_open_new(&w, p, 0640), 0);
+        assert_int_equal(access(p, F_OK), 0);
+        assert_int_equal(vet_atomic_write(w, "manifest\n", 9), 0);
+        assert_int_equal(vet_atomic_sync_all(&w, 1, NULL), 0);
+        assert_int_equal(vet_atomic_commit(w, VET_ATOMIC_SYNCED | VET_ATOMIC_NO_DIRSYNC, NULL), 0);
+        vet_buf_clear(&b);
+        assert_int_equal(vet_fs_read(&b, p, 1024), 0);
+        assert_string_equal(b.ptr, "manifest\n");
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0640);
+        assert_int_equal(vet_atomic_open_new(&w, p, 0600), VET_EIO);
+        assert_null(w);
+        snprintf(p, sizeof p, "%s/direct-aborted", tmpdir);
+        assert_int_equal(vet_atomic_open_new(&w, p, 0600), 0);
+        assert_int_equal(vet_atomic_write(w, "half", 4), 0);
+        vet_atomic_abort(w);
+        assert_int_equal(access(p, F_OK), -1);
+    }
     /* A folder that does not exist: an error naming the path, not a crash. */
     assert_int_equal(vet_atomic_write_file("/nonexistent-dir/x", "x", 1, 0600, 0, NULL), VET_EIO);
     assert_non_null(strstr(vet_error_last(), "/nonexistent-dir/x"));

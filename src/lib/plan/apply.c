@@ -182,16 +182,18 @@ static int sync_dirs(const vet_strv *dirs)
 
 /* The backup in the making. Each saved file is a hard link to the file as it is (the same
  * inode: bytes, mode, owner and times kept at no cost; the rename that replaces the file then
- * leaves the old inode to the backup alone), or a copy where no link can be made. The copies
- * and the MANIFEST are staged (temporary names) and made durable in the same round as the
- * plan's own writes; then they take their names and the backup's folders are synced, all
- * before the first step. A plan of 11 files thus costs three rounds of flushes (data, the
- * backup's folders, the steps' folders) instead of six. */
+ * leaves the old inode to the backup alone), or a copy where no link can be made. The links, the
+ * folders and the MANIFEST (written under its own name: the folder is new and only this process
+ * writes it) exist before the one round of flushes that also makes the plan's new files durable,
+ * so the folders' fsyncs afterwards find their entries committed already. Copies are staged
+ * (temporary names) in that round and take their names after it, which costs one more commit.
+ * Until the first step, a crash leaves the node as it was and at worst a backup with files
+ * missing (restore then refuses it), never a truncated copy under a saved file's name. */
 typedef struct {
     char *dir;          /* the backup folder (host path) */
     vet_strv dirs;      /* folders whose entries must be durable before any step */
     vet_atomic **w;     /* per orig: its copy when not linked; [o->n]: the MANIFEST */
-    char **names;       /* final path of each staged copy */
+    char **names;       /* path of each saved file in the backup; [o->n]: the MANIFEST */
     size_t n;           /* o->n + 1 */
 } backup;
 
@@ -306,7 +308,7 @@ static int backup_stage(backup *b, const vet_plan *p, origs *o, int64_t now)
     }
     if (!rc && (b->names[o->n] = vet_strdupf("%s/%s", b->dir, PLAN_MANIFEST)) == NULL)
         rc = vet_error_set(VET_ENOMEM, "out of memory");
-    if (!rc && !(rc = vet_atomic_open(&b->w[o->n], b->names[o->n], 0600)))
+    if (!rc && !(rc = vet_atomic_open_new(&b->w[o->n], b->names[o->n], 0600)))
         rc = vet_atomic_write(b->w[o->n], man.ptr, man.size);
 done:
     if (rc) {
@@ -322,9 +324,9 @@ done:
     return rc;
 }
 
-/* The staged copies and MANIFEST (their data durable already) take their names, owners are
- * set, and every folder of the backup is synced: after this the backup is complete on disk.
- * The MANIFEST is renamed last, so it never names a copy that is not in place. */
+/* The staged copies (their data durable already) take their names with their owners, the
+ * MANIFEST is closed, and every folder of the backup is synced: after this the backup is
+ * complete on disk. */
 static int backup_finish(backup *b, origs *o)
 {
     int rc = 0;
