@@ -212,6 +212,14 @@ static void backup_drop(backup *b)
     memset(b, 0, sizeof *b);
 }
 
+/* rc, with the message saying the backup failed and nothing changed (the step is not reached). */
+static int backup_failed(const backup *b, int rc)
+{
+    char keep[1024];
+    snprintf(keep, sizeof keep, "%s", vet_error_last());
+    return vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
+}
+
 /* Link `host` into the backup as `name` when it is still the file the snapshot read; its data
  * is written out (if the page cache still held it dirty) before the folders' fsync commits the
  * link. 0 when linked; -1 when the caller must copy instead. */
@@ -240,7 +248,7 @@ static int link_saved(const orig *g, const char *name)
     return 0;
 }
 
-/* Make the folder, the links or staged copies, and the staged MANIFEST. */
+/* Make the folder, the links or staged copies, and the MANIFEST (not yet durable). */
 static int backup_stage(backup *b, const vet_plan *p, origs *o, int64_t now)
 {
     char stamp[32], *parent = NULL, *made = NULL;
@@ -312,10 +320,8 @@ static int backup_stage(backup *b, const vet_plan *p, origs *o, int64_t now)
         rc = vet_atomic_write(b->w[o->n], man.ptr, man.size);
 done:
     if (rc) {
-        char keep[1024];
-        snprintf(keep, sizeof keep, "%s", vet_error_last());
         if (b->dir)
-            vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
+            backup_failed(b, rc);
         backup_drop(b);
     }
     free(made);
@@ -340,12 +346,7 @@ static int backup_finish(backup *b, origs *o)
     }
     if (!rc)
         rc = sync_dirs(&b->dirs);
-    if (rc) {
-        char keep[1024];
-        snprintf(keep, sizeof keep, "%s", vet_error_last());
-        vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
-    }
-    return rc;
+    return rc ? backup_failed(b, rc) : 0;
 }
 
 static int verify_write(const vet_action *a, const char *host)
@@ -493,11 +494,8 @@ static int sync_staged(backup *b, vet_atomic **staged, size_t nsteps, size_t *at
         memcpy(all + b->n, staged, nsteps * sizeof *all);
     if ((rc = vet_atomic_sync_all(all, b->n + nsteps, &failed))) {
         *at = failed >= b->n ? failed - b->n : nsteps;
-        if (failed < b->n) {
-            char keep[1024];
-            snprintf(keep, sizeof keep, "%s", vet_error_last());
-            vet_error_set(rc, "backup to %s failed, nothing was changed: %s", b->dir, keep);
-        }
+        if (failed < b->n)
+            backup_failed(b, rc);
     }
     free(all);
     return rc;
