@@ -72,8 +72,8 @@ deb-package:
 	@ln -s kubevet.1.gz $(BUILD)/deb/usr/share/man/man1/kubectl-vet.1.gz
 	@printf '%s\n' "Package: kubevet" "Version: $(DEB_VERSION)" "Architecture: $(DEB_ARCH)" \
 	  "Maintainer: kubevet maintainers <kubevet@users.noreply.github.com>" \
-	  "Depends: libc6, libssl3, libyaml-0-2, libjansson4, libmicrohttpd12, zlib1g" \
-	  "Recommends: libcurl4" "Section: admin" "Priority: optional" \
+	  "Depends: libc6, libssl3, libyaml-0-2, libjansson4, zlib1g" \
+	  "Recommends: libcurl4, libmicrohttpd12" "Section: admin" "Priority: optional" \
 	  "Installed-Size: $$(du -sk $(BUILD)/deb/usr | cut -f1)" \
 	  "Description: diagnoses and safely fixes self-managed Kubernetes control planes" \
 	  " kubevet finds expired or foreign certificates, removed APIs, etcd quorum traps and" \

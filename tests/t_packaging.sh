@@ -103,8 +103,13 @@ if command -v dpkg-deb >/dev/null; then
         done
         [ $ok = 1 ] && pass "dpkg-deb -c lists binary, kubectl-vet, man page, completions"
         grep -q '^l.* ./usr/bin/kubectl-vet -> kubevet$' "$work/deb.txt" && pass "kubectl-vet is a link to kubevet" || fail "kubectl-vet link"
-        [ "$(dpkg-deb -f "$deb" Package)" = kubevet ] && dpkg-deb -f "$deb" Depends | grep -q libmicrohttpd &&
-            pass "control: Package kubevet, Depends $(dpkg-deb -f "$deb" Depends)" || fail "deb control"
+        # libcurl (etcd, the API) and libmicrohttpd (serve) are loaded when first used: recommended,
+        # not required, so a node without them still runs every offline check.
+        [ "$(dpkg-deb -f "$deb" Package)" = kubevet ] && dpkg-deb -f "$deb" Depends | grep -q libssl3 &&
+            ! dpkg-deb -f "$deb" Depends | grep -q 'libmicrohttpd\|libcurl' &&
+            dpkg-deb -f "$deb" Recommends | grep -q 'libcurl4.*libmicrohttpd12' &&
+            pass "control: Package kubevet, Depends $(dpkg-deb -f "$deb" Depends), Recommends $(dpkg-deb -f "$deb" Recommends)" ||
+            fail "deb control"
         mkdir -p "$work/x" && dpkg-deb -x "$deb" "$work/x" && "$work/x/usr/bin/kubectl-vet" version >/dev/null &&
             pass "the packaged kubectl-vet runs" || fail "packaged binary does not run"
     else
