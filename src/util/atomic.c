@@ -32,6 +32,21 @@ static char *dir_of(const char *path)
     return vet_strdupf("%.*s", (int)(slash - path), path);
 }
 
+/* The file is open: give it its exact mode and hand it out, or drop it. O_CREAT's mode is
+ * filtered by umask; keys must be exactly 0600, so it is set explicitly, and a file whose mode
+ * cannot be set is not written at all (a key must never land 0644). */
+static int opened(vet_atomic **out, vet_atomic *w, unsigned mode)
+{
+    if (fchmod(w->fd, (mode_t)mode) != 0) {
+        int rc = vet_error_set(VET_EIO, "could not write %s: cannot set mode %04o: %s", w->path,
+                               mode, strerror(errno));
+        vet_atomic_abort(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
 int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
 {
     vet_atomic *w = calloc(1, sizeof *w);
@@ -63,16 +78,7 @@ int vet_atomic_open(vet_atomic **out, const char *path, unsigned mode)
         vet_atomic_abort(w);
         return rc;
     }
-    /* O_CREAT's mode is filtered by umask; keys must be exactly 0600, so set it explicitly. A
-     * file whose mode cannot be set is not written at all (a key must never land 0644). */
-    if (fchmod(w->fd, (mode_t)mode) != 0) {
-        rc = vet_error_set(VET_EIO, "could not write %s: cannot set mode %04o: %s", path, mode,
-                           strerror(errno));
-        vet_atomic_abort(w);
-        return rc;
-    }
-    *out = w;
-    return 0;
+    return opened(out, w, mode);
 }
 
 int vet_atomic_open_new(vet_atomic **out, const char *path, unsigned mode)
@@ -91,14 +97,7 @@ int vet_atomic_open_new(vet_atomic **out, const char *path, unsigned mode)
         free(w);
         return rc;
     }
-    if (fchmod(w->fd, (mode_t)mode) != 0) {
-        rc = vet_error_set(VET_EIO, "could not write %s: cannot set mode %04o: %s", path, mode,
-                           strerror(errno));
-        vet_atomic_abort(w);
-        return rc;
-    }
-    *out = w;
-    return 0;
+    return opened(out, w, mode);
 }
 
 int vet_atomic_write(vet_atomic *w, const void *data, size_t len)
