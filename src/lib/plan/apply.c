@@ -147,15 +147,18 @@ static int note_dir(vet_strv *dirs, const char *file)
     return vet_strv_push(dirs, file);
 }
 
-/* mkdir -p inside the backup folder; each folder made is noted in `dirs`, so that the entry
- * naming it (in its parent) is made durable with the files. */
-static int mkdirs(const char *path, vet_strv *dirs)
+/* mkdir -p inside the backup folder, whose name is path's first `known` bytes (it exists: only
+ * the folders below it are tried); each folder made is noted in `dirs`, so that the entry naming
+ * it (in its parent) is made durable with the files. */
+static int mkdirs(const char *path, size_t known, vet_strv *dirs)
 {
-    char *d = strdup(path);
+    char *d;
     int rc = 0;
-    if (!d)
+    if (strlen(path) <= known)
+        return 0;
+    if (!(d = strdup(path)))
         return vet_error_set(VET_ENOMEM, "out of memory");
-    for (char *s = d + 1; !rc; s++) {
+    for (char *s = d + known + 1; !rc; s++) {
         int last = !*s;
         if (!last && *s != '/')
             continue;
@@ -305,7 +308,7 @@ static int backup_stage(backup *b, const vet_plan *p, origs *o, int64_t now)
         *slash = '\0';
         if (!made || strcmp(made, name)) {
             free(made);
-            made = (rc = mkdirs(name, &b->dirs)) ? NULL : strdup(name);
+            made = (rc = mkdirs(name, strlen(b->dir), &b->dirs)) ? NULL : strdup(name);
         }
         *slash = '/';
         b->names[i] = name;
