@@ -51,7 +51,7 @@ check "restoring the second backup gives the original tree back" diff -r -x 'kub
 # How the executor saves a file (judged with stat and cmp): the backup is the replaced file's own
 # inode (a hard link: bytes, mode and mtime kept), now linked from the backup alone; a file that
 # has another name too is copied instead (an in-place edit through that name must not change the
-# backup). The restore above wrote a.crt anew, so its backup B3 below is made by the next one.
+# backup). B3 is the backup the restore below makes of a fresh root before writing.
 L=$W/links
 mkdir -p "$L/etc/kubernetes/pki"
 printf 'one\n' >"$L/etc/kubernetes/pki/a.crt"; chmod 640 "$L/etc/kubernetes/pki/a.crt"
